@@ -1,0 +1,1 @@
+/* snap.c - (being written) */

@@ -1,0 +1,126 @@
+/* store.h - the LMDB store: live presence, snapshots, key records */
+#ifndef SK_STORE_H
+#define SK_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "key.h"
+#include "state.h"
+
+/*
+ * One LMDB environment in a directory, four named databases (xep/ "Store"):
+ *
+ *   meta    "schema" -> u32 (SK_STORE_SCHEMA), "epoch" -> u32,
+ *           "txn" -> u64 (the store's own transaction counter)
+ *   pres    bare JID 0x00 resource -> presence record, shared by every
+ *           user who has that contact (one copy per contact resource)
+ *   client  bare JID 0x00 client ID -> struct sk_client_rec
+ *   snap    bare JID 0x00 client ID 0x00 u64 txn (big-endian) -> blob
+ *
+ * The deployment secret lives beside the map in the file "secret"
+ * (SK_SECRET_LEN random bytes from RAND_bytes, mode 0600, created at first
+ * open; a group- or world-readable secret is refused).
+ *
+ * Batching.  Writes go into one open write transaction that the caller
+ * commits with sk_store_flush() (after N events or T ms: the daemon
+ * decides), so many events share one commit.  Reads see the uncommitted
+ * batch.  Pointers a read returns borrow from the map and stay valid
+ * until the next write call or flush on that store.
+ *
+ * Crash safety: LMDB keeps the map consistent across kill -9; a batch not
+ * yet flushed is lost, which costs a client at most a full sync.
+ *
+ * All functions return 0 or an error of error.h; MDB_* codes are mapped:
+ * MDB_NOTFOUND -> SK_ENOTFOUND, MDB_MAP_FULL -> SK_EFULL, MDB_CORRUPTED and
+ * MDB_INVALID -> SK_ECORRUPT, others -> SK_ESTORE.
+ */
+#define SK_STORE_SCHEMA 1
+
+struct sk_store;
+
+/* Per client: the keys it may use (xep/ "Key lifecycle"). */
+struct sk_client_rec {
+	uint64_t	session;	/* random, fixed for the record's life */
+	uint64_t	cur;		/* txn of the newest key, 0 = none */
+	uint64_t	prev;		/* txn of its predecessor, 0 = none */
+	uint64_t	created;	/* seconds since the Unix epoch */
+	uint64_t	used;		/* last sync or checkpoint */
+};
+
+#define SK_STORE_RDONLY 0x1	/* open read-only (tools, tests) */
+
+/*
+ * Opens (creating when absent, unless SK_STORE_RDONLY) the store in dir.
+ * *out is owned by the caller: sk_store_close().  Errors: errno values,
+ * SK_ESCHEMA (the map has another schema version: never rewritten),
+ * SK_ESECRET, SK_ECORRUPT, SK_ESTORE.
+ */
+int sk_store_open(const char *dir, unsigned flags, struct sk_store **out);
+/* Commits a pending batch (errors ignored: call sk_store_flush first to
+   see them) and closes.  NULL is accepted. */
+void sk_store_close(struct sk_store *s);
+
+/* The deployment secret, SK_SECRET_LEN bytes, owned by the store. */
+const unsigned char *sk_store_secret(const struct sk_store *s);
+
+/* Commits the open batch, if any. */
+int sk_store_flush(struct sk_store *s);
+/* Writes in the open batch (0 when none). */
+size_t sk_store_pending(const struct sk_store *s);
+
+/* Current epoch; sk_store_epoch_bump() adds one (in the batch). */
+int sk_store_epoch(struct sk_store *s, uint32_t *epoch);
+int sk_store_epoch_bump(struct sk_store *s, uint32_t *epoch);
+/* Advances the store's transaction counter and returns the new value. */
+int sk_store_next_txn(struct sk_store *s, uint64_t *txn);
+
+/* --- live presence --------------------------------------------------- */
+/* Stores p (p->hash must be set) under its full JID, replacing. */
+int sk_store_pres_put(struct sk_store *s, const struct sk_pres *p);
+/* Deletes one resource / every resource of bare / every presence.
+   Absent records are not an error. */
+int sk_store_pres_del(struct sk_store *s, const char *fulljid);
+int sk_store_pres_del_bare(struct sk_store *s, const char *bare);
+int sk_store_pres_clear(struct sk_store *s);
+/* Appends to st a copy of every stored presence of contact bare. */
+int sk_store_pres_get(struct sk_store *s, const char *bare, struct sk_state *st);
+/* Number of stored presence resources. */
+int sk_store_pres_count(struct sk_store *s, size_t *n);
+
+/* --- client records ------------------------------------------------------ */
+/* SK_ENOTFOUND when there is none. */
+int sk_store_client_get(struct sk_store *s, const char *bare,
+    const char *client, struct sk_client_rec *rec);
+int sk_store_client_put(struct sk_store *s, const char *bare,
+    const char *client, const struct sk_client_rec *rec);
+/* Deletes the record and every snapshot of (bare, client). */
+int sk_store_client_del(struct sk_store *s, const char *bare, const char *client);
+/*
+ * Keeps at most max client records for bare: deletes the least recently
+ * used (and their snapshots) until fewer than max remain when `adding`
+ * is 1 (room for one more), or at most max when 0.  *evicted (may be NULL)
+ * gets the number removed.
+ */
+int sk_store_client_evict(struct sk_store *s, const char *bare, unsigned max,
+    int adding, size_t *evicted);
+/* Deletes every client record (and snapshots) not used since before
+   now - ttl.  *removed (may be NULL) gets the number removed. */
+int sk_store_gc(struct sk_store *s, uint64_t now, uint64_t ttl, size_t *removed);
+
+/* --- snapshots ----------------------------------------------------------- */
+int sk_store_snap_put(struct sk_store *s, const char *bare, const char *client,
+    uint64_t txn, const void *blob, size_t len);
+/* *blob borrows from the map (see Batching). SK_ENOTFOUND when absent. */
+int sk_store_snap_get(struct sk_store *s, const char *bare, const char *client,
+    uint64_t txn, const void **blob, size_t *len);
+int sk_store_snap_del(struct sk_store *s, const char *bare, const char *client,
+    uint64_t txn);
+
+/* Encodes/decodes the stored presence record (exposed for tests and the
+   fuzzer). decode fills p with malloc'd copies; SK_ECORRUPT on bad input. */
+int sk_store_pres_encode(const struct sk_pres *p, unsigned char **buf, size_t *len);
+int sk_store_pres_decode(const char *fulljid, const void *buf, size_t len,
+    struct sk_pres *p);
+
+#endif
