@@ -1,1 +1,260 @@
-/* snap.c - (being written) */
+/* snap.c - building and reading snapshot blobs (layout in snap.h) */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "snap.h"
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	p[0] = v; p[1] = v >> 8; p[2] = v >> 16; p[3] = v >> 24;
+}
+
+static void
+put64(unsigned char *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static uint64_t
+get64(const unsigned char *p)
+{
+	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+uint64_t
+sk_snap_h64(const char *bare, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a 64 */
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)bare[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* A record id while building: what the entries are sorted by. */
+struct rid {
+	uint64_t		 h64;
+	const char		*bare, *res;
+	size_t			 barelen, reslen;
+	uint32_t		 ref;
+	enum sk_snap_kind	 kind;
+	const unsigned char	*hash;
+};
+
+static int
+cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0)
+		return c;
+	return (alen > blen) - (alen < blen);
+}
+
+static int
+cmp_rid(const void *va, const void *vb)
+{
+	const struct rid *a = va, *b = vb;
+	int c;
+
+	if (a->h64 != b->h64)
+		return a->h64 < b->h64 ? -1 : 1;
+	if ((c = cmp_bytes(a->bare, a->barelen, b->bare, b->barelen)) != 0)
+		return c;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	return cmp_bytes(a->res, a->reslen, b->res, b->reslen);
+}
+
+static unsigned
+bits_for(size_t n)
+{
+	unsigned bits = 0;
+
+	/* About 8 entries a bucket. */
+	while (bits < SK_SNAP_MAXBITS && ((size_t)8 << bits) < n)
+		bits++;
+	return bits;
+}
+
+int
+sk_snap_build(const struct sk_state *st, unsigned char **blob, size_t *len)
+{
+	size_t n = st->nitems + st->npres, i, strtotal = 0, total, nb;
+	unsigned char *b, *bk, *en, *sp;
+	struct rid *ids;
+	unsigned bits;
+	uint32_t off = 0;
+
+	*blob = NULL;
+	*len = 0;
+	if ((ids = malloc((n ? n : 1) * sizeof(*ids))) == NULL)
+		return ENOMEM;
+	for (i = 0; i < st->nitems; i++) {
+		const struct sk_item *it = &st->items[i];
+		struct rid *r = &ids[i];
+
+		r->bare = it->jid;
+		r->barelen = strlen(it->jid);
+		r->res = "";
+		r->reslen = 0;
+		r->kind = SK_SNAP_ROSTER;
+		r->ref = (uint32_t)i;
+		r->hash = it->hash;
+	}
+	for (i = 0; i < st->npres; i++) {
+		const struct sk_pres *p = &st->pres[i];
+		struct rid *r = &ids[st->nitems + i];
+		size_t bl = sk_jid_barelen(p->jid);
+
+		r->bare = p->jid;
+		r->barelen = bl;
+		r->res = p->jid[bl] == '/' ? p->jid + bl + 1 : p->jid + bl;
+		r->reslen = strlen(r->res);
+		r->kind = SK_SNAP_PRES;
+		r->ref = (uint32_t)i;
+		r->hash = p->hash;
+	}
+	for (i = 0; i < n; i++) {
+		if (ids[i].barelen > UINT16_MAX || ids[i].reslen > UINT16_MAX) {
+			free(ids);
+			return SK_EINVAL;
+		}
+		ids[i].h64 = sk_snap_h64(ids[i].bare, ids[i].barelen);
+		strtotal += ids[i].barelen + ids[i].reslen;
+	}
+	qsort(ids, n, sizeof(*ids), cmp_rid);
+
+	bits = bits_for(n);
+	nb = (size_t)1 << bits;
+	total = SK_SNAP_HDR + nb * SK_SNAP_BUCKET + n * SK_SNAP_ENTRY + strtotal;
+	if (total > UINT32_MAX) {
+		free(ids);
+		return SK_ETOOBIG;
+	}
+	if ((b = calloc(1, total)) == NULL) {
+		free(ids);
+		return ENOMEM;
+	}
+	memcpy(b, "SKS1", 4);
+	b[4] = (unsigned char)bits;
+	put32(b + 8, (uint32_t)n);
+	put32(b + 12, (uint32_t)strtotal);
+	bk = b + SK_SNAP_HDR;
+	en = bk + nb * SK_SNAP_BUCKET;
+	sp = en + n * SK_SNAP_ENTRY;
+
+	/* Every bucket's `first` starts at n (empty); fill from the back
+	   so each bucket ends up holding its first entry's index. */
+	for (i = 0; i < nb; i++)
+		put32(bk + i * SK_SNAP_BUCKET, (uint32_t)n);
+	for (i = n; i-- > 0;) {
+		uint64_t bi = bits ? ids[i].h64 >> (64 - bits) : 0;
+
+		put32(bk + bi * SK_SNAP_BUCKET, (uint32_t)i);
+	}
+	/* An empty bucket starts where the next non-empty one does, so
+	   bucket b spans [first(b), first(b + 1)). */
+	for (i = nb - 1; i-- > 0;)
+		if (get32(bk + i * SK_SNAP_BUCKET) > get32(bk + (i + 1) * SK_SNAP_BUCKET))
+			put32(bk + i * SK_SNAP_BUCKET, get32(bk + (i + 1) * SK_SNAP_BUCKET));
+
+	for (i = 0; i < n; i++) {
+		unsigned char *e = en + i * SK_SNAP_ENTRY;
+		uint64_t bi = bits ? ids[i].h64 >> (64 - bits) : 0;
+		unsigned char *x = bk + bi * SK_SNAP_BUCKET + 4;
+		size_t k;
+
+		put64(e, ids[i].h64);
+		put32(e + 8, off);
+		e[12] = ids[i].barelen & 0xff; e[13] = ids[i].barelen >> 8;
+		e[14] = ids[i].reslen & 0xff; e[15] = ids[i].reslen >> 8;
+		put32(e + 16, ids[i].ref);
+		e[20] = (unsigned char)ids[i].kind;
+		memcpy(e + 24, ids[i].hash, SK_HASH_LEN);
+		for (k = 0; k < SK_HASH_LEN; k++)
+			x[k] ^= ids[i].hash[k];
+		memcpy(sp + off, ids[i].bare, ids[i].barelen);
+		memcpy(sp + off + ids[i].barelen, ids[i].res, ids[i].reslen);
+		off += (uint32_t)(ids[i].barelen + ids[i].reslen);
+	}
+	free(ids);
+	*blob = b;
+	*len = total;
+	return 0;
+}
+
+int
+sk_snap_view(struct sk_snap *v, const void *blob, size_t len)
+{
+	const unsigned char *b = blob;
+	size_t nb, need;
+
+	memset(v, 0, sizeof(*v));
+	if (b == NULL || len < SK_SNAP_HDR || memcmp(b, "SKS1", 4) != 0 ||
+	    b[4] > SK_SNAP_MAXBITS)
+		return SK_ECORRUPT;
+	v->bits = b[4];
+	v->n = get32(b + 8);
+	v->strlen = get32(b + 12);
+	nb = (size_t)1 << v->bits;
+	need = SK_SNAP_HDR + nb * SK_SNAP_BUCKET + (size_t)v->n * SK_SNAP_ENTRY +
+	    v->strlen;
+	if (need != len)
+		return SK_ECORRUPT;
+	v->buckets = b + SK_SNAP_HDR;
+	v->entries = v->buckets + nb * SK_SNAP_BUCKET;
+	v->strings = v->entries + (size_t)v->n * SK_SNAP_ENTRY;
+	return 0;
+}
+
+int
+sk_snap_entry(const struct sk_snap *v, uint32_t i, struct sk_snap_entry *e)
+{
+	const unsigned char *p;
+	uint32_t off;
+
+	if (i >= v->n)
+		return SK_ECORRUPT;
+	p = v->entries + (size_t)i * SK_SNAP_ENTRY;
+	e->h64 = get64(p);
+	off = get32(p + 8);
+	e->barelen = (uint16_t)(p[12] | p[13] << 8);
+	e->reslen = (uint16_t)(p[14] | p[15] << 8);
+	e->ref = get32(p + 16);
+	e->kind = p[20] ? SK_SNAP_PRES : SK_SNAP_ROSTER;
+	e->hash = p + 24;
+	if ((size_t)off + e->barelen + e->reslen > v->strlen || p[20] > 1)
+		return SK_ECORRUPT;
+	e->bare = (const char *)v->strings + off;
+	e->res = e->bare + e->barelen;
+	return 0;
+}
+
+uint32_t
+sk_snap_bucket_first(const struct sk_snap *v, uint32_t b)
+{
+	if (b >= (1u << v->bits))
+		return v->n;
+	return get32(v->buckets + (size_t)b * SK_SNAP_BUCKET);
+}
+
+const unsigned char *
+sk_snap_bucket_xor(const struct sk_snap *v, uint32_t b)
+{
+	return v->buckets + (size_t)b * SK_SNAP_BUCKET + 4;
+}
