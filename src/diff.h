@@ -25,7 +25,8 @@ enum sk_change_kind {
 	SK_CH_ITEM,		/* ref: index in live state items[] */
 	SK_CH_ITEM_REMOVE,	/* bare: the removed item's JID */
 	SK_CH_PRES,		/* ref: index in live state pres[] */
-	SK_CH_PRES_GONE,	/* bare + res: the resource that went away */
+	SK_CH_PRES_GONE,	/* bare + res: the resource that went away
+				   (reslen 0: a presence from the bare JID) */
 	SK_CH_PRES_GONE_ALL	/* bare: every resource went away */
 };
 

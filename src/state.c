@@ -174,8 +174,8 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int
-item_copy(struct sk_item *dst, const struct sk_item *src)
+int
+sk_item_copy(struct sk_item *dst, const struct sk_item *src)
 {
 	size_t i, n;
 
@@ -211,8 +211,8 @@ nomem:
 	return ENOMEM;
 }
 
-static int
-pres_copy(struct sk_pres *dst, const struct sk_pres *src)
+int
+sk_pres_copy(struct sk_pres *dst, const struct sk_pres *src)
 {
 	memset(dst, 0, sizeof(*dst));
 	if (src->jid == NULL || src->jid[0] == '\0')
@@ -253,7 +253,7 @@ sk_state_add_item(struct sk_state *st, const struct sk_item *item)
 	if ((rc = grow((void **)&st->items, &st->capitems, st->nitems,
 	    sizeof(*st->items))) != 0)
 		return rc;
-	if ((rc = item_copy(&st->items[st->nitems], item)) != 0)
+	if ((rc = sk_item_copy(&st->items[st->nitems], item)) != 0)
 		return rc;
 	st->nitems++;
 	return 0;
@@ -267,7 +267,7 @@ sk_state_add_pres(struct sk_state *st, const struct sk_pres *p)
 	if ((rc = grow((void **)&st->pres, &st->cappres, st->npres,
 	    sizeof(*st->pres))) != 0)
 		return rc;
-	if ((rc = pres_copy(&st->pres[st->npres], p)) != 0)
+	if ((rc = sk_pres_copy(&st->pres[st->npres], p)) != 0)
 		return rc;
 	st->npres++;
 	return 0;
@@ -336,7 +336,7 @@ sk_state_put_item(struct sk_state *st, const struct sk_item *item)
 	size_t i;
 	int rc;
 
-	if ((rc = item_copy(&copy, item)) != 0)
+	if ((rc = sk_item_copy(&copy, item)) != 0)
 		return rc;
 	LOWER_BOUND(st->items, st->nitems, copy.jid, i);
 	if (i < st->nitems && strcmp(st->items[i].jid, copy.jid) == 0) {
@@ -362,7 +362,7 @@ sk_state_put_pres(struct sk_state *st, const struct sk_pres *p)
 	size_t i;
 	int rc;
 
-	if ((rc = pres_copy(&copy, p)) != 0)
+	if ((rc = sk_pres_copy(&copy, p)) != 0)
 		return rc;
 	LOWER_BOUND(st->pres, st->npres, copy.jid, i);
 	if (i < st->npres && strcmp(st->pres[i].jid, copy.jid) == 0) {

@@ -92,6 +92,10 @@ int sk_state_copy(struct sk_state *dst, const struct sk_state *src);
 /* Computes item->hash / p->hash from their fields. */
 void sk_item_hash(struct sk_item *item);
 void sk_pres_hash(struct sk_pres *p);
+/* Deep copies of one record into dst (hash recomputed); on error dst is
+   left empty.  0, ENOMEM or SK_EINVAL (empty JID). */
+int sk_item_copy(struct sk_item *dst, const struct sk_item *src);
+int sk_pres_copy(struct sk_pres *dst, const struct sk_pres *src);
 /* Frees the strings of one record (not the record itself). */
 void sk_item_free(struct sk_item *item);
 void sk_pres_free(struct sk_pres *p);

@@ -237,3 +237,65 @@ sk_sync_checkpoint(struct sk_store *s, const struct sk_sync_cfg *cfg,
 	free(blob);
 	return rc;
 }
+
+int
+sk_sync_to_update(const struct sk_sync_result *res, const struct sk_state *live,
+    struct sk_update *u)
+{
+	size_t i;
+	int rc = 0;
+
+	sk_update_init(u);
+	u->full = res->full;
+	if (res->full) {
+		rc = sk_state_copy(&u->put, live);
+		if (rc != 0)
+			sk_state_init(&u->put);
+		return rc;
+	}
+	for (i = 0; i < res->changes.n && rc == 0; i++) {
+		const struct sk_change *c = &res->changes.v[i];
+		struct sk_item gone = { 0 };
+
+		switch (c->kind) {
+		case SK_CH_ITEM:
+			rc = sk_state_add_item(&u->put, &live->items[c->ref]);
+			break;
+		case SK_CH_PRES:
+			rc = sk_state_add_pres(&u->put, &live->pres[c->ref]);
+			break;
+		case SK_CH_ITEM_REMOVE:
+			if ((gone.jid = strndup(c->bare, c->barelen)) == NULL) {
+				rc = ENOMEM;
+				break;
+			}
+			gone.sub = SK_SUB_REMOVE;
+			rc = sk_state_add_item(&u->put, &gone);
+			free(gone.jid);
+			break;
+		case SK_CH_PRES_GONE: {
+			char *full = malloc((size_t)c->barelen + c->reslen + 2);
+
+			if (full == NULL) {
+				rc = ENOMEM;
+				break;
+			}
+			/* An empty resource is a presence from the bare JID
+			   (a valid JID never has an empty resource). */
+			memcpy(full, c->bare, c->barelen);
+			full[c->barelen] = '/';
+			memcpy(full + c->barelen + 1, c->res, c->reslen);
+			rc = sk_strv_add(&u->gone, full, c->reslen ?
+			    (size_t)c->barelen + c->reslen + 1 : c->barelen);
+			free(full);
+			break;
+		}
+		case SK_CH_PRES_GONE_ALL:
+			rc = sk_strv_add(&u->gone_all, c->bare, c->barelen);
+			break;
+		}
+	}
+	if (rc != 0)
+		sk_update_free(u);
+	return rc;
+}

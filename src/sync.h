@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "apply.h"
 #include "diff.h"
 #include "digest.h"
 #include "key.h"
@@ -83,5 +84,13 @@ int sk_sync_run(struct sk_store *s, const struct sk_sync_cfg *cfg,
 int sk_sync_checkpoint(struct sk_store *s, const struct sk_sync_cfg *cfg,
     const char *bare, const char *client, const char *key,
     const struct sk_state *live, uint64_t now, char newkey[SK_KEY_MAX + 1]);
+
+/*
+ * What the client applies for res: a full result becomes every record of
+ * live; a delta becomes its changes (removed items as SK_SUB_REMOVE).
+ * u is initialised here; free with sk_update_free.  0 or ENOMEM.
+ */
+int sk_sync_to_update(const struct sk_sync_result *res,
+    const struct sk_state *live, struct sk_update *u);
 
 #endif
