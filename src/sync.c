@@ -187,7 +187,7 @@ sk_sync_run(struct sk_store *s, const struct sk_sync_cfg *cfg,
 	if ((rc = sk_snap_build(live, &res->live_blob, &livelen)) != 0)
 		goto fail;
 	if (kc.reason == SK_REASON_NONE) {
-		if ((rc = sk_snap_view(&vold, res->old_blob, len)) == SK_ECORRUPT) {
+		if (sk_snap_view(&vold, res->old_blob, len) != 0) {
 			/* A damaged snapshot costs a full sync, not an error. */
 			kc.reason = SK_REASON_UNKNOWN_KEY;
 		} else if ((rc = sk_snap_view(&vlive, res->live_blob, livelen)) != 0 ||

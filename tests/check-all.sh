@@ -1,0 +1,76 @@
+#!/bin/sh
+# check-all.sh - install what synckey needs (Debian 12, as root), build from scratch, run every test
+#
+# 1. apt-get installs the build and test dependencies (when run as root);
+# 2. an ASan+UBSan build runs `make check`: unit tests and the interop
+#    suites against a real Prosody;
+# 3. a plain build runs the unit tests again under valgrind;
+# 4. the benchmarks print their figures (not counted as tests);
+# 5. the last line sums every test: "N passed, N failed".
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "== installing dependencies"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		build-essential autoconf automake libtool pkg-config \
+		libstrophe-dev liblmdb-dev lmdb-utils libssl-dev libexpat1-dev libcmocka-dev \
+		prosody prosody-modules lua-unbound python3-slixmpp valgrind \
+		procps iproute2 >/dev/null
+fi
+
+echo "== bootstrapping"
+autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+
+passed=0
+failed=0
+count_trs() {
+	# automake's .trs files: one ":test-result: X" line per test program
+	for f in $(find "$1" -name '*.trs'); do
+		r=$(sed -n 's/^:test-result: //p' "$f" | head -n 1)
+		case "$r" in
+		PASS|XFAIL) passed=$((passed + 1)) ;;
+		SKIP) ;;
+		*) failed=$((failed + 1)); echo "FAILED: $f ($r)" ;;
+		esac
+	done
+}
+
+echo "== ASan+UBSan build and make check"
+rm -rf build-asan && mkdir build-asan
+(cd build-asan && ../configure -q --enable-sanitizers --enable-werror >/dev/null &&
+	make -j2 >/dev/null && make -j2 check) || true
+count_trs build-asan
+for log in build-asan/tests/*.log build-asan/tests/interop/*.log; do
+	[ -f "$log" ] || continue
+	case "$log" in */test-suite.log) continue ;; esac
+	grep -q '^FAIL\|ERROR' "${log%.log}.trs" 2>/dev/null && { echo "---- $log"; tail -n 40 "$log"; }
+done
+
+echo "== plain build, unit tests under valgrind"
+rm -rf build-vg && mkdir build-vg
+(cd build-vg && ../configure -q --enable-werror >/dev/null && make -j2 >/dev/null &&
+	make -j2 check TESTS= >/dev/null)
+for t in build-vg/tests/test_*; do
+	[ -x "$t" ] || continue
+	case "$t" in *.log|*.trs|*.o) continue ;; esac
+	if SK_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect "$t" >"$t.vg.log" 2>&1; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1)); echo "FAILED under valgrind: $t"; tail -n 30 "$t.vg.log"
+	fi
+done
+
+echo "== benchmarks (figures, not tests)"
+for b in build-vg/tests/bench_*; do
+	[ -x "$b" ] || continue
+	case "$b" in *.o) continue ;; esac
+	timeout 600 "$b" || echo "benchmark $b did not finish"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
