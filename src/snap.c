@@ -3,34 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "error.h"
 #include "snap.h"
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	p[0] = v; p[1] = v >> 8; p[2] = v >> 16; p[3] = v >> 24;
-}
-
-static void
-put64(unsigned char *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-get64(const unsigned char *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 uint64_t
 sk_snap_h64(const char *bare, size_t len)
@@ -152,8 +127,8 @@ sk_snap_build(const struct sk_state *st, unsigned char **blob, size_t *len)
 	}
 	memcpy(b, "SKS1", 4);
 	b[4] = (unsigned char)bits;
-	put32(b + 8, (uint32_t)n);
-	put32(b + 12, (uint32_t)strtotal);
+	sk_put_le32(b + 8, (uint32_t)n);
+	sk_put_le32(b + 12, (uint32_t)strtotal);
 	bk = b + SK_SNAP_HDR;
 	en = bk + nb * SK_SNAP_BUCKET;
 	sp = en + n * SK_SNAP_ENTRY;
@@ -161,17 +136,17 @@ sk_snap_build(const struct sk_state *st, unsigned char **blob, size_t *len)
 	/* Every bucket's `first` starts at n (empty); fill from the back
 	   so each bucket ends up holding its first entry's index. */
 	for (i = 0; i < nb; i++)
-		put32(bk + i * SK_SNAP_BUCKET, (uint32_t)n);
+		sk_put_le32(bk + i * SK_SNAP_BUCKET, (uint32_t)n);
 	for (i = n; i-- > 0;) {
 		uint64_t bi = bits ? ids[i].h64 >> (64 - bits) : 0;
 
-		put32(bk + bi * SK_SNAP_BUCKET, (uint32_t)i);
+		sk_put_le32(bk + bi * SK_SNAP_BUCKET, (uint32_t)i);
 	}
 	/* An empty bucket starts where the next non-empty one does, so
 	   bucket b spans [first(b), first(b + 1)). */
 	for (i = nb - 1; i-- > 0;)
-		if (get32(bk + i * SK_SNAP_BUCKET) > get32(bk + (i + 1) * SK_SNAP_BUCKET))
-			put32(bk + i * SK_SNAP_BUCKET, get32(bk + (i + 1) * SK_SNAP_BUCKET));
+		if (sk_get_le32(bk + i * SK_SNAP_BUCKET) > sk_get_le32(bk + (i + 1) * SK_SNAP_BUCKET))
+			sk_put_le32(bk + i * SK_SNAP_BUCKET, sk_get_le32(bk + (i + 1) * SK_SNAP_BUCKET));
 
 	for (i = 0; i < n; i++) {
 		unsigned char *e = en + i * SK_SNAP_ENTRY;
@@ -179,11 +154,11 @@ sk_snap_build(const struct sk_state *st, unsigned char **blob, size_t *len)
 		unsigned char *x = bk + bi * SK_SNAP_BUCKET + 4;
 		size_t k;
 
-		put64(e, ids[i].h64);
-		put32(e + 8, off);
+		sk_put_le64(e, ids[i].h64);
+		sk_put_le32(e + 8, off);
 		e[12] = ids[i].barelen & 0xff; e[13] = ids[i].barelen >> 8;
 		e[14] = ids[i].reslen & 0xff; e[15] = ids[i].reslen >> 8;
-		put32(e + 16, ids[i].ref);
+		sk_put_le32(e + 16, ids[i].ref);
 		e[20] = (unsigned char)ids[i].kind;
 		memcpy(e + 24, ids[i].hash, SK_HASH_LEN);
 		for (k = 0; k < SK_HASH_LEN; k++)
@@ -209,8 +184,8 @@ sk_snap_view(struct sk_snap *v, const void *blob, size_t len)
 	    b[4] > SK_SNAP_MAXBITS)
 		return SK_ECORRUPT;
 	v->bits = b[4];
-	v->n = get32(b + 8);
-	v->strlen = get32(b + 12);
+	v->n = sk_get_le32(b + 8);
+	v->strlen = sk_get_le32(b + 12);
 	nb = (size_t)1 << v->bits;
 	need = SK_SNAP_HDR + nb * SK_SNAP_BUCKET + (size_t)v->n * SK_SNAP_ENTRY +
 	    v->strlen;
@@ -231,11 +206,11 @@ sk_snap_entry(const struct sk_snap *v, uint32_t i, struct sk_snap_entry *e)
 	if (i >= v->n)
 		return SK_ECORRUPT;
 	p = v->entries + (size_t)i * SK_SNAP_ENTRY;
-	e->h64 = get64(p);
-	off = get32(p + 8);
+	e->h64 = sk_get_le64(p);
+	off = sk_get_le32(p + 8);
 	e->barelen = (uint16_t)(p[12] | p[13] << 8);
 	e->reslen = (uint16_t)(p[14] | p[15] << 8);
-	e->ref = get32(p + 16);
+	e->ref = sk_get_le32(p + 16);
 	e->kind = p[20] ? SK_SNAP_PRES : SK_SNAP_ROSTER;
 	e->hash = p + 24;
 	if ((size_t)off + e->barelen + e->reslen > v->strlen || p[20] > 1)
@@ -250,7 +225,7 @@ sk_snap_bucket_first(const struct sk_snap *v, uint32_t b)
 {
 	if (b >= (1u << v->bits))
 		return v->n;
-	return get32(v->buckets + (size_t)b * SK_SNAP_BUCKET);
+	return sk_get_le32(v->buckets + (size_t)b * SK_SNAP_BUCKET);
 }
 
 const unsigned char *

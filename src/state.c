@@ -273,6 +273,19 @@ sk_state_add_pres(struct sk_state *st, const struct sk_pres *p)
 	return 0;
 }
 
+int
+sk_state_adopt_pres(struct sk_state *st, struct sk_pres *p)
+{
+	int rc;
+
+	if ((rc = grow((void **)&st->pres, &st->cappres, st->npres,
+	    sizeof(*st->pres))) != 0)
+		return rc;
+	st->pres[st->npres++] = *p;
+	memset(p, 0, sizeof(*p));
+	return 0;
+}
+
 static int
 cmp_item(const void *a, const void *b)
 {
