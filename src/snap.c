@@ -70,7 +70,7 @@ int
 sk_snap_build(const struct sk_state *st, unsigned char **blob, size_t *len)
 {
 	size_t n = st->nitems + st->npres, i, strtotal = 0, total, nb;
-	unsigned char *b, *bk, *en, *sp;
+	unsigned char *b, *bk, *xt, *en, *sp;
 	struct rid *ids;
 	unsigned bits;
 	uint32_t off = 0;
@@ -130,28 +130,29 @@ sk_snap_build(const struct sk_state *st, unsigned char **blob, size_t *len)
 	sk_put_le32(b + 8, (uint32_t)n);
 	sk_put_le32(b + 12, (uint32_t)strtotal);
 	bk = b + SK_SNAP_HDR;
+	xt = bk + nb * 4;
 	en = bk + nb * SK_SNAP_BUCKET;
 	sp = en + n * SK_SNAP_ENTRY;
 
 	/* Every bucket's `first` starts at n (empty); fill from the back
 	   so each bucket ends up holding its first entry's index. */
 	for (i = 0; i < nb; i++)
-		sk_put_le32(bk + i * SK_SNAP_BUCKET, (uint32_t)n);
+		sk_put_le32(bk + i * 4, (uint32_t)n);
 	for (i = n; i-- > 0;) {
 		uint64_t bi = bits ? ids[i].h64 >> (64 - bits) : 0;
 
-		sk_put_le32(bk + bi * SK_SNAP_BUCKET, (uint32_t)i);
+		sk_put_le32(bk + bi * 4, (uint32_t)i);
 	}
 	/* An empty bucket starts where the next non-empty one does, so
 	   bucket b spans [first(b), first(b + 1)). */
 	for (i = nb - 1; i-- > 0;)
-		if (sk_get_le32(bk + i * SK_SNAP_BUCKET) > sk_get_le32(bk + (i + 1) * SK_SNAP_BUCKET))
-			sk_put_le32(bk + i * SK_SNAP_BUCKET, sk_get_le32(bk + (i + 1) * SK_SNAP_BUCKET));
+		if (sk_get_le32(bk + i * 4) > sk_get_le32(bk + (i + 1) * 4))
+			sk_put_le32(bk + i * 4, sk_get_le32(bk + (i + 1) * 4));
 
 	for (i = 0; i < n; i++) {
 		unsigned char *e = en + i * SK_SNAP_ENTRY;
 		uint64_t bi = bits ? ids[i].h64 >> (64 - bits) : 0;
-		unsigned char *x = bk + bi * SK_SNAP_BUCKET + 4;
+		unsigned char *x = xt + bi * SK_HASH_LEN;
 		size_t k;
 
 		sk_put_le64(e, ids[i].h64);
@@ -192,6 +193,7 @@ sk_snap_view(struct sk_snap *v, const void *blob, size_t len)
 	if (need != len)
 		return SK_ECORRUPT;
 	v->buckets = b + SK_SNAP_HDR;
+	v->xors = v->buckets + nb * 4;
 	v->entries = v->buckets + nb * SK_SNAP_BUCKET;
 	v->strings = v->entries + (size_t)v->n * SK_SNAP_ENTRY;
 	return 0;
@@ -225,11 +227,11 @@ sk_snap_bucket_first(const struct sk_snap *v, uint32_t b)
 {
 	if (b >= (1u << v->bits))
 		return v->n;
-	return sk_get_le32(v->buckets + (size_t)b * SK_SNAP_BUCKET);
+	return sk_get_le32(v->buckets + (size_t)b * 4);
 }
 
 const unsigned char *
 sk_snap_bucket_xor(const struct sk_snap *v, uint32_t b)
 {
-	return v->buckets + (size_t)b * SK_SNAP_BUCKET + 4;
+	return v->xors + (size_t)b * SK_HASH_LEN;
 }

@@ -25,9 +25,11 @@
  * the entry count (about 8 entries a bucket) up to SK_SNAP_MAXBITS.
  *
  * Layout (all integers little-endian, no alignment assumed: a blob is read
- * in place from LMDB's map):
+ * in place from LMDB's map; the XORs are one contiguous table so that two
+ * blobs with as many buckets compare whole runs of it with memcmp):
  *   header   16 B  "SKS1", u8 bits, 3 B zero, u32 nentries, u32 strlen
- *   buckets  2^bits x 20 B  { u32 first; u8 xor[16] }
+ *   firsts   2^bits x 4 B   u32 index of each bucket's first entry
+ *   xors     2^bits x 16 B  XOR of each bucket's entry hashes
  *   entries  n x 40 B  { u64 h64; u32 stroff; u16 barelen; u16 reslen;
  *                        u32 ref; u8 kind; 3 B zero; u8 hash[16] }
  *   strings  strlen B  each entry's bare JID then resource, no NUL
@@ -43,7 +45,8 @@ enum sk_snap_kind { SK_SNAP_ROSTER = 0, SK_SNAP_PRES = 1 };
 
 /* A validated, borrowed view of a blob. */
 struct sk_snap {
-	const unsigned char	*buckets;
+	const unsigned char	*buckets;	/* the firsts table */
+	const unsigned char	*xors;
 	const unsigned char	*entries;
 	const unsigned char	*strings;
 	uint32_t		 n;
