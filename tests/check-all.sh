@@ -41,8 +41,12 @@ count_trs() {
 
 echo "== ASan+UBSan build and make check"
 rm -rf build-asan && mkdir build-asan
-(cd build-asan && ../configure -q --enable-sanitizers --enable-werror >/dev/null &&
-	make -j2 >/dev/null && make -j2 check) || true
+if ! (cd build-asan && ../configure -q --enable-sanitizers --enable-werror >/dev/null &&
+	make -j2 >/dev/null && make -j2 check); then
+	# a failed build or suite: every test it did not report counts as failed
+	echo "FAILED: the ASan+UBSan build or make check"
+	failed=$((failed + 1))
+fi
 count_trs build-asan
 for log in build-asan/tests/*.log build-asan/tests/interop/*.log; do
 	[ -f "$log" ] || continue
@@ -52,8 +56,11 @@ done
 
 echo "== plain build, unit tests under valgrind"
 rm -rf build-vg && mkdir build-vg
-(cd build-vg && ../configure -q --enable-werror >/dev/null && make -j2 >/dev/null &&
-	make -j2 check TESTS= >/dev/null)
+if ! (cd build-vg && ../configure -q --enable-werror >/dev/null && make -j2 >/dev/null &&
+	make -j2 check TESTS= >/dev/null); then
+	echo "FAILED: the plain build"
+	failed=$((failed + 1))
+fi
 for t in build-vg/tests/test_*; do
 	[ -x "$t" ] || continue
 	case "$t" in *.log|*.trs|*.o) continue ;; esac

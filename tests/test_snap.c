@@ -31,7 +31,7 @@ entries_are_sorted_and_buckets_cover_them(void **unused)
 	unsigned char *b;
 	size_t len;
 	struct sk_snap v;
-	struct sk_snap_entry prev, e;
+	struct sk_snap_entry prev = { 0 }, e;
 	uint32_t i, nb;
 
 	(void)unused;
