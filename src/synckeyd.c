@@ -1,1 +1,91 @@
-int main(void) { return 0; }
+/* synckeyd.c - the synckey component: flags, signals, the event loop */
+#include "config.h"	/* autoconf: PACKAGE_VERSION */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <strophe.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "error.h"
+#include "link.h"
+#include "log.h"
+
+#define GC_EVERY_MS (3600 * 1000)
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct skd_config cfg;
+	struct skd_link link;
+	struct sigaction sa;
+	struct skd d;
+	xmpp_ctx_t *ctx;
+	uint64_t last_gc;
+	int rc;
+
+	if ((rc = skd_config_parse(&cfg, argc, argv)) != 0) {
+		skd_config_free(&cfg);
+		return rc == 2 ? 0 : 1;
+	}
+	if (skd_config_load_secret(&cfg) != 0) {
+		skd_config_free(&cfg);
+		return 1;
+	}
+	if (cfg.check_only) {
+		printf("synckeyd: configuration OK\n");
+		skd_config_free(&cfg);
+		return 0;
+	}
+	log_init(cfg.log_level, cfg.syslog, "synckeyd");
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	xmpp_initialize();
+	if ((ctx = xmpp_ctx_new(NULL, &log_strophe)) == NULL)
+		fatalx("cannot create the libstrophe context");
+	if ((rc = skd_init(&d, &cfg, ctx)) != 0)
+		fatalx("cannot open the store in %s: %s", cfg.db, sk_strerror(rc));
+	log_info("synckeyd %s serving %zu domain%s, store %s", PACKAGE_VERSION,
+	    cfg.ndomains, cfg.ndomains == 1 ? "" : "s", cfg.db);
+
+	skd_link_start(&link, &d);
+	last_gc = d.now_ms();
+	while (!stop) {
+		xmpp_run_once(ctx, 20);
+		skd_link_poll(&link);
+		skd_tick(&d);
+		if (d.now_ms() - last_gc >= GC_EVERY_MS) {
+			size_t removed = 0;
+
+			if ((rc = sk_store_gc(d.store, (uint64_t)d.now_s(), d.sync.ttl, &removed)) != 0)
+				log_warnx("store garbage collection failed: %s", sk_strerror(rc));
+			else if (removed)
+				log_info("garbage collection: %zu expired clients removed", removed);
+			last_gc = d.now_ms();
+		}
+	}
+	log_info("stopping: committing the batch and closing the stream");
+	skd_ingest_flush(&d, 1);
+	skd_link_stop(&link);
+	skd_free(&d);
+	xmpp_ctx_free(ctx);
+	xmpp_shutdown();
+	skd_config_free(&cfg);
+	return 0;
+}

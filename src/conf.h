@@ -1,0 +1,43 @@
+/* conf.h - synckeyd's settings: flags and configuration file */
+#ifndef SKD_CONF_H
+#define SKD_CONF_H
+
+#include <stddef.h>
+
+#define SKD_MAX_DOMAINS 64
+
+struct skd_config {
+	char		*host;			/* --server HOST:PORT */
+	unsigned	 port;
+	char		*jid;			/* --jid */
+	char		*secret_file;		/* --secret-file */
+	char		*secret;		/* read from it; wiped on free */
+	char		*domains[SKD_MAX_DOMAINS];
+	size_t		 ndomains;
+	char		*db;			/* --db */
+	int		 log_level;
+	int		 syslog;
+	int		 check_only;		/* -n */
+	size_t		 stanza_budget;		/* bytes */
+	unsigned	 roster_timeout;	/* seconds */
+	unsigned	 key_ttl_days;
+	unsigned	 max_clients;
+	unsigned	 batch_events;
+	unsigned	 batch_ms;
+};
+
+/*
+ * Fills cfg from argv (and from --config FILE, flags winning).  Every
+ * problem is reported on stderr ("file:line: message" for the file), all
+ * at once.  Returns 0 when usable, 1 on a usage or configuration error,
+ * 2 when --help or --version printed and the caller should exit 0.
+ * Ownership: strings in cfg are owned by cfg: skd_config_free().
+ */
+int skd_config_parse(struct skd_config *cfg, int argc, char **argv);
+/* Reads the component secret (refusing group/world-readable files). 0/1. */
+int skd_config_load_secret(struct skd_config *cfg);
+void skd_config_free(struct skd_config *cfg);
+/* The usage text, identical to synckeyd(8)'s SYNOPSIS. */
+extern const char skd_usage[];
+
+#endif

@@ -1,0 +1,198 @@
+/* handler.c - every stanza the server sends synckeyd: dispatch, disco, ping */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "error.h"
+#include "log.h"
+#include "xml.h"
+
+#define NS_DISCO_INFO	"http://jabber.org/protocol/disco#info"
+#define NS_DISCO_ITEMS	"http://jabber.org/protocol/disco#items"
+#define NS_PING		"urn:xmpp:ping"
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static time_t
+wall_s(void)
+{
+	return time(NULL);
+}
+
+static void
+send_conn(struct skd *d, xmpp_stanza_t *st)
+{
+	if (d->conn != NULL && d->connected)
+		xmpp_send(d->conn, st);
+}
+
+int
+skd_init(struct skd *d, struct skd_config *cfg, xmpp_ctx_t *ctx)
+{
+	memset(d, 0, sizeof(*d));
+	d->cfg = cfg;
+	d->ctx = ctx;
+	d->sync.ttl = (uint64_t)cfg->key_ttl_days * 24 * 3600;
+	d->sync.max_clients = cfg->max_clients;
+	d->send = send_conn;
+	d->now_ms = mono_ms;
+	d->now_s = wall_s;
+	return sk_store_open(cfg->db, 0, &d->store);
+}
+
+void
+skd_free(struct skd *d)
+{
+	int rc;
+
+	skd_request_free_all(d);
+	skd_answer_free_all(d);
+	if (d->store != NULL && (rc = sk_store_flush(d->store)) != 0)
+		log_warnx("final store commit failed: %s", sk_strerror(rc));
+	sk_store_close(d->store);
+	d->store = NULL;
+}
+
+void
+skd_link_up(struct skd *d)
+{
+	uint32_t epoch = 0;
+	int rc;
+
+	/* Presence may have been missed while the link was down: start the
+	   live presence again from the server's burst, and make every older
+	   key a full sync with reason='reset'. */
+	d->connected = 1;
+	skd_privilege_reset(d);
+	if ((rc = sk_store_pres_clear(d->store)) != 0 ||
+	    (rc = sk_store_epoch_bump(d->store, &epoch)) != 0 ||
+	    (rc = sk_store_flush(d->store)) != 0)
+		log_warnx("store reset after connecting failed: %s", sk_strerror(rc));
+	else
+		log_info("connected as %s; epoch %u: earlier keys get a full sync", d->cfg->jid, epoch);
+}
+
+void
+skd_link_down(struct skd *d)
+{
+	d->connected = 0;
+	skd_privilege_reset(d);
+	/* Their answers could not be delivered any more. */
+	skd_request_free_all(d);
+	skd_ingest_flush(d, 1);
+}
+
+void
+skd_tick(struct skd *d)
+{
+	skd_request_tick(d);
+	skd_answer_tick(d);
+	skd_ingest_flush(d, 0);
+}
+
+static void
+add_child_attrs(struct skd *d, xmpp_stanza_t *parent, const char *name,
+    const char *a1, const char *v1, const char *a2, const char *v2,
+    const char *a3, const char *v3)
+{
+	xmpp_stanza_t *c = xmpp_stanza_new(d->ctx);
+
+	xmpp_stanza_set_name(c, name);
+	if (a1) xmpp_stanza_set_attribute(c, a1, v1);
+	if (a2) xmpp_stanza_set_attribute(c, a2, v2);
+	if (a3) xmpp_stanza_set_attribute(c, a3, v3);
+	xmpp_stanza_add_child(parent, c);
+	xmpp_stanza_release(c);
+}
+
+static void
+answer_disco(struct skd *d, xmpp_stanza_t *iq, const char *ns, const char *node)
+{
+	xmpp_stanza_t *res = skd_iq_new(d, "result", xmpp_stanza_get_from(iq),
+	    xmpp_stanza_get_id(iq));
+	xmpp_stanza_t *q = xmpp_stanza_new(d->ctx);
+
+	xmpp_stanza_set_name(q, "query");
+	xmpp_stanza_set_ns(q, ns);
+	if (node)
+		xmpp_stanza_set_attribute(q, "node", node);
+	if (strcmp(ns, NS_DISCO_INFO) == 0) {
+		add_child_attrs(d, q, "identity", "category", "component", "type", "presence",
+		    "name", "synckey");
+		add_child_attrs(d, q, "feature", "var", NS_DISCO_INFO, NULL, NULL, NULL, NULL);
+		add_child_attrs(d, q, "feature", "var", NS_DISCO_ITEMS, NULL, NULL, NULL, NULL);
+		add_child_attrs(d, q, "feature", "var", SK_NS_SYNC, NULL, NULL, NULL, NULL);
+		add_child_attrs(d, q, "feature", "var", NS_PING, NULL, NULL, NULL, NULL);
+	}
+	xmpp_stanza_add_child(res, q);
+	xmpp_stanza_release(q);
+	skd_send(d, res);
+	xmpp_stanza_release(res);
+}
+
+static void
+handle_iq(struct skd *d, xmpp_stanza_t *iq)
+{
+	const char *type = xmpp_stanza_get_type(iq), *from = xmpp_stanza_get_from(iq);
+	const char *id = xmpp_stanza_get_id(iq), *ns;
+	xmpp_stanza_t *child;
+
+	if (type == NULL || strcmp(type, "result") == 0 || strcmp(type, "error") == 0) {
+		/* answers are never answered */
+		if (type != NULL && !skd_request_result(d, iq))
+			log_debug("unexpected IQ %s from %s ignored", type, from ? from : "?");
+		return;
+	}
+	if (from == NULL || id == NULL)
+		return;
+	if (strcmp(type, "get") != 0 && strcmp(type, "set") != 0) {
+		skd_send_error(d, from, id, "modify", "bad-request", "unknown IQ type");
+		return;
+	}
+	for (child = xmpp_stanza_get_children(iq); child; child = xmpp_stanza_get_next(child))
+		if (!xmpp_stanza_is_text(child))
+			break;
+	ns = child ? xmpp_stanza_get_ns(child) : NULL;
+	if (ns == NULL) {
+		skd_send_error(d, from, id, "modify", "bad-request", "an IQ needs one child element");
+		return;
+	}
+	if (strcmp(ns, SK_NS_SYNC) == 0) {
+		skd_request(d, iq, child);
+	} else if (strcmp(type, "get") == 0 &&
+	    (strcmp(ns, NS_DISCO_INFO) == 0 || strcmp(ns, NS_DISCO_ITEMS) == 0)) {
+		answer_disco(d, iq, ns, xmpp_stanza_get_attribute(child, "node"));
+	} else if (strcmp(type, "get") == 0 && strcmp(ns, NS_PING) == 0) {
+		xmpp_stanza_t *res = skd_iq_new(d, "result", from, id);
+
+		skd_send(d, res);
+		xmpp_stanza_release(res);
+	} else {
+		skd_send_error(d, from, id, "cancel", "service-unavailable",
+		    "this sync service does not offer that request");
+	}
+}
+
+void
+skd_handle(struct skd *d, xmpp_stanza_t *st)
+{
+	const char *name = xmpp_stanza_get_name(st);
+
+	if (name == NULL)
+		return;
+	if (strcmp(name, "iq") == 0)
+		handle_iq(d, st);
+	else if (strcmp(name, "presence") == 0)
+		skd_ingest_presence(d, st);
+	else if (strcmp(name, "message") == 0 && !skd_privilege_message(d, st))
+		log_debug("message from %s ignored", xmpp_stanza_get_from(st) ?
+		    xmpp_stanza_get_from(st) : "?");
+}

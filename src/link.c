@@ -1,0 +1,132 @@
+/* link.c - the XEP-0114 link to the server: connect, reconnect with back-off */
+#include <string.h>
+
+#include "link.h"
+#include "log.h"
+
+#define BACKOFF_FIRST_MS	500
+#define BACKOFF_MAX_MS		30000
+
+int
+skd_link_fix_sm(xmpp_ctx_t *ctx, xmpp_conn_t *conn)
+{
+	xmpp_conn_t *scratch = xmpp_conn_new(ctx);
+	xmpp_sm_state_t *sm;
+
+	if (scratch == NULL)
+		return -1;
+	/* Allocates the state, then fails resolving the empty host "" without
+	   any I/O.  It needs a JID to get that far; this one is never used. */
+	xmpp_conn_set_jid(scratch, "sm-workaround@localhost");
+	(void)xmpp_connect_client(scratch, "", 0, NULL, NULL);
+	sm = xmpp_conn_get_sm_state(scratch);
+	xmpp_conn_release(scratch);
+	if (sm == NULL)
+		return -1;
+	if (xmpp_conn_set_sm_state(conn, sm) != XMPP_EOK) {
+		xmpp_free_sm_state(sm);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+	struct skd_link *l = ud;
+
+	(void)conn;
+	skd_handle(l->d, st);
+	return 1;	/* stay registered */
+}
+
+static void
+on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int err,
+    xmpp_stream_error_t *stream_error, void *ud)
+{
+	struct skd_link *l = ud;
+	struct skd *d = l->d;
+
+	(void)stream_error;
+	if (ev == XMPP_CONN_CONNECT) {
+		l->backoff_ms = BACKOFF_FIRST_MS;
+		l->attempts = 0;
+		d->conn = conn;
+		xmpp_handler_add(conn, on_stanza, NULL, NULL, NULL, l);
+		skd_link_up(d);
+		return;
+	}
+	if (d->connected)
+		log_warnx("link to %s:%u lost%s%s", d->cfg->host, d->cfg->port,
+		    err ? ": " : "", err ? strerror(err) : "");
+	else
+		log_warnx("cannot connect to %s:%u as %s%s%s (wrong secret or server down?)",
+		    d->cfg->host, d->cfg->port, d->cfg->jid, err ? ": " : "",
+		    err ? strerror(err) : "");
+	skd_link_down(d);
+	d->conn = NULL;
+	l->dead = 1;
+	l->next_try = d->now_ms() + l->backoff_ms;
+	log_info("next attempt in %u ms", l->backoff_ms);
+	l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : l->backoff_ms * 2;
+}
+
+static void
+attempt(struct skd_link *l)
+{
+	struct skd *d = l->d;
+
+	if (l->conn != NULL)
+		xmpp_conn_release(l->conn);
+	l->dead = 0;
+	l->next_try = 0;
+	l->attempts++;
+	log_info("connecting to %s:%u as %s (attempt %u)", d->cfg->host, d->cfg->port,
+	    d->cfg->jid, l->attempts);
+	if ((l->conn = xmpp_conn_new(d->ctx)) == NULL || skd_link_fix_sm(d->ctx, l->conn) != 0) {
+		log_warnx("cannot set up a connection (out of memory?)");
+		goto retry;
+	}
+	xmpp_conn_set_jid(l->conn, d->cfg->jid);
+	xmpp_conn_set_pass(l->conn, d->cfg->secret);
+	if (xmpp_connect_component(l->conn, d->cfg->host, (unsigned short)d->cfg->port,
+	    on_conn, l) == XMPP_EOK)
+		return;
+	log_warnx("cannot start connecting to %s:%u", d->cfg->host, d->cfg->port);
+retry:
+	l->dead = 1;
+	l->next_try = d->now_ms() + l->backoff_ms;
+	l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : l->backoff_ms * 2;
+}
+
+void
+skd_link_start(struct skd_link *l, struct skd *d)
+{
+	memset(l, 0, sizeof(*l));
+	l->d = d;
+	l->backoff_ms = BACKOFF_FIRST_MS;
+	attempt(l);
+}
+
+void
+skd_link_poll(struct skd_link *l)
+{
+	if (l->dead && l->d->now_ms() >= l->next_try)
+		attempt(l);
+}
+
+void
+skd_link_stop(struct skd_link *l)
+{
+	uint64_t until = l->d->now_ms() + 2000;
+
+	if (l->conn != NULL && l->d->connected) {
+		xmpp_disconnect(l->conn);
+		while (l->d->connected && l->d->now_ms() < until)
+			xmpp_run_once(l->d->ctx, 50);
+	}
+	if (l->conn != NULL)
+		xmpp_conn_release(l->conn);
+	l->conn = NULL;
+	l->d->conn = NULL;
+}

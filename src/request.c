@@ -1,0 +1,302 @@
+/* request.c - sync and checkpoint requests: checks, roster fetch, engine */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "error.h"
+#include "key.h"
+#include "log.h"
+#include "xml.h"
+
+/* A privileged roster get in flight for one request. */
+struct skd_pending {
+	char		 id[32];	/* our roster get's id */
+	char		*to, *req_id;	/* where the answer goes */
+	char		*bare, *client, *key;
+	int		 checkpoint;
+	uint64_t	 deadline;	/* ms, monotonic */
+};
+
+static void
+pending_free(struct skd_pending *p)
+{
+	free(p->to);
+	free(p->req_id);
+	free(p->bare);
+	free(p->client);
+	free(p->key);
+}
+
+static void
+pending_remove(struct skd *d, size_t i)
+{
+	pending_free(&d->pending[i]);
+	d->pending[i] = d->pending[--d->npending];
+}
+
+void
+skd_request_free_all(struct skd *d)
+{
+	while (d->npending > 0)
+		pending_remove(d, d->npending - 1);
+	free(d->pending);
+	d->pending = NULL;
+	d->cappending = 0;
+}
+
+static char *
+bare_of(const char *jid)
+{
+	return strndup(jid, sk_jid_barelen(jid));
+}
+
+/* Sends the roster get and remembers the request.  0 or ENOMEM. */
+static int
+fetch_roster(struct skd *d, const char *from, const char *id, const char *bare,
+    const char *client, const char *key, int checkpoint)
+{
+	struct skd_pending *p;
+	xmpp_stanza_t *iq, *q;
+
+	if (d->npending == d->cappending) {
+		size_t ncap = d->cappending ? d->cappending * 2 : 16;
+		struct skd_pending *nv = realloc(d->pending, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			return ENOMEM;
+		d->pending = nv;
+		d->cappending = ncap;
+	}
+	p = &d->pending[d->npending];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->id, sizeof(p->id), "roster%lu", ++d->next_id);
+	p->to = strdup(from);
+	p->req_id = strdup(id);
+	p->bare = strdup(bare);
+	p->client = strdup(client);
+	p->key = key ? strdup(key) : NULL;
+	p->checkpoint = checkpoint;
+	p->deadline = d->now_ms() + (uint64_t)d->cfg->roster_timeout * 1000;
+	if (!p->to || !p->req_id || !p->bare || !p->client || (key && !p->key)) {
+		pending_free(p);
+		return ENOMEM;
+	}
+	if ((iq = skd_iq_new(d, "get", bare, p->id)) == NULL ||
+	    (q = xmpp_stanza_new(d->ctx)) == NULL) {
+		if (iq)
+			xmpp_stanza_release(iq);
+		pending_free(p);
+		return ENOMEM;
+	}
+	xmpp_stanza_set_name(q, "query");
+	xmpp_stanza_set_ns(q, SK_NS_ROSTER);
+	xmpp_stanza_add_child(iq, q);
+	xmpp_stanza_release(q);
+	d->npending++;
+	skd_send(d, iq);
+	xmpp_stanza_release(iq);
+	return 0;
+}
+
+void
+skd_request(struct skd *d, xmpp_stanza_t *iq, xmpp_stanza_t *child)
+{
+	const char *from = xmpp_stanza_get_from(iq), *id = xmpp_stanza_get_id(iq);
+	const char *type = xmpp_stanza_get_type(iq), *name = xmpp_stanza_get_name(child);
+	const char *client = xmpp_stanza_get_attribute(child, "client");
+	const char *key = xmpp_stanza_get_attribute(child, "key");
+	const char *more = xmpp_stanza_get_attribute(child, "more");
+	const char *missing;
+	char *bare = NULL, text[256];
+	int dom, checkpoint;
+
+	/* Every IQ get/set gets exactly one answer: each check below sends
+	   its error and returns; the success path sends the roster get. */
+	if (from == NULL || id == NULL) {
+		log_warnx("request without from or id dropped");
+		return;
+	}
+	if ((dom = skd_user_domain(d, from)) < 0) {
+		log_info("request from %s refused: not a user of a served domain", from);
+		skd_send_error(d, from, id, "auth", "forbidden",
+		    "this sync service serves only the users of its own domains");
+		return;
+	}
+	checkpoint = strcmp(name, "checkpoint") == 0;
+	if (!checkpoint && strcmp(name, "sync") != 0) {
+		snprintf(text, sizeof(text), "unknown request <%.64s/> in %s", name, SK_NS_SYNC);
+		skd_send_error(d, from, id, "modify", "bad-request", text);
+		return;
+	}
+	if (strcmp(type, checkpoint ? "set" : "get") != 0) {
+		snprintf(text, sizeof(text), "<%s/> must be sent in an IQ of type '%s'",
+		    name, checkpoint ? "set" : "get");
+		skd_send_error(d, from, id, "modify", "bad-request", text);
+		return;
+	}
+	if (client == NULL || !sk_key_client_ok(client)) {
+		skd_send_error(d, from, id, "modify", "bad-request", client == NULL ?
+		    "the client attribute is missing" :
+		    "the client attribute must be 1-64 characters of A-Z a-z 0-9 . _ -");
+		return;
+	}
+	if ((bare = bare_of(from)) == NULL) {
+		skd_send_error(d, from, id, "wait", "resource-constraint", "out of memory");
+		return;
+	}
+	if (!checkpoint && more != NULL) {
+		skd_answer_more(d, from, id, bare, client, more);
+		goto out;
+	}
+	if (checkpoint && key == NULL) {
+		skd_send_error(d, from, id, "modify", "bad-request",
+		    "a checkpoint needs the key attribute");
+		goto out;
+	}
+	if ((missing = skd_privilege_missing(d, dom)) != NULL) {
+		log_warnx("request from %s refused: %s", from, missing);
+		skd_send_error(d, from, id, "cancel", "service-unavailable", missing);
+		goto out;
+	}
+	if (fetch_roster(d, from, id, bare, client, key, checkpoint) != 0)
+		skd_send_error(d, from, id, "wait", "resource-constraint", "out of memory");
+out:
+	free(bare);
+}
+
+static void
+run_checkpoint(struct skd *d, struct skd_pending *p, struct sk_state *live)
+{
+	char newkey[SK_KEY_MAX + 1], text[160];
+	xmpp_stanza_t *iq, *cp;
+	int rc;
+
+	rc = sk_sync_checkpoint(d->store, &d->sync, p->bare, p->client, p->key, live,
+	    (uint64_t)d->now_s(), newkey);
+	if (rc == SK_EKEY || rc == SK_EEXPIRED || rc == SK_ERESET || rc == SK_ENOTFOUND) {
+		snprintf(text, sizeof(text), "the key cannot be used for a checkpoint (%s): "
+		    "keep the key you have and sync", sk_strerror(rc));
+		skd_send_error(d, p->to, p->req_id, "cancel", "item-not-found", text);
+		return;
+	}
+	if (rc != 0) {
+		log_warnx("checkpoint of %s/%s failed: %s", p->bare, p->client, sk_strerror(rc));
+		skd_send_error(d, p->to, p->req_id, "wait", "internal-server-error",
+		    "the sync store failed; try again later");
+		return;
+	}
+	if ((iq = skd_iq_new(d, "result", p->to, p->req_id)) == NULL ||
+	    (cp = xmpp_stanza_new(d->ctx)) == NULL) {
+		if (iq)
+			xmpp_stanza_release(iq);
+		return;
+	}
+	xmpp_stanza_set_name(cp, "checkpoint");
+	xmpp_stanza_set_ns(cp, SK_NS_SYNC);
+	xmpp_stanza_set_attribute(cp, "key", newkey);
+	xmpp_stanza_add_child(iq, cp);
+	xmpp_stanza_release(cp);
+	skd_send(d, iq);
+	xmpp_stanza_release(iq);
+}
+
+static void
+run_sync(struct skd *d, struct skd_pending *p, struct sk_state *live)
+{
+	struct sk_sync_result res;
+	int rc;
+
+	rc = sk_sync_run(d->store, &d->sync, p->bare, p->client, p->key, live,
+	    (uint64_t)d->now_s(), &res);
+	if (rc != 0) {
+		log_warnx("sync of %s/%s failed: %s", p->bare, p->client, sk_strerror(rc));
+		skd_send_error(d, p->to, p->req_id, "wait", "internal-server-error",
+		    "the sync store failed; try again later");
+		return;
+	}
+	log_debug("sync %s/%s: %s%s%s, %zu changes", p->bare, p->client,
+	    res.full ? "full" : "delta", res.full ? " " : "",
+	    res.full ? sk_reason_name(res.reason) : "", res.changes.n);
+	skd_answer_sync(d, p->to, p->req_id, p->bare, p->client, &res, live);
+	sk_sync_result_free(&res);
+}
+
+int
+skd_request_result(struct skd *d, xmpp_stanza_t *iq)
+{
+	const char *id = xmpp_stanza_get_id(iq), *from = xmpp_stanza_get_from(iq);
+	struct skd_pending p;
+	struct sk_state live;
+	xmpp_stanza_t *q;
+	size_t i, skipped = 0;
+	char text[256];
+	int rc;
+
+	for (i = 0; id != NULL && i < d->npending; i++)
+		if (strcmp(d->pending[i].id, id) == 0)
+			break;
+	if (id == NULL || i == d->npending)
+		return 0;
+	p = d->pending[i];
+	d->pending[i] = d->pending[--d->npending];	/* p owns the strings now */
+	if (from == NULL || strcmp(from, p.bare) != 0) {
+		log_warnx("roster answer %s from %s, not from %s: ignored", id,
+		    from ? from : "(none)", p.bare);
+		d->pending[d->npending++] = p;		/* keep waiting */
+		return 1;
+	}
+	if (strcmp(xmpp_stanza_get_type(iq), "error") == 0) {
+		xmpp_stanza_t *e = xmpp_stanza_get_child_by_name(iq, "error");
+		xmpp_stanza_t *c = e ? xmpp_stanza_get_children(e) : NULL;
+
+		snprintf(text, sizeof(text), "the server refused to give the sync service the roster (%s)",
+		    c && xmpp_stanza_get_name(c) ? xmpp_stanza_get_name(c) : "no condition");
+		log_warnx("roster fetch for %s: %s", p.bare, text);
+		skd_send_error(d, p.to, p.req_id, "cancel", "service-unavailable", text);
+		goto out;
+	}
+	sk_state_init(&live);
+	q = xmpp_stanza_get_child_by_name_and_ns(iq, "query", SK_NS_ROSTER);
+	if ((q && (rc = sk_xml_roster_parse(q, &live, &skipped)) != 0) ||
+	    (rc = sk_sync_live(d->store, &live)) != 0) {
+		log_warnx("roster of %s not usable: %s", p.bare, sk_strerror(rc));
+		skd_send_error(d, p.to, p.req_id, "wait", "internal-server-error",
+		    "the sync service could not read the roster; try again later");
+	} else {
+		if (skipped)
+			log_warnx("roster of %s: %zu malformed items left out", p.bare, skipped);
+		if (p.checkpoint)
+			run_checkpoint(d, &p, &live);
+		else
+			run_sync(d, &p, &live);
+		skd_ingest_flush(d, 0);
+	}
+	sk_state_free(&live);
+out:
+	pending_free(&p);
+	return 1;
+}
+
+void
+skd_request_tick(struct skd *d)
+{
+	uint64_t now = d->now_ms();
+	size_t i = 0;
+	char text[160];
+
+	while (i < d->npending) {
+		struct skd_pending *p = &d->pending[i];
+
+		if (now < p->deadline) {
+			i++;
+			continue;
+		}
+		snprintf(text, sizeof(text), "the server did not answer the roster fetch "
+		    "within %u s; try again", d->cfg->roster_timeout);
+		log_warnx("roster fetch for %s timed out", p->bare);
+		skd_send_error(d, p->to, p->req_id, "wait", "remote-server-timeout", text);
+		pending_remove(d, i);
+	}
+}
