@@ -251,6 +251,35 @@ is_delay(xmpp_stanza_t *c)
 	return ns && (strcmp(ns, SK_NS_DELAY) == 0 || strcmp(ns, "jabber:x:delay") == 0);
 }
 
+/*
+ * A presence forwarded to a component arrives in jabber:component:accept
+ * (and libstrophe keeps that namespace on every child it parsed); the
+ * client receives it in jabber:client.  libstrophe also keeps a received
+ * xml:lang as "lang": put it back.
+ */
+static void
+to_client_ns(xmpp_stanza_t *st)
+{
+	const char *ns = xmpp_stanza_get_ns(st), *lang;
+	xmpp_stanza_t *c;
+
+	if (xmpp_stanza_is_text(st))
+		return;
+	if (ns != NULL && strcmp(ns, "jabber:component:accept") == 0)
+		xmpp_stanza_set_ns(st, SK_NS_CLIENT);
+	if ((lang = xmpp_stanza_get_attribute(st, "lang")) != NULL) {
+		char *l = strdup(lang);
+
+		if (l != NULL) {
+			xmpp_stanza_del_attribute(st, "lang");
+			xmpp_stanza_set_attribute(st, "xml:lang", l);
+			free(l);
+		}
+	}
+	for (c = xmpp_stanza_get_children(st); c; c = xmpp_stanza_get_next(c))
+		to_client_ns(c);
+}
+
 int
 sk_xml_pres_parse(xmpp_stanza_t *pres, struct sk_pres *out, int *available)
 {
@@ -280,12 +309,17 @@ sk_xml_pres_parse(xmpp_stanza_t *pres, struct sk_pres *out, int *available)
 		status = xmpp_stanza_get_text(c);
 	prio = child_text(pres, "priority");
 	pr = prio ? strtol(prio, NULL, 10) : 0;
-	for (c = xmpp_stanza_get_children(pres); c; c = xmpp_stanza_get_next(c))
-		if (!xmpp_stanza_is_text(c) && !is_delay(c))
-			canon(&ext, c);
-	if (ext.oom || (copy = xmpp_stanza_copy(pres)) == NULL)
+	if ((copy = xmpp_stanza_copy(pres)) == NULL)
 		goto out;
 	xmpp_stanza_del_attribute(copy, "to");
+	xmpp_stanza_set_ns(copy, SK_NS_CLIENT);
+	to_client_ns(copy);
+	/* Equality counts every child but <delay/>, in the client's terms. */
+	for (c = xmpp_stanza_get_children(copy); c; c = xmpp_stanza_get_next(c))
+		if (!xmpp_stanza_is_text(c) && !is_delay(c))
+			canon(&ext, c);
+	if (ext.oom)
+		goto out;
 	if (xmpp_stanza_to_text(copy, &xml, &len) != XMPP_EOK)
 		goto out;
 	p.jid = (char *)from;

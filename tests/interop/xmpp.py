@@ -1,0 +1,185 @@
+"""xmpp.py - a small, strict XMPP client for the interop tests (plain TCP, SASL PLAIN, 127.0.0.1 only).
+
+Deterministic on purpose: every read has a timeout, stanzas are queued in
+arrival order, and callers wait for exactly what they expect.
+"""
+import base64
+import hashlib
+import socket
+import time
+import xml.etree.ElementTree as ET
+
+NS_CLIENT = "jabber:client"
+NS_SYNC = "urn:xmpp:synckey:0"
+NS_ROSTER = "jabber:iq:roster"
+NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+
+
+def q(ns, name):
+    return "{%s}%s" % (ns, name)
+
+
+class Client:
+    def __init__(self, jid, password, port, host="127.0.0.1", resource="t"):
+        assert host.startswith("127.") or host == "::1"
+        self.jid, self.password, self.port, self.host = jid, password, port, host
+        self.local, self.domain = jid.split("@")
+        self.resource = resource
+        self.queue = []
+        self.nid = 0
+        self.bytes_in = 0
+
+    # -- stream -----------------------------------------------------------
+    def _open(self):
+        self.parser = ET.XMLPullParser(events=("start", "end"))
+        self.depth = 0
+        self.sock.sendall(("<?xml version='1.0'?><stream:stream to='%s' version='1.0' "
+                           "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>"
+                           % self.domain).encode())
+
+    def _pump(self, timeout):
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(65536)
+        except socket.timeout:
+            return False
+        if not data:
+            raise ConnectionError("stream closed by the server")
+        self.bytes_in += len(data)
+        self.parser.feed(data)
+        for ev, el in self.parser.read_events():
+            if ev == "start":
+                self.depth += 1
+            else:
+                self.depth -= 1
+                if self.depth == 1:
+                    self.queue.append(el)
+        return True
+
+    def wait(self, pred, timeout=10.0, what="a stanza"):
+        end = time.monotonic() + timeout
+        while True:
+            for i, el in enumerate(self.queue):
+                if pred(el):
+                    return self.queue.pop(i)
+            left = end - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no %s within %.0f s" % (what, timeout))
+            self._pump(min(left, 0.5))
+
+    def connect(self):
+        self.sock = socket.create_connection((self.host, self.port), timeout=10)
+        self._open()
+        self.wait(lambda e: e.tag.endswith("features"), what="stream features")
+        token = base64.b64encode(("\0%s\0%s" % (self.local, self.password)).encode()).decode()
+        self.sock.sendall(("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>"
+                           % token).encode())
+        res = self.wait(lambda e: e.tag.endswith("success") or e.tag.endswith("failure"), what="SASL answer")
+        if res.tag.endswith("failure"):
+            raise PermissionError("authentication failed for %s" % self.jid)
+        self.queue.clear()
+        self._open()
+        self.wait(lambda e: e.tag.endswith("features"), what="stream features after SASL")
+        res = self.iq("set", None, "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>%s</resource></bind>"
+                      % self.resource)
+        self.full = res.find(".//{urn:ietf:params:xml:ns:xmpp-bind}jid").text
+        return self
+
+    def close(self):
+        try:
+            self.sock.sendall(b"<presence type='unavailable'/></stream:stream>")
+            self.sock.close()
+        except OSError:
+            pass
+
+    def send(self, xml):
+        self.sock.sendall(xml.encode() if isinstance(xml, str) else xml)
+
+    def iq(self, typ, to, payload, timeout=10.0, expect_error=False):
+        self.nid += 1
+        iid = "t%d" % self.nid
+        self.send("<iq type='%s' id='%s'%s>%s</iq>" % (typ, iid, " to='%s'" % to if to else "", payload))
+        res = self.wait(lambda e: e.tag == q(NS_CLIENT, "iq") and e.get("id") == iid, timeout,
+                        "answer to IQ %s" % iid)
+        if res.get("type") == "error" and not expect_error:
+            raise RuntimeError("IQ error: %s" % ET.tostring(res).decode())
+        return res
+
+    def presence(self, show=None, status=None, priority=None):
+        body = ""
+        if show:
+            body += "<show>%s</show>" % show
+        if status is not None:
+            body += "<status>%s</status>" % status
+        if priority is not None:
+            body += "<priority>%d</priority>" % priority
+        self.send("<presence>%s</presence>" % body)
+
+    def roster_set(self, jid, name=None, groups=(), remove=False):
+        attrs = "jid='%s'" % jid
+        if remove:
+            attrs += " subscription='remove'"
+        elif name:
+            attrs += " name='%s'" % name
+        g = "".join("<group>%s</group>" % x for x in groups)
+        self.iq("set", None, "<query xmlns='jabber:iq:roster'><item %s>%s</item></query>" % (attrs, g))
+
+
+def error_condition(iq):
+    err = iq.find(q(NS_CLIENT, "error"))
+    if err is None:
+        return None, None
+    cond = [c.tag.split("}")[1] for c in err if c.tag.startswith("{%s}" % NS_STANZAS) and not c.tag.endswith("text")]
+    text = err.find(q(NS_STANZAS, "text"))
+    return (cond[0] if cond else None), (text.text if text is not None else None)
+
+
+# -- the state a client holds, and the canonical digest of protocol.md --------
+
+class State:
+    def __init__(self):
+        self.items = {}     # jid -> (name, sub, ask, sorted groups)
+        self.pres = {}      # full jid -> (show, prio, status)
+
+    def apply(self, sync):
+        if sync.get("type") == "full":
+            self.items.clear()
+            self.pres.clear()
+        avail = []
+        for child in sync:
+            if child.tag == q(NS_ROSTER, "query"):
+                for it in child:
+                    jid = it.get("jid")
+                    if it.get("subscription") == "remove":
+                        self.items.pop(jid, None)
+                    else:
+                        self.items[jid] = (it.get("name") or "", it.get("subscription") or "none",
+                                           "subscribe" if it.get("ask") == "subscribe" else "",
+                                           tuple(sorted((g.text or "") for g in it.findall(q(NS_ROSTER, "group")))))
+            elif child.tag == q(NS_CLIENT, "presence"):
+                frm = child.get("from")
+                if child.get("type") == "unavailable":
+                    if "/" in frm:
+                        self.pres.pop(frm, None)
+                    else:
+                        for k in [k for k in self.pres if k.split("/")[0] == frm]:
+                            del self.pres[k]
+                else:
+                    avail.append(child)
+        for p in avail:
+            show = p.find(q(NS_CLIENT, "show"))
+            prio = p.find(q(NS_CLIENT, "priority"))
+            sts = p.findall(q(NS_CLIENT, "status"))
+            nolang = [s for s in sts if "{http://www.w3.org/XML/1998/namespace}lang" not in s.attrib]
+            st = (nolang or sts or [None])[0]
+            self.pres[p.get("from")] = (show.text if show is not None else "",
+                                        str(int(prio.text)) if prio is not None else "0",
+                                        (st.text or "") if st is not None else "")
+
+    def digest(self):
+        recs = []
+        for jid, (show, prio, status) in self.pres.items():
+            recs.append(b"".join(f.encode() + b"\0" for f in ("P", jid, show, prio, status)) + b"\1")
+        for jid, (name, sub, ask, groups) in self.items.items():
+            recs.append(b"".join(f.encode() + b"\0" for f in ("R", jid, sub, ask, name) + groups) + b"\1")
+        return base64.b64encode(hashlib.sha256(b"".join(sorted(recs))).digest()).decode()
