@@ -3,10 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/sha.h>
-
 #include "digest.h"
 #include "error.h"
+#include "hash.h"
 #include "state.h"
 
 static const char *const sub_names[] = {
@@ -112,7 +111,7 @@ record_hash(record_writer w, const void *rec, const char *extra,
     unsigned char out[SK_HASH_LEN])
 {
 	unsigned char stackbuf[512], *buf = stackbuf;
-	unsigned char md[SHA256_DIGEST_LENGTH];
+	unsigned char md[32];
 	size_t xlen = extra ? strlen(extra) : 0, need;
 
 	need = w(rec, buf, sizeof(stackbuf));
@@ -128,7 +127,8 @@ record_hash(record_writer w, const void *rec, const char *extra,
 	}
 	if (xlen > 0)
 		memcpy(buf + need, extra, xlen);
-	SHA256(buf, need + xlen, md);
+	if (sk_sha256(buf, need + xlen, md) != 0)
+		memset(md, 0, sizeof(md));	/* looks changed: resent, never wrong */
 	memcpy(out, md, SK_HASH_LEN);
 	if (buf != stackbuf)
 		free(buf);
@@ -270,6 +270,19 @@ sk_state_add_pres(struct sk_state *st, const struct sk_pres *p)
 	if ((rc = sk_pres_copy(&st->pres[st->npres], p)) != 0)
 		return rc;
 	st->npres++;
+	return 0;
+}
+
+int
+sk_state_adopt_item(struct sk_state *st, struct sk_item *it)
+{
+	int rc;
+
+	if ((rc = grow((void **)&st->items, &st->capitems, st->nitems,
+	    sizeof(*st->items))) != 0)
+		return rc;
+	st->items[st->nitems++] = *it;
+	memset(it, 0, sizeof(*it));
 	return 0;
 }
 

@@ -70,6 +70,9 @@ int sk_state_add_item(struct sk_state *st, const struct sk_item *item);
 /* Appends a deep copy of p (hash recomputed).  0, ENOMEM or SK_EINVAL. */
 int sk_state_add_pres(struct sk_state *st, const struct sk_pres *p);
 
+/* Appends *it itself (hash kept): st takes its strings; *it is zeroed.
+   0 or ENOMEM (then *it is untouched and still the caller's). */
+int sk_state_adopt_item(struct sk_state *st, struct sk_item *it);
 /* Appends *p itself: st takes ownership of its strings and keeps its
    hash as it is (the caller vouches for it); *p is zeroed.  0 or ENOMEM
    (then *p is untouched and still the caller's). */

@@ -57,7 +57,10 @@ main(int argc, char **argv)
 	sigaction(SIGPIPE, &sa, NULL);
 
 	xmpp_initialize();
-	if ((ctx = xmpp_ctx_new(NULL, &log_strophe)) == NULL)
+	/* libstrophe formats every stanza it sends or receives for its debug
+	   log before the callback can filter it: below debug, give it none. */
+	if ((ctx = xmpp_ctx_new(NULL, cfg.log_level >= LOG_LVL_DEBUG ?
+	    &log_strophe : NULL)) == NULL)
 		fatalx("cannot create the libstrophe context");
 	if ((rc = skd_init(&d, &cfg, ctx)) != 0)
 		fatalx("cannot open the store in %s: %s", cfg.db, sk_strerror(rc));

@@ -205,10 +205,10 @@ sk_xml_roster_parse(xmpp_stanza_t *query, struct sk_state *st, size_t *skipped)
 				(*skipped)++;
 			continue;
 		}
-		rc = sk_state_add_item(st, &it);
-		sk_item_free(&it);
-		if (rc != 0)
+		if ((rc = sk_state_adopt_item(st, &it)) != 0) {
+			sk_item_free(&it);
 			return rc;
+		}
 	}
 	return 0;
 }
@@ -431,8 +431,8 @@ sk_xml_update_parse(xmpp_stanza_t *sync, struct sk_update *u)
 					continue;
 				if ((rc = sk_xml_item_parse(i, &it)) != 0)
 					break;
-				rc = sk_state_add_item(&u->put, &it);
-				sk_item_free(&it);
+				if ((rc = sk_state_adopt_item(&u->put, &it)) != 0)
+					sk_item_free(&it);
 			}
 		} else if (strcmp(name, "presence") == 0) {
 			struct sk_pres p;
