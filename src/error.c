@@ -19,6 +19,7 @@ sk_strerror(int code)
 	case SK_EFULL:		return "database map full";
 	case SK_ESTORE:		return "database failure";
 	case SK_ETOOBIG:	return "value too large";
+	case SK_EFOREIGN:	return "the cache belongs to another account";
 	default:
 		if (code > 0)
 			return strerror(code);

@@ -22,6 +22,7 @@ enum sk_err {
 	SK_EFULL,		/* store map full */
 	SK_ESTORE,		/* other LMDB failure */
 	SK_ETOOBIG,		/* value exceeds a protocol or format limit */
+	SK_EFOREIGN,		/* a client cache that belongs to another account */
 	SK_ELAST
 };
 

@@ -1,1 +1,296 @@
-int main(void) { return 0; }
+/* synckey.c - the synckey command-line client */
+#include "config.h"	/* autoconf: PACKAGE_VERSION */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "client.h"
+#include "error.h"
+
+static const char usage[] =
+    "usage: synckey --jid JID --password-file FILE --db DIR [--server HOST:PORT]\n"
+    "               [--component JID] [--client ID] [--stay SECONDS] [--standard]\n"
+    "               [--json] [--quiet] sync | roster | presence | forget\n"
+    "       synckey --help | --version\n"
+    "\n"
+    "commands:\n"
+    "  sync      connect, sync with the stored key (or the standard way when the\n"
+    "            server has no sync service), stay online --stay seconds,\n"
+    "            checkpoint, log out\n"
+    "  roster    print the cached roster (no network)\n"
+    "  presence  print the cached presence (no network)\n"
+    "  forget    drop the stored key; the next sync is a full one\n"
+    "exit codes: 0 ok, 1 usage, 2 authentication failed, 3 server unreachable,\n"
+    "            4 cache corrupt, foreign or unknown, 5 protocol error, 6 timeout\n";
+
+struct args {
+	const char	*jid, *pwfile, *db, *server, *component, *client, *cmd;
+	unsigned	 stay;
+	int		 json, standard, quiet;
+};
+
+static int
+parse_args(struct args *a, int argc, char **argv)
+{
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 1; i < argc; i++) {
+		const char *s = argv[i];
+		const char **dst = NULL;
+
+		if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
+			fputs(usage, stdout);
+			exit(0);
+		}
+		if (strcmp(s, "--version") == 0) {
+			printf("synckey %s\n", PACKAGE_VERSION);
+			exit(0);
+		}
+		if (strcmp(s, "--json") == 0) { a->json = 1; continue; }
+		if (strcmp(s, "--standard") == 0) { a->standard = 1; continue; }
+		if (strcmp(s, "--quiet") == 0) { a->quiet = 1; continue; }
+		if (strcmp(s, "--jid") == 0) dst = &a->jid;
+		else if (strcmp(s, "--password-file") == 0) dst = &a->pwfile;
+		else if (strcmp(s, "--db") == 0) dst = &a->db;
+		else if (strcmp(s, "--server") == 0) dst = &a->server;
+		else if (strcmp(s, "--component") == 0) dst = &a->component;
+		else if (strcmp(s, "--client") == 0) dst = &a->client;
+		else if (strcmp(s, "--stay") == 0) {
+			char *end;
+			unsigned long v;
+
+			if (i + 1 >= argc || (v = strtoul(argv[i + 1], &end, 10), *end) || v > 86400) {
+				fprintf(stderr, "synckey: --stay needs a number of seconds (0-86400)\n");
+				return 1;
+			}
+			a->stay = (unsigned)v;
+			i++;
+			continue;
+		} else if (s[0] == '-') {
+			fprintf(stderr, "synckey: unknown option %s\n", s);
+			return 1;
+		} else if (a->cmd == NULL) {
+			a->cmd = s;
+			continue;
+		} else {
+			fprintf(stderr, "synckey: one command only (%s, then %s)\n", a->cmd, s);
+			return 1;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "synckey: %s needs a value\n", s);
+			return 1;
+		}
+		*dst = argv[++i];
+	}
+	if (a->cmd == NULL || (strcmp(a->cmd, "sync") && strcmp(a->cmd, "roster") &&
+	    strcmp(a->cmd, "presence") && strcmp(a->cmd, "forget"))) {
+		fprintf(stderr, "synckey: give one command: sync, roster, presence or forget\n");
+		return 1;
+	}
+	if (a->jid == NULL || a->db == NULL || strchr(a->jid, '@') == NULL || strchr(a->jid, '/')) {
+		fprintf(stderr, "synckey: --jid (a bare user JID) and --db are required\n");
+		return 1;
+	}
+	if (strcmp(a->cmd, "sync") == 0 && a->pwfile == NULL) {
+		fprintf(stderr, "synckey: sync needs --password-file\n");
+		return 1;
+	}
+	if (a->client && !sk_key_client_ok(a->client)) {
+		fprintf(stderr, "synckey: --client must be 1-64 characters of A-Z a-z 0-9 . _ -\n");
+		return 1;
+	}
+	return 0;
+}
+
+static int
+read_password(const char *path, char *buf, size_t len)
+{
+	struct stat sb;
+	size_t n;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "synckey: password file %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if (fstat(fileno(f), &sb) != 0 || (sb.st_mode & 077)) {
+		fprintf(stderr, "synckey: password file %s is readable by group or others (chmod 600 it)\n", path);
+		fclose(f);
+		return 1;
+	}
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, "synckey: password file %s is empty\n", path);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void
+on_change(void *data, const char *kind, const char *jid)
+{
+	const struct args *a = data;
+
+	if (!a->json && !a->quiet)
+		printf("  %-11s %s\n", kind, jid);
+}
+
+static int
+print_state(const struct args *a, struct sk_cache *c, int roster)
+{
+	struct sk_state st;
+	size_t i, j;
+	int rc;
+
+	if ((rc = sk_cache_load(c, &st)) != 0) {
+		fprintf(stderr, "synckey: the cache in %s cannot be used: %s\n", a->db, sk_strerror(rc));
+		return SK_CLIENT_ECACHE;
+	}
+	if (a->json)
+		printf("[");
+	for (i = 0; roster && i < st.nitems; i++) {
+		const struct sk_item *it = &st.items[i];
+
+		if (a->json) {
+			printf("%s{\"jid\":", i ? "," : "");
+			json_str(it->jid);
+			printf(",\"name\":");
+			json_str(it->name ? it->name : "");
+			printf(",\"subscription\":\"%s\",\"ask\":%s,\"groups\":[", sk_sub_name(it->sub),
+			    it->ask ? "true" : "false");
+			for (j = 0; j < it->ngroups; j++) {
+				printf("%s", j ? "," : "");
+				json_str(it->groups[j]);
+			}
+			printf("]}");
+		} else {
+			printf("%-32s %-5s %s%s", it->jid, sk_sub_name(it->sub), it->name ? it->name : "",
+			    it->ask ? " (asked)" : "");
+			for (j = 0; j < it->ngroups; j++)
+				printf("%s%s", j ? ", " : " [", it->groups[j]);
+			printf("%s\n", it->ngroups ? "]" : "");
+		}
+	}
+	for (i = 0; !roster && i < st.npres; i++) {
+		const struct sk_pres *p = &st.pres[i];
+
+		if (a->json) {
+			printf("%s{\"from\":", i ? "," : "");
+			json_str(p->jid);
+			printf(",\"show\":");
+			json_str(p->show ? p->show : "");
+			printf(",\"status\":");
+			json_str(p->status ? p->status : "");
+			printf(",\"priority\":%d}", p->priority);
+		} else {
+			printf("%-40s %-5s %3d %s\n", p->jid, p->show ? p->show : "-", p->priority,
+			    p->status ? p->status : "");
+		}
+	}
+	if (a->json)
+		printf("]\n");
+	sk_state_free(&st);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sk_client_opts o = { 0 };
+	struct sk_client_report rep;
+	struct sk_cache *cache = NULL;
+	char password[1024], err[512], host[256];
+	struct args a;
+	int rc;
+
+	if (parse_args(&a, argc, argv) != 0) {
+		fputs(usage, stderr);
+		return SK_CLIENT_EUSAGE;
+	}
+	rc = sk_cache_open(a.db, a.jid, a.client, strcmp(a.cmd, "sync") == 0, &cache);
+	if (rc != 0) {
+		fprintf(stderr, "synckey: the cache in %s cannot be used: %s\n", a.db,
+		    rc == SK_ENOTFOUND ? "there is none yet (run sync first)" : sk_strerror(rc));
+		return SK_CLIENT_ECACHE;
+	}
+	if (strcmp(a.cmd, "roster") == 0 || strcmp(a.cmd, "presence") == 0) {
+		rc = print_state(&a, cache, strcmp(a.cmd, "roster") == 0);
+		sk_cache_close(cache);
+		return rc;
+	}
+	if (strcmp(a.cmd, "forget") == 0) {
+		if ((rc = sk_cache_set_key(cache, NULL)) != 0)
+			fprintf(stderr, "synckey: cannot change the cache: %s\n", sk_strerror(rc));
+		else if (!a.quiet)
+			printf("key dropped: the next sync is a full one\n");
+		sk_cache_close(cache);
+		return rc ? SK_CLIENT_ECACHE : 0;
+	}
+	if (read_password(a.pwfile, password, sizeof(password)) != 0) {
+		sk_cache_close(cache);
+		return SK_CLIENT_EUSAGE;
+	}
+	o.jid = a.jid;
+	o.password = password;
+	if (a.server) {
+		const char *colon = strrchr(a.server, ':');
+		unsigned long port = colon ? strtoul(colon + 1, NULL, 10) : 0;
+
+		if (colon == NULL || port == 0 || port > 65535 || (size_t)(colon - a.server) >= sizeof(host)) {
+			fprintf(stderr, "synckey: --server must be HOST:PORT\n");
+			sk_cache_close(cache);
+			return SK_CLIENT_EUSAGE;
+		}
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - a.server), a.server);
+		o.host = host;
+		o.port = (unsigned short)port;
+	}
+	o.component = a.component;
+	o.standard = a.standard;
+	o.stay = a.stay;
+	o.on_change = on_change;
+	o.data = &a;
+	rc = sk_client_sync(cache, &o, &rep, err, sizeof(err));
+	sk_cache_close(cache);
+	memset(password, 0, sizeof(password));
+	if (rc != SK_CLIENT_OK) {
+		fprintf(stderr, "synckey: %s\n", err);
+		if (a.json)
+			printf("{\"error\":%d,\"message\":\"%s\"}\n", rc, err);
+		return rc;
+	}
+	if (a.json)
+		printf("{\"mode\":\"%s\",\"reason\":\"%s\",\"service\":\"%s\",\"items\":%zu,"
+		    "\"bytes\":%llu,\"ms\":%.1f}\n", rep.mode, rep.reason, rep.service, rep.items,
+		    rep.bytes, rep.ms);
+	else if (!a.quiet)
+		printf("sync: %s%s%s%s, %zu items, %llu bytes received, %.1f ms from login to synced\n",
+		    rep.mode, rep.reason[0] ? " (" : "", rep.reason, rep.reason[0] ? ")" : "",
+		    rep.items, rep.bytes, rep.ms);
+	return 0;
+}

@@ -1,0 +1,546 @@
+/* client.c - the synckey client library: sync with a key, or the standard way */
+#include <netinet/in.h>
+#include <linux/tcp.h>	/* tcp_info with tcpi_bytes_received */
+#include <sys/socket.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <strophe.h>
+
+#include "apply.h"
+#include "client.h"
+#include "digest.h"
+#include "error.h"
+#include "xml.h"
+
+#define NS_DISCO_INFO	"http://jabber.org/protocol/disco#info"
+#define NS_DISCO_ITEMS	"http://jabber.org/protocol/disco#items"
+#define SETTLE_MS	300
+#define SETTLE_MAX_MS	5000
+
+/* libstrophe's socket callback has no user data: one connection per
+   process, so the socket lives here (to read TCP_INFO from it). */
+static int sock_fd = -1;
+
+struct run {
+	xmpp_ctx_t		*ctx;
+	xmpp_conn_t		*conn;
+	const struct sk_client_opts *o;
+	int			 state;		/* 0 connecting, 1 up, -1 down */
+	int			 err;		/* errno of a failed connect */
+	int			 was_up;
+	int			 heard;		/* bytes came before a failure */
+	xmpp_stanza_t		*reply;		/* the awaited IQ answer */
+	struct sk_state		*track;		/* presence/roster pushes go here */
+	double			 last_pres;	/* ms of the last presence */
+	size_t			 npres;
+	char			*errbuf;
+	size_t			 errlen;
+};
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static unsigned long long
+bytes_in(void)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (sock_fd < 0 || getsockopt(sock_fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+		return 0;
+	return ti.tcpi_bytes_received;
+}
+
+static int
+on_sockopt(xmpp_conn_t *conn, void *sock)
+{
+	(void)conn;
+	sock_fd = *(int *)sock;
+	return 0;
+}
+
+static int
+fail(struct run *r, int rc, const char *fmt, const char *arg)
+{
+	snprintf(r->errbuf, r->errlen, fmt, arg ? arg : "");
+	return rc;
+}
+
+static void
+on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int err, xmpp_stream_error_t *se, void *ud)
+{
+	struct run *r = ud;
+
+	(void)conn;
+	(void)se;
+	if (ev == XMPP_CONN_CONNECT) {
+		r->state = 1;
+		r->was_up = 1;
+	} else {
+		r->state = -1;
+		r->err = err;
+	}
+}
+
+static int
+on_reply(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+	struct run *r = ud;
+
+	(void)conn;
+	r->reply = xmpp_stanza_clone(st);
+	return 0;	/* one answer: remove the handler */
+}
+
+/* Presence and roster pushes while tracking the live state. */
+static int
+on_presence(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+	struct run *r = ud;
+	const char *from = xmpp_stanza_get_from(st);
+	struct sk_pres p;
+	struct sk_item *it;
+	char bare[3100];
+	int avail;
+
+	(void)conn;
+	if (r->track == NULL || from == NULL || sk_xml_pres_parse(st, &p, &avail) != 0)
+		return 1;
+	snprintf(bare, sizeof(bare), "%.*s", (int)sk_jid_barelen(from), from);
+	it = sk_state_find_item(r->track, bare);
+	/* only contacts whose presence the user receives are state */
+	if (it != NULL && sk_sub_receives_presence(it->sub)) {
+		if (avail)
+			sk_state_put_pres(r->track, &p);
+		else if (strchr(from, '/'))
+			sk_state_del_pres(r->track, from);
+		else
+			sk_state_del_pres_bare(r->track, from);
+		r->npres++;
+	}
+	r->last_pres = now_ms();
+	sk_pres_free(&p);
+	return 1;
+}
+
+static int
+on_roster_push(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+	struct run *r = ud;
+	xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(st, "query", SK_NS_ROSTER);
+	xmpp_stanza_t *res;
+	struct sk_state push;
+	size_t i;
+
+	if (strcmp(xmpp_stanza_get_type(st), "set") != 0 || q == NULL)
+		return 1;
+	sk_state_init(&push);
+	if (r->track != NULL && sk_xml_roster_parse(q, &push, NULL) == 0)
+		for (i = 0; i < push.nitems; i++) {
+			if (push.items[i].sub == SK_SUB_REMOVE)
+				sk_state_del_item(r->track, push.items[i].jid);
+			else
+				sk_state_put_item(r->track, &push.items[i]);
+		}
+	sk_state_free(&push);
+	if ((res = xmpp_iq_new(r->ctx, "result", xmpp_stanza_get_id(st))) != NULL) {
+		xmpp_send(conn, res);
+		xmpp_stanza_release(res);
+	}
+	return 1;
+}
+
+/* Runs the loop until cond holds, the link drops or ms pass. */
+#define RUN_UNTIL(r, cond, ms) do {					\
+	double end_ = now_ms() + (ms);					\
+	while (!(cond) && (r)->state >= 0 && now_ms() < end_)		\
+		xmpp_run_once((r)->ctx, 10);				\
+} while (0)
+
+/* Sends iq (taking no ownership) and waits for its answer (owned by the
+   caller), or returns NULL on timeout or a lost link. */
+static xmpp_stanza_t *
+await(struct run *r, xmpp_stanza_t *iq)
+{
+	const char *id = xmpp_stanza_get_id(iq);
+
+	r->reply = NULL;
+	xmpp_id_handler_add(r->conn, on_reply, id, r);
+	xmpp_send(r->conn, iq);
+	RUN_UNTIL(r, r->reply != NULL, (r->o->timeout ? r->o->timeout : 15) * 1000.0);
+	if (r->reply == NULL)
+		xmpp_id_handler_delete(r->conn, on_reply, id);
+	return r->reply;
+}
+
+static xmpp_stanza_t *
+iq_with(struct run *r, const char *type, const char *to, const char *name,
+    const char *ns, xmpp_stanza_t **child)
+{
+	static unsigned long n;
+	char id[32];
+	xmpp_stanza_t *iq, *c;
+
+	snprintf(id, sizeof(id), "sk%lu", ++n);
+	iq = xmpp_iq_new(r->ctx, type, id);
+	if (to)
+		xmpp_stanza_set_to(iq, to);
+	c = xmpp_stanza_new(r->ctx);
+	xmpp_stanza_set_name(c, name);
+	xmpp_stanza_set_ns(c, ns);
+	xmpp_stanza_add_child(iq, c);
+	xmpp_stanza_release(c);
+	if (child)
+		*child = c;
+	return iq;
+}
+
+static int
+has_feature(xmpp_stanza_t *res, const char *var)
+{
+	xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(res, "query", NS_DISCO_INFO), *f;
+
+	for (f = q ? xmpp_stanza_get_children(q) : NULL; f; f = xmpp_stanza_get_next(f)) {
+		const char *v = xmpp_stanza_get_attribute(f, "var");
+
+		if (v && strcmp(v, var) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* disco#items on the user's domain, then disco#info on each item. */
+static void
+discover(struct run *r, const char *domain, char *out, size_t outlen)
+{
+	xmpp_stanza_t *iq = iq_with(r, "get", domain, "query", NS_DISCO_ITEMS, NULL);
+	xmpp_stanza_t *res = await(r, iq), *q, *it;
+
+	out[0] = '\0';
+	xmpp_stanza_release(iq);
+	if (res == NULL)
+		return;
+	q = xmpp_stanza_get_child_by_name_and_ns(res, "query", NS_DISCO_ITEMS);
+	for (it = q ? xmpp_stanza_get_children(q) : NULL; it && !out[0]; it = xmpp_stanza_get_next(it)) {
+		const char *jid = xmpp_stanza_get_attribute(it, "jid");
+		xmpp_stanza_t *info;
+
+		if (jid == NULL)
+			continue;
+		iq = iq_with(r, "get", jid, "query", NS_DISCO_INFO, NULL);
+		info = await(r, iq);
+		xmpp_stanza_release(iq);
+		if (info && strcmp(xmpp_stanza_get_type(info), "result") == 0 &&
+		    has_feature(info, SK_NS_SYNC))
+			snprintf(out, outlen, "%s", jid);
+		if (info)
+			xmpp_stanza_release(info);
+	}
+	xmpp_stanza_release(res);
+}
+
+static void
+report_changes(const struct sk_client_opts *o, const struct sk_update *u)
+{
+	size_t i;
+
+	if (o->on_change == NULL)
+		return;
+	for (i = 0; i < u->put.nitems; i++)
+		o->on_change(o->data, u->put.items[i].sub == SK_SUB_REMOVE ? "remove" : "item",
+		    u->put.items[i].jid);
+	for (i = 0; i < u->put.npres; i++)
+		o->on_change(o->data, "presence", u->put.pres[i].jid);
+	for (i = 0; i < u->gone.n; i++)
+		o->on_change(o->data, "unavailable", u->gone.v[i]);
+	for (i = 0; i < u->gone_all.n; i++)
+		o->on_change(o->data, "unavailable", u->gone_all.v[i]);
+}
+
+static const char *
+error_cond(xmpp_stanza_t *res)
+{
+	xmpp_stanza_t *e = xmpp_stanza_get_child_by_name(res, "error"), *c;
+
+	for (c = e ? xmpp_stanza_get_children(e) : NULL; c; c = xmpp_stanza_get_next(c))
+		if (xmpp_stanza_get_name(c) && strcmp(xmpp_stanza_get_name(c), "text") != 0)
+			return xmpp_stanza_get_name(c);
+	return "unknown error";
+}
+
+/*
+ * One sync exchange, every part gathered, applied to a copy of st and
+ * verified against the digest.  On success st holds the new state and
+ * key/reason are filled.  Returns an sk_client_rc, or -1 for a digest
+ * mismatch (the caller retries without a key).
+ */
+static int
+sync_once(struct run *r, const char *svc, const char *client, const char *key,
+    struct sk_state *st, struct sk_client_report *rep, char newkey[SK_KEY_MAX + 1])
+{
+	struct sk_update u;
+	struct sk_state next;
+	xmpp_stanza_t *iq, *c, *res = NULL, *s;
+	char digest[SK_DIGEST_B64] = "", mine[SK_DIGEST_B64], more[64] = "";
+	int rc = SK_CLIENT_EPROTO, first = 1;
+
+	sk_update_init(&u);
+	sk_state_init(&next);
+	do {
+		iq = iq_with(r, "get", svc, "sync", SK_NS_SYNC, &c);
+		xmpp_stanza_set_attribute(c, "client", client);
+		if (first && key && key[0])
+			xmpp_stanza_set_attribute(c, "key", key);
+		if (!first)
+			xmpp_stanza_set_attribute(c, "more", more);
+		res = await(r, iq);
+		xmpp_stanza_release(iq);
+		if (res == NULL) {
+			rc = fail(r, r->state < 0 ? SK_CLIENT_ECONN : SK_CLIENT_ETIMEOUT,
+			    "no answer from the sync service %s", svc);
+			goto out;
+		}
+		if (strcmp(xmpp_stanza_get_type(res), "result") != 0) {
+			rc = fail(r, SK_CLIENT_EPROTO, "the sync service answered %s", error_cond(res));
+			goto out;
+		}
+		if ((s = xmpp_stanza_get_child_by_name_and_ns(res, "sync", SK_NS_SYNC)) == NULL) {
+			rc = fail(r, SK_CLIENT_EPROTO, "the sync answer has no <sync/>%s", NULL);
+			goto out;
+		}
+		if (first) {
+			const char *t = xmpp_stanza_get_type(s), *k = xmpp_stanza_get_attribute(s, "key");
+			const char *d = xmpp_stanza_get_attribute(s, "digest");
+			const char *why = xmpp_stanza_get_attribute(s, "reason");
+
+			if (t == NULL || k == NULL || d == NULL || strlen(k) > SK_KEY_MAX ||
+			    strlen(d) >= sizeof(digest) ||
+			    (strcmp(t, "full") != 0 && strcmp(t, "delta") != 0)) {
+				rc = fail(r, SK_CLIENT_EPROTO, "malformed sync answer%s", NULL);
+				goto out;
+			}
+			u.full = strcmp(t, "full") == 0;
+			snprintf(newkey, SK_KEY_MAX + 1, "%s", k);
+			snprintf(digest, sizeof(digest), "%s", d);
+			snprintf(rep->reason, sizeof(rep->reason), "%s", u.full && why ? why : "");
+		}
+		if (sk_xml_update_parse(s, &u) != 0) {
+			rc = fail(r, SK_CLIENT_EPROTO, "malformed records in the sync answer%s", NULL);
+			goto out;
+		}
+		snprintf(more, sizeof(more), "%s",
+		    xmpp_stanza_get_attribute(s, "more") ? xmpp_stanza_get_attribute(s, "more") : "");
+		xmpp_stanza_release(res);
+		res = NULL;
+		first = 0;
+	} while (more[0] != '\0');
+
+	/* apply to a copy: the stored state changes only once verified */
+	if (sk_state_copy(&next, st) != 0 || sk_apply(&next, &u) != 0 ||
+	    sk_digest_state_b64(&next, mine) != 0) {
+		rc = fail(r, SK_CLIENT_ECACHE, "out of memory applying the answer%s", NULL);
+		goto out;
+	}
+	if (strcmp(mine, digest) != 0) {
+		rc = -1;
+		goto out;
+	}
+	rep->items = u.put.nitems + u.put.npres + u.gone.n + u.gone_all.n;
+	snprintf(rep->mode, sizeof(rep->mode), "%s",
+	    u.full ? "full" : rep->items ? "delta" : "null");
+	report_changes(r->o, &u);
+	sk_state_free(st);
+	*st = next;
+	sk_state_init(&next);
+	rc = SK_CLIENT_OK;
+out:
+	if (res)
+		xmpp_stanza_release(res);
+	sk_state_free(&next);
+	sk_update_free(&u);
+	return rc;
+}
+
+/* RFC 6121: roster get (with ver), initial presence, collect presence. */
+static int
+standard(struct run *r, struct sk_cache *cache, struct sk_state *st,
+    struct sk_client_report *rep, char *ver, size_t verlen)
+{
+	xmpp_stanza_t *iq, *c, *res, *q, *pres;
+	struct sk_state roster;
+	size_t i;
+	double start;
+
+	iq = iq_with(r, "get", NULL, "query", SK_NS_ROSTER, &c);
+	xmpp_stanza_set_attribute(c, "ver", sk_cache_ver(cache));
+	res = await(r, iq);
+	xmpp_stanza_release(iq);
+	if (res == NULL)
+		return fail(r, r->state < 0 ? SK_CLIENT_ECONN : SK_CLIENT_ETIMEOUT,
+		    "no answer to the roster get%s", NULL);
+	if (strcmp(xmpp_stanza_get_type(res), "result") != 0) {
+		xmpp_stanza_release(res);
+		return fail(r, SK_CLIENT_EPROTO, "the roster get failed%s", NULL);
+	}
+	snprintf(ver, verlen, "%s", sk_cache_ver(cache));
+	if ((q = xmpp_stanza_get_child_by_name_and_ns(res, "query", SK_NS_ROSTER)) != NULL) {
+		/* a roster: replace ours (an empty result means "unchanged") */
+		sk_state_init(&roster);
+		sk_xml_roster_parse(q, &roster, NULL);
+		rep->items += roster.nitems;
+		sk_state_clear(st);
+		for (i = 0; i < roster.nitems; i++)
+			sk_state_add_item(st, &roster.items[i]);
+		sk_state_free(&roster);
+		snprintf(ver, verlen, "%s", xmpp_stanza_get_attribute(q, "ver") ?
+		    xmpp_stanza_get_attribute(q, "ver") : "");
+	}
+	xmpp_stanza_release(res);
+	sk_state_sort(st);
+	/* presence: what the server sends after initial presence */
+	while (st->npres > 0)
+		sk_state_del_pres(st, st->pres[0].jid);
+	r->track = st;
+	r->npres = 0;
+	pres = xmpp_presence_new(r->ctx);
+	xmpp_send(r->conn, pres);
+	xmpp_stanza_release(pres);
+	start = r->last_pres = now_ms();
+	RUN_UNTIL(r, now_ms() - r->last_pres > SETTLE_MS || now_ms() - start > SETTLE_MAX_MS,
+	    SETTLE_MAX_MS + 100);
+	rep->items += r->npres;
+	snprintf(rep->mode, sizeof(rep->mode), "standard");
+	return SK_CLIENT_OK;
+}
+
+int
+sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
+    struct sk_client_report *rep, char *err, size_t errlen)
+{
+	struct run r = { .o = o, .errbuf = err, .errlen = errlen };
+	char svc[256] = "", newkey[SK_KEY_MAX + 1] = "", ver[256] = "";
+	const char *domain = strchr(o->jid, '@');
+	struct sk_state st;
+	double t_auth;
+	int rc;
+
+	memset(rep, 0, sizeof(*rep));
+	err[0] = '\0';
+	if (domain == NULL)
+		return fail(&r, SK_CLIENT_EUSAGE, "not a user JID: %s", o->jid);
+	domain++;
+	if ((rc = sk_cache_load(cache, &st)) != 0)
+		return fail(&r, SK_CLIENT_ECACHE, "the cache cannot be used: %s", sk_strerror(rc));
+	xmpp_initialize();
+	r.ctx = xmpp_ctx_new(NULL, NULL);
+	r.conn = xmpp_conn_new(r.ctx);
+	xmpp_conn_set_jid(r.conn, o->jid);
+	xmpp_conn_set_pass(r.conn, o->password);
+	xmpp_conn_set_sockopt_callback(r.conn, on_sockopt);
+	sock_fd = -1;
+	xmpp_handler_add(r.conn, on_presence, NULL, "presence", NULL, &r);
+	xmpp_handler_add(r.conn, on_roster_push, SK_NS_ROSTER, "iq", NULL, &r);
+	if (xmpp_connect_client(r.conn, o->host, o->port, on_conn, &r) != XMPP_EOK) {
+		rc = fail(&r, SK_CLIENT_ECONN, "cannot connect to %s", o->host ? o->host : domain);
+		goto out;
+	}
+	{
+		/* Sample the socket while connecting: a server that spoke
+		   before the stream failed was reached, so authentication
+		   failed; one that never did was not reached. */
+		double end = now_ms() + (o->timeout ? o->timeout : 15) * 1000.0;
+
+		while (r.state == 0 && now_ms() < end) {
+			xmpp_run_once(r.ctx, 10);
+			if (r.state == 0 && bytes_in() > 0)
+				r.heard = 1;
+		}
+	}
+	if (r.state != 1) {
+		if (r.state == 0)
+			rc = fail(&r, SK_CLIENT_ETIMEOUT, "no login within the timeout%s", NULL);
+		else if (r.err != 0 || !r.heard)
+			rc = fail(&r, SK_CLIENT_ECONN, "cannot reach the server: %s",
+			    r.err ? strerror(r.err) : "connection failed");
+		else
+			rc = fail(&r, SK_CLIENT_EAUTH, "authentication failed for %s", o->jid);
+		goto out;
+	}
+	t_auth = now_ms();
+	if (!o->standard) {
+		if (o->component)
+			snprintf(svc, sizeof(svc), "%s", o->component);
+		else
+			discover(&r, domain, svc, sizeof(svc));
+	}
+	if (svc[0] != '\0') {
+		snprintf(rep->service, sizeof(rep->service), "%s", svc);
+		rc = sync_once(&r, svc, sk_cache_client(cache), sk_cache_key(cache), &st, rep, newkey);
+		if (rc == -1) {
+			/* our state differs from the server's: start afresh */
+			if ((rc = sk_cache_set_key(cache, NULL)) == 0)
+				rc = sync_once(&r, svc, sk_cache_client(cache), NULL, &st, rep, newkey);
+			if (rc == -1)
+				rc = fail(&r, SK_CLIENT_EPROTO, "the full state does not match the server's digest%s", NULL);
+		}
+		if (rc == SK_CLIENT_OK)
+			snprintf(ver, sizeof(ver), "%s", sk_cache_ver(cache));
+	} else {
+		rc = standard(&r, cache, &st, rep, ver, sizeof(ver));
+		snprintf(newkey, sizeof(newkey), "%s", sk_cache_key(cache));
+	}
+	if (rc != SK_CLIENT_OK)
+		goto out;
+	if ((rc = sk_cache_commit(cache, &st, newkey[0] ? newkey : NULL, ver)) != 0) {
+		rc = fail(&r, SK_CLIENT_ECACHE, "cannot write the cache: %s", sk_strerror(rc));
+		goto out;
+	}
+	rep->bytes = bytes_in();
+	rep->ms = now_ms() - t_auth;
+
+	if (svc[0] != '\0' && o->stay > 0) {
+		/* online: track presence and roster pushes, then checkpoint */
+		xmpp_stanza_t *pres = xmpp_presence_new(r.ctx), *iq, *c, *res;
+
+		r.track = &st;
+		xmpp_send(r.conn, pres);
+		xmpp_stanza_release(pres);
+		RUN_UNTIL(&r, 0, o->stay * 1000.0);
+		iq = iq_with(&r, "set", svc, "checkpoint", SK_NS_SYNC, &c);
+		xmpp_stanza_set_attribute(c, "client", sk_cache_client(cache));
+		xmpp_stanza_set_attribute(c, "key", newkey);
+		res = await(&r, iq);
+		xmpp_stanza_release(iq);
+		if (res && strcmp(xmpp_stanza_get_type(res), "result") == 0) {
+			xmpp_stanza_t *cp = xmpp_stanza_get_child_by_name_and_ns(res, "checkpoint", SK_NS_SYNC);
+			const char *k = cp ? xmpp_stanza_get_attribute(cp, "key") : NULL;
+
+			if (k && strlen(k) <= SK_KEY_MAX)
+				sk_cache_commit(cache, &st, k, ver);
+		}
+		if (res)
+			xmpp_stanza_release(res);
+	}
+	rc = SK_CLIENT_OK;
+out:
+	r.track = NULL;
+	if (r.state == 1) {
+		xmpp_disconnect(r.conn);
+		RUN_UNTIL(&r, r.state != 1, 2000.0);
+	}
+	xmpp_conn_release(r.conn);
+	xmpp_ctx_free(r.ctx);
+	xmpp_shutdown();
+	sk_state_free(&st);
+	return rc;
+}
