@@ -1,0 +1,133 @@
+/* test_config.c - synckeyd's flags and configuration file: defaults, bounds, all errors at once */
+#include <sys/stat.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "conf.h"
+#include "log.h"
+#include "testutil.h"
+
+static int
+parse(struct skd_config *c, const char **args)
+{
+	char *argv[32];
+	int argc = 0;
+
+	argv[argc++] = "synckeyd";
+	while (*args)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	return skd_config_parse(c, argc, argv);
+}
+
+static void
+flags_alone_are_enough_and_defaults_apply(void **unused)
+{
+	const char *args[] = { "--server", "127.0.0.1:5347", "--jid", "sync.p.test",
+	    "--secret-file", "/dev/null", "--domain", "p.test", "--domain", "q.test",
+	    "--db", "/tmp/x", "--log-level", "debug", NULL };
+	struct skd_config c;
+
+	(void)unused;
+	assert_int_equal(parse(&c, args), 0);
+	assert_string_equal(c.host, "127.0.0.1");
+	assert_int_equal(c.port, 5347);
+	assert_int_equal(c.ndomains, 2);
+	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
+	assert_int_equal(c.stanza_budget, 200000);
+	assert_int_equal(c.roster_timeout, 10);
+	assert_int_equal(c.key_ttl_days, 30);
+	assert_int_equal(c.max_clients, 16);
+	skd_config_free(&c);
+}
+
+static void
+bad_flags_are_refused(void **unused)
+{
+	const char *a1[] = { "--server", "nohostport", NULL };
+	const char *a2[] = { "--bogus", NULL };
+	const char *a3[] = { "--server", "h:99999", NULL };
+	const char *a4[] = { "--server", "h:1", "--jid", "j", "--secret-file", "s", "--domain", "d",
+	    "--db", "x", "--max-clients", "0", NULL };
+	const char *a5[] = { "--domain", "user@host", NULL };
+	const char *a6[] = { "--server", NULL };
+	struct skd_config c;
+
+	(void)unused;
+	assert_int_equal(parse(&c, a1), 1); skd_config_free(&c);
+	assert_int_equal(parse(&c, a2), 1); skd_config_free(&c);
+	assert_int_equal(parse(&c, a3), 1); skd_config_free(&c);
+	assert_int_equal(parse(&c, a4), 1); skd_config_free(&c);
+	assert_int_equal(parse(&c, a5), 1); skd_config_free(&c);
+	assert_int_equal(parse(&c, a6), 1); skd_config_free(&c);
+}
+
+static void
+config_file_with_flags_winning(void **unused)
+{
+	char *dir = tmpdir_new(), path[4200];
+	const char *args[] = { "--config", path, "--jid", "flag.p.test", NULL };
+	struct skd_config c;
+	FILE *f;
+
+	(void)unused;
+	snprintf(path, sizeof(path), "%s/synckeyd.conf", dir);
+	f = fopen(path, "w");
+	fputs("# synckeyd\nserver = 127.0.0.1:5347\njid = file.p.test\nsecret-file = /s\n"
+	    "domain = p.test\ndb = /var/lib/synckey\nstanza-budget = 65536\n", f);
+	fclose(f);
+	assert_int_equal(parse(&c, args), 0);
+	assert_string_equal(c.jid, "flag.p.test");
+	assert_int_equal(c.stanza_budget, 65536);
+	skd_config_free(&c);
+	/* every bad line reported, with file:line */
+	f = fopen(path, "w");
+	fputs("server = 127.0.0.1:5347\nnonsense\ncolour = blue\nroster-timeout = 0\n", f);
+	fclose(f);
+	assert_int_equal(parse(&c, args), 1);
+	skd_config_free(&c);
+	tmpdir_free(dir);
+}
+
+static void
+secret_file_must_be_private(void **unused)
+{
+	char *dir = tmpdir_new(), path[4200];
+	struct skd_config c = { 0 };
+	FILE *f;
+
+	(void)unused;
+	snprintf(path, sizeof(path), "%s/secret", dir);
+	f = fopen(path, "w");
+	fputs("s3cret\n", f);
+	fclose(f);
+	c.secret_file = strdup(path);
+	chmod(path, 0644);
+	assert_int_equal(skd_config_load_secret(&c), 1);
+	chmod(path, 0600);
+	assert_int_equal(skd_config_load_secret(&c), 0);
+	assert_string_equal(c.secret, "s3cret");
+	skd_config_free(&c);
+	tmpdir_free(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(flags_alone_are_enough_and_defaults_apply),
+		cmocka_unit_test(bad_flags_are_refused),
+		cmocka_unit_test(config_file_with_flags_winning),
+		cmocka_unit_test(secret_file_must_be_private),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,402 @@
+/* test_handler.c - synckeyd's stanza handlers, driven with stanzas built in memory */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <strophe.h>
+
+#include "daemon.h"
+#include "error.h"
+#include "log.h"
+#include "testutil.h"
+#include "xml.h"
+
+/* What the handlers sent, serialised, and a clock the test moves. */
+#define MAXOUT 64
+static char *sent[MAXOUT];
+static size_t nsent;
+static uint64_t clock_ms = 1000;
+
+static void
+capture(struct skd *d, xmpp_stanza_t *st)
+{
+	char *buf;
+	size_t len;
+
+	assert_int_equal(xmpp_stanza_to_text(st, &buf, &len), XMPP_EOK);
+	assert_true(nsent < MAXOUT);
+	sent[nsent++] = strdup(buf);
+	xmpp_free(d->ctx, buf);
+}
+
+static uint64_t fake_ms(void) { return clock_ms; }
+static time_t fake_s(void) { return 1700000000; }
+
+struct fx {
+	struct skd_config	cfg;
+	struct skd		d;
+	xmpp_ctx_t		*ctx;
+	char			*dir;
+};
+
+static void
+clear_sent(void)
+{
+	while (nsent > 0)
+		free(sent[--nsent]);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->dir = tmpdir_new();
+	f->ctx = xmpp_ctx_new(NULL, NULL);
+	f->cfg.jid = "sync.p.test";
+	f->cfg.domains[0] = "p.test";
+	f->cfg.ndomains = 1;
+	f->cfg.db = f->dir;
+	f->cfg.stanza_budget = 200000;
+	f->cfg.roster_timeout = 10;
+	f->cfg.key_ttl_days = 30;
+	f->cfg.max_clients = 16;
+	f->cfg.batch_events = 512;
+	f->cfg.batch_ms = 20;
+	log_init(LOG_LVL_ERROR, 0, "test");
+	assert_int_equal(skd_init(&f->d, &f->cfg, f->ctx), 0);
+	f->d.send = capture;
+	f->d.now_ms = fake_ms;
+	f->d.now_s = fake_s;
+	skd_link_up(&f->d);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	clear_sent();
+	skd_free(&f->d);
+	xmpp_ctx_free(f->ctx);
+	tmpdir_free(f->dir);
+	free(f);
+	return 0;
+}
+
+static void
+feed(struct fx *f, const char *xml)
+{
+	xmpp_stanza_t *st = xmpp_stanza_new_from_string(f->ctx, xml);
+
+	assert_non_null(st);
+	skd_handle(&f->d, st);
+	xmpp_stanza_release(st);
+}
+
+static void
+grant(struct fx *f)
+{
+	feed(f, "<message from='p.test' to='sync.p.test'><privilege xmlns='urn:xmpp:privilege:2'>"
+	    "<perm access='roster' type='get'/><perm access='presence' type='roster'/></privilege></message>");
+}
+
+/* The id of the roster get the handler sent last. */
+static char *
+roster_get_id(void)
+{
+	static char id[64];
+	const char *p;
+
+	assert_true(nsent > 0);
+	assert_non_null(strstr(sent[nsent - 1], "jabber:iq:roster"));
+	p = strstr(sent[nsent - 1], "id=\"");
+	assert_non_null(p);
+	snprintf(id, sizeof(id), "%.*s", (int)(strchr(p + 4, '"') - p - 4), p + 4);
+	return id;
+}
+
+static void
+roster_answer(struct fx *f, const char *user, const char *items)
+{
+	size_t len = strlen(items) + 512;
+	char *xml = malloc(len);
+
+	snprintf(xml, len, "<iq type='result' from='%s' to='sync.p.test' id='%s'>"
+	    "<query xmlns='jabber:iq:roster'>%s</query></iq>", user, roster_get_id(), items);
+	feed(f, xml);
+	free(xml);
+}
+
+static const char *
+last(void)
+{
+	assert_true(nsent > 0);
+	return sent[nsent - 1];
+}
+
+static void
+attr_of(const char *xml, const char *name, char *out, size_t len)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), " %s=\"", name);
+	p = strstr(xml, pat);
+	assert_non_null(p);
+	p += strlen(pat);
+	snprintf(out, len, "%.*s", (int)(strchr(p, '"') - p), p);
+}
+
+#define ROSTER "<item jid='bob@p.test' subscription='both' name='Bob'/><item jid='carl@p.test' subscription='from'/>"
+
+static void
+disco_ping_and_unknown_requests(void **state)
+{
+	struct fx *f = *state;
+
+	feed(f, "<iq type='get' id='d1' from='alice@p.test/a' to='sync.p.test'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+	assert_non_null(strstr(last(), "category=\"component\""));
+	assert_non_null(strstr(last(), "urn:xmpp:synckey:0"));
+	assert_non_null(strstr(last(), "from=\"sync.p.test\""));
+	feed(f, "<iq type='get' id='d2' from='alice@p.test/a' to='sync.p.test'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>");
+	assert_non_null(strstr(last(), "type=\"result\""));
+	feed(f, "<iq type='get' id='p1' from='alice@p.test/a' to='sync.p.test'><ping xmlns='urn:xmpp:ping'/></iq>");
+	assert_non_null(strstr(last(), "id=\"p1\""));
+	assert_non_null(strstr(last(), "type=\"result\""));
+	feed(f, "<iq type='get' id='u1' from='alice@p.test/a' to='sync.p.test'><query xmlns='jabber:iq:version'/></iq>");
+	assert_non_null(strstr(last(), "service-unavailable"));
+	assert_non_null(strstr(last(), "<text"));
+	clear_sent();
+	feed(f, "<iq type='result' id='zz' from='alice@p.test/a' to='sync.p.test'/>");
+	feed(f, "<iq type='error' id='zy' from='alice@p.test/a' to='sync.p.test'/>");
+	assert_int_equal(nsent, 0);	/* answers are never answered */
+}
+
+static void
+senders_and_requests_are_checked(void **state)
+{
+	struct fx *f = *state;
+
+	grant(f);
+	feed(f, "<iq type='get' id='s1' from='eve@evil.test/x' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	assert_non_null(strstr(last(), "forbidden"));
+	feed(f, "<iq type='get' id='s2' from='p.test' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	assert_non_null(strstr(last(), "forbidden"));
+	feed(f, "<iq type='get' id='s3' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0'/></iq>");
+	assert_non_null(strstr(last(), "bad-request"));
+	assert_non_null(strstr(last(), "client attribute is missing"));
+	feed(f, "<iq type='get' id='s4' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='no spaces'/></iq>");
+	assert_non_null(strstr(last(), "bad-request"));
+	feed(f, "<iq type='set' id='s5' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	assert_non_null(strstr(last(), "bad-request"));
+	feed(f, "<iq type='set' id='s6' from='alice@p.test/a' to='sync.p.test'><checkpoint xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	assert_non_null(strstr(last(), "needs the key"));
+	feed(f, "<iq type='get' id='s7' from='alice@p.test/a' to='sync.p.test'><frob xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	assert_non_null(strstr(last(), "unknown request"));
+}
+
+static void
+without_privileges_the_service_says_what_is_missing(void **state)
+{
+	struct fx *f = *state;
+
+	feed(f, "<iq type='get' id='s1' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	assert_non_null(strstr(last(), "service-unavailable"));
+	assert_non_null(strstr(last(), "XEP-0356"));
+	/* ejabberd's namespace, roster only */
+	feed(f, "<message from='p.test' to='sync.p.test'><privilege xmlns='urn:xmpp:privilege:1'>"
+	    "<perm access='roster' type='both'/></privilege></message>");
+	feed(f, "<iq type='get' id='s2' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	assert_non_null(strstr(last(), "presence access"));
+	feed(f, "<message from='p.test' to='sync.p.test'><privilege xmlns='urn:xmpp:privilege:1'>"
+	    "<perm access='roster' type='both'/><perm access='presence' type='roster'/></privilege></message>");
+	feed(f, "<iq type='get' id='s3' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	assert_non_null(strstr(last(), "jabber:iq:roster"));	/* fetching the roster */
+}
+
+static void
+full_then_delta_then_null_with_presence(void **state)
+{
+	struct fx *f = *state;
+	char key[200], key2[200];
+
+	grant(f);
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test' xml:lang='en'><show>away</show><status>hi</status>"
+	    "<delay xmlns='urn:xmpp:delay' stamp='2026-01-01T00:00:00Z'/></presence>");
+	feed(f, "<presence from='carl@p.test/c' to='sync.p.test'/>");
+	feed(f, "<iq type='get' id='s1' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	roster_answer(f, "alice@p.test", ROSTER);
+	assert_non_null(strstr(last(), "type=\"full\""));
+	assert_non_null(strstr(last(), "reason=\"no-key\""));
+	assert_non_null(strstr(last(), "bob@p.test/b"));
+	assert_null(strstr(last(), "carl@p.test/c"));	/* subscription from */
+	assert_null(strstr(last(), "to=\"sync.p.test\""));
+	attr_of(last(), "key", key, sizeof(key));
+
+	/* bob changes, then only the delay of carl's changes: one contact */
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><show>dnd</show></presence>");
+	clear_sent();
+	{
+		char xml[512];
+
+		snprintf(xml, sizeof(xml), "<iq type='get' id='s2' from='alice@p.test/a' to='sync.p.test'>"
+		    "<sync xmlns='urn:xmpp:synckey:0' client='c' key='%s'/></iq>", key);
+		feed(f, xml);
+		roster_answer(f, "alice@p.test", ROSTER);
+		assert_non_null(strstr(last(), "type=\"delta\""));
+		assert_non_null(strstr(last(), "<show>dnd</show>"));
+		assert_null(strstr(last(), "jabber:iq:roster"));
+		attr_of(last(), "key", key2, sizeof(key2));
+		snprintf(xml, sizeof(xml), "<iq type='get' id='s3' from='alice@p.test/a' to='sync.p.test'>"
+		    "<sync xmlns='urn:xmpp:synckey:0' client='c' key='%s'/></iq>", key2);
+		feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><show>dnd</show>"
+		    "<delay xmlns='urn:xmpp:delay' stamp='2026-01-02T00:00:00Z'/></presence>");
+		feed(f, xml);
+		roster_answer(f, "alice@p.test", ROSTER);
+		assert_non_null(strstr(last(), "type=\"delta\""));
+		assert_null(strstr(last(), "<presence"));	/* a new delay is no change */
+		/* another user's key: full, invalid-key */
+		snprintf(xml, sizeof(xml), "<iq type='get' id='s4' from='dave@p.test/d' to='sync.p.test'>"
+		    "<sync xmlns='urn:xmpp:synckey:0' client='c' key='%s'/></iq>", key2);
+		feed(f, xml);
+		roster_answer(f, "dave@p.test", "");
+		assert_non_null(strstr(last(), "reason=\"invalid-key\""));
+		assert_null(strstr(last(), "bob@p.test"));
+	}
+}
+
+static void
+roster_timeout_and_refusal_get_errors(void **state)
+{
+	struct fx *f = *state;
+
+	grant(f);
+	feed(f, "<iq type='get' id='t1' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	clock_ms += 9000;
+	skd_tick(&f->d);
+	assert_non_null(strstr(last(), "jabber:iq:roster"));	/* still waiting */
+	clock_ms += 2000;
+	skd_tick(&f->d);
+	assert_non_null(strstr(last(), "remote-server-timeout"));
+	assert_non_null(strstr(last(), "id=\"t1\""));
+	feed(f, "<iq type='get' id='t2' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	{
+		char xml[512];
+
+		snprintf(xml, sizeof(xml), "<iq type='error' from='alice@p.test' to='sync.p.test' id='%s'>"
+		    "<error type='cancel'><forbidden xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+		    roster_get_id());
+		/* an answer from someone else is not the roster */
+		feed(f, "<iq type='result' from='mallory@p.test' to='sync.p.test' id='roster999'/>");
+		feed(f, xml);
+	}
+	assert_non_null(strstr(last(), "service-unavailable"));
+	assert_non_null(strstr(last(), "forbidden"));
+}
+
+static void
+checkpoint_ok_and_bad_key(void **state)
+{
+	struct fx *f = *state;
+	char key[200], xml[512];
+
+	grant(f);
+	feed(f, "<iq type='get' id='s1' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	roster_answer(f, "alice@p.test", ROSTER);
+	attr_of(last(), "key", key, sizeof(key));
+	snprintf(xml, sizeof(xml), "<iq type='set' id='c1' from='alice@p.test/a' to='sync.p.test'>"
+	    "<checkpoint xmlns='urn:xmpp:synckey:0' client='c' key='%s'/></iq>", key);
+	feed(f, xml);
+	roster_answer(f, "alice@p.test", ROSTER);
+	assert_non_null(strstr(last(), "<checkpoint"));
+	assert_non_null(strstr(last(), "key=\""));
+	feed(f, "<iq type='set' id='c2' from='alice@p.test/a' to='sync.p.test'>"
+	    "<checkpoint xmlns='urn:xmpp:synckey:0' client='c' key='bogus'/></iq>");
+	roster_answer(f, "alice@p.test", ROSTER);
+	assert_non_null(strstr(last(), "item-not-found"));
+}
+
+static void
+a_small_budget_pages_the_answer_and_it_reassembles(void **state)
+{
+	struct fx *f = *state;
+	char items[60000], xml[512], token[64], digest[64];
+	struct sk_update u;
+	struct sk_state st;
+	size_t off = 0;
+	int i, parts = 1;
+
+	f->cfg.stanza_budget = 4096;
+	grant(f);
+	for (i = 0; i < 200; i++)
+		off += (size_t)snprintf(items + off, sizeof(items) - off,
+		    "<item jid='c%d@p.test' subscription='both' name='Contact %d'/>", i, i);
+	for (i = 0; i < 50; i++) {
+		snprintf(xml, sizeof(xml), "<presence from='c%d@p.test/r' to='sync.p.test'><status>s%d</status></presence>", i, i);
+		feed(f, xml);
+	}
+	feed(f, "<iq type='get' id='s1' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	roster_answer(f, "alice@p.test", items);
+	attr_of(last(), "digest", digest, sizeof(digest));
+	sk_update_init(&u);
+	for (;;) {
+		xmpp_stanza_t *iq = xmpp_stanza_new_from_string(f->ctx, last());
+		xmpp_stanza_t *s = xmpp_stanza_get_child_by_name_and_ns(iq, "sync", SK_NS_SYNC);
+
+		assert_true(strlen(last()) < 4096 + 512);
+		assert_int_equal(sk_xml_update_parse(s, &u), 0);
+		if (xmpp_stanza_get_attribute(s, "more") == NULL) {
+			xmpp_stanza_release(iq);
+			break;
+		}
+		snprintf(token, sizeof(token), "%s", xmpp_stanza_get_attribute(s, "more"));
+		xmpp_stanza_release(iq);
+		snprintf(xml, sizeof(xml), "<iq type='get' id='m%d' from='alice@p.test/a' to='sync.p.test'>"
+		    "<sync xmlns='urn:xmpp:synckey:0' client='c' more='%s'/></iq>", parts, token);
+		feed(f, xml);
+		parts++;
+		assert_true(parts < 100);
+	}
+	assert_true(parts > 3);
+	u.full = 1;
+	sk_state_init(&st);
+	assert_int_equal(sk_apply(&st, &u), 0);
+	assert_int_equal(st.nitems, 200);
+	assert_int_equal(st.npres, 50);
+	{
+		char mine[SK_DIGEST_B64];
+
+		assert_int_equal(sk_digest_state_b64(&st, mine), 0);
+		assert_string_equal(mine, digest);
+	}
+	/* a token is used once, and belongs to its requester */
+	feed(f, "<iq type='get' id='x1' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c' more='nope'/></iq>");
+	assert_non_null(strstr(last(), "item-not-found"));
+	sk_state_free(&st);
+	sk_update_free(&u);
+}
+
+int
+main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(disco_ping_and_unknown_requests),
+		T(senders_and_requests_are_checked),
+		T(without_privileges_the_service_says_what_is_missing),
+		T(full_then_delta_then_null_with_presence),
+		T(roster_timeout_and_refusal_get_errors),
+		T(checkpoint_ok_and_bad_key),
+		T(a_small_budget_pages_the_answer_and_it_reassembles),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

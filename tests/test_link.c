@@ -1,0 +1,132 @@
+/* test_link.c - the libstrophe SM workaround, against a FAKE SERVER on loopback */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <strophe.h>
+
+#include "link.h"
+
+/*
+ * A fake server (named as such): accepts one component connection on
+ * 127.0.0.1, answers the stream header and the handshake, sends one
+ * stanza, and expects one back.  Without the workaround, libstrophe
+ * 0.12.2 dies with SIGSEGV at that first stanza.
+ */
+static int got_stanza, up;
+
+static int
+on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+	xmpp_stanza_t *reply = xmpp_message_new(xmpp_conn_get_context(conn), NULL, "x@p.test", "r1");
+
+	(void)st;
+	(void)ud;
+	got_stanza = 1;
+	xmpp_stanza_set_from(reply, "sync.p.test");
+	xmpp_send(conn, reply);
+	xmpp_stanza_release(reply);
+	return 1;
+}
+
+static void
+on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int err, xmpp_stream_error_t *se, void *ud)
+{
+	(void)err;
+	(void)se;
+	(void)ud;
+	if (ev == XMPP_CONN_CONNECT) {
+		up = 1;
+		xmpp_handler_add(conn, on_stanza, NULL, NULL, NULL, NULL);
+	}
+}
+
+static void
+fake_server(int lfd)
+{
+	char buf[4096];
+	int fd = accept(lfd, NULL, NULL);
+	ssize_t n;
+	const char *hdr = "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' "
+	    "xmlns:stream='http://etherx.jabber.org/streams' from='sync.p.test' id='fake1'>";
+	const char *ok = "<handshake/><message from='p.test' to='sync.p.test'><body>hi</body></message>";
+	size_t total = 0;
+
+	alarm(10);
+	if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0 || write(fd, hdr, strlen(hdr)) < 0 ||
+	    read(fd, buf, sizeof(buf)) <= 0 || write(fd, ok, strlen(ok)) < 0)
+		_exit(2);
+	/* the component's answer to our stanza */
+	while ((n = read(fd, buf + total, sizeof(buf) - 1 - total)) > 0) {
+		total += (size_t)n;
+		buf[total] = '\0';
+		if (strstr(buf, "<message"))
+			_exit(0);
+	}
+	_exit(3);
+}
+
+static void
+component_survives_its_first_stanza(void **unused)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t salen = sizeof(sa);
+	xmpp_ctx_t *ctx;
+	xmpp_conn_t *conn;
+	pid_t pid;
+	int lfd, status, i;
+
+	(void)unused;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &salen), 0);
+	if ((pid = fork()) == 0)
+		fake_server(lfd);
+	close(lfd);
+
+	xmpp_initialize();
+	ctx = xmpp_ctx_new(NULL, NULL);
+	conn = xmpp_conn_new(ctx);
+	assert_int_equal(skd_link_fix_sm(ctx, conn), 0);
+	xmpp_conn_set_jid(conn, "sync.p.test");
+	xmpp_conn_set_pass(conn, "secret");
+	assert_int_equal(xmpp_connect_component(conn, "127.0.0.1", ntohs(sa.sin_port), on_conn, NULL), XMPP_EOK);
+	for (i = 0; i < 500 && !got_stanza; i++)
+		xmpp_run_once(ctx, 10);
+	for (i = 0; i < 20; i++)
+		xmpp_run_once(ctx, 10);	/* let the reply go out */
+	assert_true(up);
+	assert_true(got_stanza);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	xmpp_conn_release(conn);
+	xmpp_ctx_free(ctx);
+	xmpp_shutdown();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(component_survives_its_first_stanza),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
