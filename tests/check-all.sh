@@ -28,14 +28,29 @@ autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 passed=0
 failed=0
 count_trs() {
-	# automake's .trs files: one ":test-result: X" line per test program
+	# Every test case counts: cmocka's "[  PASSED  ] N test(s)" and
+	# "[  FAILED  ] N test(s)" lines, or TAP "ok"/"not ok" lines, from
+	# each program's log; a program that failed without saying how many
+	# (a crash) counts as one failure.
 	for f in $(find "$1" -name '*.trs'); do
 		r=$(sed -n 's/^:test-result: //p' "$f" | head -n 1)
+		log=${f%.trs}.log
+		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+		x=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+		if [ -z "$p$x" ]; then
+			p=$(grep -c '^ok ' "$log" || true)
+			x=$(grep -c '^not ok ' "$log" || true)
+		fi
+		p=${p:-0}
+		x=${x:-0}
 		case "$r" in
-		PASS|XFAIL) passed=$((passed + 1)) ;;
-		SKIP) ;;
-		*) failed=$((failed + 1)); echo "FAILED: $f ($r)" ;;
+		SKIP) continue ;;
+		PASS|XFAIL) ;;
+		*) [ "$x" -gt 0 ] || x=1; echo "FAILED: $f ($r)" ;;
 		esac
+		[ "$p" -gt 0 ] || [ "$x" -gt 0 ] || p=1
+		passed=$((passed + p))
+		failed=$((failed + x))
 	done
 }
 
@@ -64,9 +79,10 @@ fi
 for t in build-vg/tests/test_*; do
 	[ -x "$t" ] || continue
 	case "$t" in *.log|*.trs|*.o) continue ;; esac
-	if SK_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=full \
+	if valgrind -q --error-exitcode=99 --leak-check=full \
 		--errors-for-leak-kinds=definite,indirect "$t" >"$t.vg.log" 2>&1; then
-		passed=$((passed + 1))
+		n=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$t.vg.log" | tail -n 1)
+		passed=$((passed + ${n:-1}))
 	else
 		failed=$((failed + 1)); echo "FAILED under valgrind: $t"; tail -n 30 "$t.vg.log"
 	fi
