@@ -2,7 +2,9 @@
 #ifndef SK_BYTES_H
 #define SK_BYTES_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Little-endian: snapshot blobs and store records. */
 static inline void
@@ -53,6 +55,17 @@ sk_get_be(const unsigned char *p, int n)
 	for (i = 0; i < n; i++)
 		v = v << 8 | p[i];
 	return v;
+}
+
+/* Bytewise order of two byte strings, a shorter prefix first. */
+static inline int
+sk_cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0)
+		return c;
+	return (alen > blen) - (alen < blen);
 }
 
 #endif

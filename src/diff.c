@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "diff.h"
 #include "error.h"
 
@@ -43,23 +44,13 @@ add(struct sk_changes *c, enum sk_change_kind kind, const struct sk_snap_entry *
 	return 0;
 }
 
-static int
-cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (c != 0)
-		return c;
-	return (alen > blen) - (alen < blen);
-}
-
 /* Order of contacts: (h64, bare). */
 static int
 cmp_contact(const struct sk_snap_entry *a, const struct sk_snap_entry *b)
 {
 	if (a->h64 != b->h64)
 		return a->h64 < b->h64 ? -1 : 1;
-	return cmp_bytes(a->bare, a->barelen, b->bare, b->barelen);
+	return sk_cmp_bytes(a->bare, a->barelen, b->bare, b->barelen);
 }
 
 /* Order of records within a contact: (kind, resource). */
@@ -68,7 +59,7 @@ cmp_record(const struct sk_snap_entry *a, const struct sk_snap_entry *b)
 {
 	if (a->kind != b->kind)
 		return a->kind < b->kind ? -1 : 1;
-	return cmp_bytes(a->res, a->reslen, b->res, b->reslen);
+	return sk_cmp_bytes(a->res, a->reslen, b->res, b->reslen);
 }
 
 /* A cursor over one side's entries [i, end). */

@@ -31,16 +31,6 @@ struct rid {
 };
 
 static int
-cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (c != 0)
-		return c;
-	return (alen > blen) - (alen < blen);
-}
-
-static int
 cmp_rid(const void *va, const void *vb)
 {
 	const struct rid *a = va, *b = vb;
@@ -48,11 +38,11 @@ cmp_rid(const void *va, const void *vb)
 
 	if (a->h64 != b->h64)
 		return a->h64 < b->h64 ? -1 : 1;
-	if ((c = cmp_bytes(a->bare, a->barelen, b->bare, b->barelen)) != 0)
+	if ((c = sk_cmp_bytes(a->bare, a->barelen, b->bare, b->barelen)) != 0)
 		return c;
 	if (a->kind != b->kind)
 		return a->kind < b->kind ? -1 : 1;
-	return cmp_bytes(a->res, a->reslen, b->res, b->reslen);
+	return sk_cmp_bytes(a->res, a->reslen, b->res, b->reslen);
 }
 
 static unsigned

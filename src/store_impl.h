@@ -1,0 +1,48 @@
+/* store_impl.h - what the store's files share: the handle and LMDB helpers (private) */
+#ifndef SK_STORE_IMPL_H
+#define SK_STORE_IMPL_H
+
+#include <stddef.h>
+
+#include <lmdb.h>
+
+#include "store.h"
+
+/*
+ * The store is split by record kind: store.c (opening, secret, batch,
+ * meta), store_pres.c (live presence), store_client.c (client records,
+ * snapshots, garbage collection).  This header is theirs alone.
+ */
+#define KEYBUF 1100	/* bare JID, client ID, separators, txn */
+
+struct sk_store {
+	MDB_env		*env;
+	MDB_dbi		 meta, pres, client, snap;
+	MDB_txn		*txn;		/* the open batch (or read txn) */
+	size_t		 pending;
+	int		 rdonly;
+	unsigned char	 secret[SK_SECRET_LEN];
+};
+
+
+/* MDB_* and errno to error.h codes. */
+int store_map_rc(int rc);
+/* The open batch (begun lazily; read-only for a read-only store). */
+int store_txn(struct sk_store *s, MDB_txn **out);
+/* A write failed: the batch is lost; returns the mapped code. */
+int store_fail(struct sk_store *s, int rc);
+int store_put(struct sk_store *s, MDB_dbi dbi, const void *k, size_t klen,
+    const void *v, size_t vlen);
+int store_get(struct sk_store *s, MDB_dbi dbi, const void *k, size_t klen, MDB_val *val);
+int store_del(struct sk_store *s, MDB_dbi dbi, const void *k, size_t klen);
+/* Deletes every record whose key starts with prefix; counts them. */
+int store_del_prefix(struct sk_store *s, MDB_dbi dbi, const void *prefix,
+    size_t plen, size_t *count);
+/* Keys: bare 0x00 tail; a presence key from a full JID; client and
+   snapshot keys.  0, SK_EINVAL or SK_ETOOBIG. */
+int store_key2(char *buf, const char *a, size_t alen, const char *b, size_t blen, size_t *len);
+int store_pres_key(char *buf, const char *fulljid, size_t *len);
+int store_client_key(char *buf, const char *bare, const char *client, size_t *len);
+int store_snap_key(char *buf, const char *bare, const char *client, uint64_t txn, size_t *len);
+
+#endif
