@@ -90,7 +90,12 @@ sorted_jids(const void *base, size_t n, size_t stride)
 		return NULL;
 	for (i = 0; i < n; i++)
 		v[i] = (char **)((const char *)base + i * stride);
-	qsort(v, n, sizeof(*v), cmp_jidp);
+	/* The live state comes sorted: check before paying for a sort. */
+	for (i = 1; i < n; i++)
+		if (strcmp(*v[i - 1], *v[i]) > 0)
+			break;
+	if (i < n)
+		qsort(v, n, sizeof(*v), cmp_jidp);
 	return v;
 }
 
