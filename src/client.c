@@ -3,6 +3,7 @@
 #include <linux/tcp.h>	/* tcp_info with tcpi_bytes_received */
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,34 +103,72 @@ on_reply(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 	return 0;	/* one answer: remove the handler */
 }
 
-/* Presence and roster pushes while tracking the live state. */
+int
+sk_client_presence(struct sk_state *st, xmpp_stanza_t *pres)
+{
+	const char *from = xmpp_stanza_get_from(pres);
+	struct sk_item *it;
+	struct sk_pres p;
+	char bare[3100];
+	int avail, rc;
+
+	if (from == NULL || (rc = sk_xml_pres_parse(pres, &p, &avail)) != 0)
+		return from == NULL || rc == SK_ENOTFOUND ? 0 : rc;
+	snprintf(bare, sizeof(bare), "%.*s", (int)sk_jid_barelen(from), from);
+	it = sk_state_find_item(st, bare);
+	/* only contacts whose presence the user receives are state */
+	if (it == NULL || !sk_sub_receives_presence(it->sub))
+		rc = 0;
+	else if (avail)
+		rc = sk_state_put_pres(st, &p) == 0 ? 1 : ENOMEM;
+	else {
+		if (strchr(from, '/'))
+			sk_state_del_pres(st, from);
+		else
+			sk_state_del_pres_bare(st, from);
+		rc = 1;
+	}
+	sk_pres_free(&p);
+	return rc;
+}
+
+int
+sk_client_roster_result(struct sk_state *st, xmpp_stanza_t *iq, char *ver, size_t verlen)
+{
+	xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(iq, "query", SK_NS_ROSTER);
+	struct sk_state roster;
+	size_t i;
+	int rc;
+
+	if (q == NULL)
+		return 0;		/* roster versioning: unchanged */
+	sk_state_init(&roster);
+	if ((rc = sk_xml_roster_parse(q, &roster, NULL)) != 0) {
+		sk_state_free(&roster);
+		return rc;
+	}
+	/* the roster is replaced; presence is rebuilt after initial presence */
+	sk_state_clear(st);
+	for (i = 0; i < roster.nitems && rc == 0; i++)
+		if (roster.items[i].sub != SK_SUB_REMOVE)
+			rc = sk_state_add_item(st, &roster.items[i]);
+	sk_state_free(&roster);
+	sk_state_sort(st);
+	snprintf(ver, verlen, "%s", xmpp_stanza_get_attribute(q, "ver") ?
+	    xmpp_stanza_get_attribute(q, "ver") : "");
+	return rc ? rc : 1;
+}
+
+/* Presence while tracking the live state (standard path, or online). */
 static int
 on_presence(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
 	struct run *r = ud;
-	const char *from = xmpp_stanza_get_from(st);
-	struct sk_pres p;
-	struct sk_item *it;
-	char bare[3100];
-	int avail;
 
 	(void)conn;
-	if (r->track == NULL || from == NULL || sk_xml_pres_parse(st, &p, &avail) != 0)
-		return 1;
-	snprintf(bare, sizeof(bare), "%.*s", (int)sk_jid_barelen(from), from);
-	it = sk_state_find_item(r->track, bare);
-	/* only contacts whose presence the user receives are state */
-	if (it != NULL && sk_sub_receives_presence(it->sub)) {
-		if (avail)
-			sk_state_put_pres(r->track, &p);
-		else if (strchr(from, '/'))
-			sk_state_del_pres(r->track, from);
-		else
-			sk_state_del_pres_bare(r->track, from);
+	if (r->track != NULL && sk_client_presence(r->track, st) == 1)
 		r->npres++;
-	}
 	r->last_pres = now_ms();
-	sk_pres_free(&p);
 	return 1;
 }
 
@@ -377,9 +416,8 @@ standard(struct run *r, struct sk_cache *cache, struct sk_state *st,
     struct sk_client_report *rep, char *ver, size_t verlen)
 {
 	xmpp_stanza_t *iq, *c, *res, *q, *pres;
-	struct sk_state roster;
-	size_t i;
 	double start;
+	int rc;
 
 	iq = iq_with(r, "get", NULL, "query", SK_NS_ROSTER, &c);
 	xmpp_stanza_set_attribute(c, "ver", sk_cache_ver(cache));
@@ -393,18 +431,14 @@ standard(struct run *r, struct sk_cache *cache, struct sk_state *st,
 		return fail(r, SK_CLIENT_EPROTO, "the roster get failed%s", NULL);
 	}
 	snprintf(ver, verlen, "%s", sk_cache_ver(cache));
-	if ((q = xmpp_stanza_get_child_by_name_and_ns(res, "query", SK_NS_ROSTER)) != NULL) {
-		/* a roster: replace ours (an empty result means "unchanged") */
-		sk_state_init(&roster);
-		sk_xml_roster_parse(q, &roster, NULL);
-		rep->items += roster.nitems;
-		sk_state_clear(st);
-		for (i = 0; i < roster.nitems; i++)
-			sk_state_add_item(st, &roster.items[i]);
-		sk_state_free(&roster);
-		snprintf(ver, verlen, "%s", xmpp_stanza_get_attribute(q, "ver") ?
-		    xmpp_stanza_get_attribute(q, "ver") : "");
+	q = xmpp_stanza_get_child_by_name_and_ns(res, "query", SK_NS_ROSTER);
+	rc = sk_client_roster_result(st, res, ver, verlen);
+	if (rc != 0 && rc != 1) {
+		xmpp_stanza_release(res);
+		return fail(r, SK_CLIENT_EPROTO, "the roster answer is malformed%s", NULL);
 	}
+	if (q != NULL)
+		rep->items = st->nitems;
 	xmpp_stanza_release(res);
 	sk_state_sort(st);
 	/* presence: what the server sends after initial presence */
