@@ -10,7 +10,7 @@
 #include "xml.h"
 
 /*
- * Paging (xep/ section 5.3).  An answer larger than the stanza budget is
+ * Paging (xep/ section 5.4).  An answer larger than the stanza budget is
  * cut into parts: the IQ result carries the first part and more='TOKEN';
  * the client fetches each next part with <sync client='ID' more='TOKEN'/>
  * and gets <sync type='more' [more='NEXT']/>.  Parts wait here 60 s,
