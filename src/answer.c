@@ -7,6 +7,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "text.h"
 #include "xml.h"
 
 /*
@@ -15,7 +16,8 @@
  * the client fetches each next part with <sync client='ID' more='TOKEN'/>
  * and gets <sync type='more' [more='NEXT']/>.  Parts wait here 60 s,
  * bound to (bare JID, client ID); at most PARTS_MAX are held, the oldest
- * dropped first.  Sizes are estimated, not serialised, with a margin.
+ * dropped first.  Answers are written as text: the stored presence
+ * stanzas are spliced in without being parsed again.
  */
 #define PART_TTL_MS	60000
 #define PARTS_MAX	4096
@@ -23,29 +25,23 @@
 
 struct skd_part {
 	char		  token[TOKEN_LEN + 1];
-	char		  next[TOKEN_LEN + 1];	/* "" for the last part */
 	char		 *bare, *client;
 	uint64_t	  expires;
-	xmpp_stanza_t	**kids;
-	size_t		  nkids;
-	int		 *is_item;
+	char		 *xml;		/* the part's children, serialised */
+	size_t		  len;
+	char		  next[TOKEN_LEN + 1];	/* "" for the last part */
 };
 
+/* One child of an answer, serialised, and whether it is a roster item. */
 struct child {
-	xmpp_stanza_t	*st;
-	size_t		 size;
-	int		 is_item;
+	size_t	off, len;	/* in the answer's text buffer */
+	int	is_item;
 };
 
 static void
 part_free(struct skd_part *p)
 {
-	size_t i;
-
-	for (i = 0; i < p->nkids; i++)
-		xmpp_stanza_release(p->kids[i]);
-	free(p->kids);
-	free(p->is_item);
+	free(p->xml);
 	free(p->bare);
 	free(p->client);
 }
@@ -96,162 +92,213 @@ new_token(char out[TOKEN_LEN + 1])
 	out[TOKEN_LEN] = '\0';
 }
 
-static size_t
-slen(const char *s)
+/* ---- the children, written as text ------------------------------------ */
+
+static void
+attr(struct sk_text *t, const char *name, const char *val, size_t len)
 {
-	return s ? strlen(s) : 0;
+	sk_text_str(t, " ");
+	sk_text_str(t, name);
+	sk_text_str(t, "=\"");
+	sk_text_esc(t, val, len);
+	sk_text_str(t, "\"");
 }
 
-/* Upper estimates of the serialised size (escaping may double text). */
-static size_t
-item_size(const struct sk_item *it)
+static void
+item_text(struct sk_text *t, const struct sk_item *it)
 {
-	size_t n = 60 + 2 * (slen(it->jid) + slen(it->name)), i;
+	size_t i;
 
-	for (i = 0; i < it->ngroups; i++)
-		n += 16 + 2 * slen(it->groups[i]);
-	return n;
+	sk_text_str(t, "<item");
+	attr(t, "jid", it->jid, strlen(it->jid));
+	if (it->name && it->sub != SK_SUB_REMOVE)
+		attr(t, "name", it->name, strlen(it->name));
+	sk_text_str(t, " subscription=\"");
+	sk_text_str(t, sk_sub_name(it->sub));
+	sk_text_str(t, it->ask && it->sub != SK_SUB_REMOVE ? "\" ask=\"subscribe\"" : "\"");
+	if (it->ngroups == 0 || it->sub == SK_SUB_REMOVE) {
+		sk_text_str(t, "/>");
+		return;
+	}
+	sk_text_str(t, ">");
+	for (i = 0; i < it->ngroups; i++) {
+		sk_text_str(t, "<group>");
+		sk_text_esc(t, it->groups[i], strlen(it->groups[i]));
+		sk_text_str(t, "</group>");
+	}
+	sk_text_str(t, "</item>");
 }
 
-static size_t
-pres_size(const struct sk_pres *p)
+/*
+ * A presence as the server delivered it: the stored text (libstrophe
+ * leaves out the top element's jabber:client namespace, which inside
+ * <sync/> must be explicit), or one built from the fields.
+ */
+static void
+pres_text(struct sk_text *t, const struct sk_pres *p)
 {
-	return p->xml ? 40 + slen(p->xml) :
-	    120 + 2 * (slen(p->jid) + slen(p->show) + slen(p->status));
+	char num[48];
+
+	if (p->xml != NULL && strncmp(p->xml, "<presence", 9) == 0) {
+		const char *end = strchr(p->xml, '>');
+		const char *ns = strstr(p->xml, "xmlns=");
+
+		if (ns == NULL || (end != NULL && ns > end)) {
+			sk_text_str(t, "<presence xmlns=\"" SK_NS_CLIENT "\"");
+			sk_text_str(t, p->xml + 9);
+		} else {
+			sk_text_str(t, p->xml);
+		}
+		return;
+	}
+	sk_text_str(t, "<presence xmlns=\"" SK_NS_CLIENT "\"");
+	attr(t, "from", p->jid, strlen(p->jid));
+	sk_text_str(t, ">");
+	if (p->show) {
+		sk_text_str(t, "<show>");
+		sk_text_esc(t, p->show, strlen(p->show));
+		sk_text_str(t, "</show>");
+	}
+	if (p->status) {
+		sk_text_str(t, "<status>");
+		sk_text_esc(t, p->status, strlen(p->status));
+		sk_text_str(t, "</status>");
+	}
+	if (p->priority != 0) {
+		snprintf(num, sizeof(num), "<priority>%d</priority>", p->priority);
+		sk_text_str(t, num);
+	}
+	sk_text_str(t, "</presence>");
+}
+
+static void
+unavailable_text(struct sk_text *t, const char *bare, size_t blen, const char *res, size_t rlen)
+{
+	sk_text_str(t, "<presence xmlns=\"" SK_NS_CLIENT "\" from=\"");
+	sk_text_esc(t, bare, blen);
+	if (rlen > 0) {
+		sk_text_str(t, "/");
+		sk_text_esc(t, res, rlen);
+	}
+	sk_text_str(t, "\" type=\"unavailable\"/>");
 }
 
 static int
-push(struct child **v, size_t *n, size_t *cap, xmpp_stanza_t *st, size_t size, int is_item)
+push(struct child **v, size_t *n, size_t *cap, size_t off, size_t end, int is_item)
 {
-	if (st == NULL)
-		return -1;
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 64;
 		struct child *nv = realloc(*v, ncap * sizeof(*nv));
 
-		if (nv == NULL) {
-			xmpp_stanza_release(st);
+		if (nv == NULL)
 			return -1;
-		}
 		*v = nv;
 		*cap = ncap;
 	}
-	(*v)[*n].st = st;
-	(*v)[*n].size = size;
+	(*v)[*n].off = off;
+	(*v)[*n].len = end - off;
 	(*v)[(*n)++].is_item = is_item;
 	return 0;
 }
 
-/* The children of a result: items first, then presences. */
+/* The children of a result into t: items first, then presences. */
 static int
-children(struct skd *d, const struct sk_sync_result *res, const struct sk_state *live,
-    struct child **v, size_t *n)
+children(const struct sk_sync_result *res, const struct sk_state *live,
+    struct sk_text *t, struct child **v, size_t *n)
 {
-	size_t cap = 0, i;
+	size_t cap = 0, i, off;
 	int pass;
 
 	*v = NULL;
 	*n = 0;
-	if (res->full) {
-		for (i = 0; i < live->nitems; i++)
-			if (push(v, n, &cap, sk_xml_item_new(d->ctx, &live->items[i]),
-			    item_size(&live->items[i]), 1) != 0)
-				return -1;
-		for (i = 0; i < live->npres; i++)
-			if (push(v, n, &cap, sk_xml_pres_new(d->ctx, &live->pres[i]),
-			    pres_size(&live->pres[i]), 0) != 0)
-				return -1;
-		return 0;
-	}
 	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < res->changes.n; i++) {
-			const struct sk_change *c = &res->changes.v[i];
-			char jid[3200];
-			int rc = 0;
+		size_t count = res->full ? (pass ? live->npres : live->nitems) : res->changes.n;
 
-			if (pass == 0 && c->kind == SK_CH_ITEM) {
-				rc = push(v, n, &cap, sk_xml_item_new(d->ctx, &live->items[c->ref]),
-				    item_size(&live->items[c->ref]), 1);
+		for (i = 0; i < count; i++) {
+			const struct sk_change *c = res->full ? NULL : &res->changes.v[i];
+
+			off = t->n;
+			if (res->full && pass == 0) {
+				item_text(t, &live->items[i]);
+			} else if (res->full) {
+				pres_text(t, &live->pres[i]);
+			} else if (pass == 0 && c->kind == SK_CH_ITEM) {
+				item_text(t, &live->items[c->ref]);
 			} else if (pass == 0 && c->kind == SK_CH_ITEM_REMOVE) {
-				struct sk_item gone = { .jid = jid, .sub = SK_SUB_REMOVE };
-
-				snprintf(jid, sizeof(jid), "%.*s", (int)c->barelen, c->bare);
-				rc = push(v, n, &cap, sk_xml_item_new(d->ctx, &gone), 80 + 2 * c->barelen, 1);
+				sk_text_str(t, "<item jid=\"");
+				sk_text_esc(t, c->bare, c->barelen);
+				sk_text_str(t, "\" subscription=\"remove\"/>");
 			} else if (pass == 1 && c->kind == SK_CH_PRES) {
-				rc = push(v, n, &cap, sk_xml_pres_new(d->ctx, &live->pres[c->ref]),
-				    pres_size(&live->pres[c->ref]), 0);
+				pres_text(t, &live->pres[c->ref]);
 			} else if (pass == 1 && (c->kind == SK_CH_PRES_GONE ||
 			    c->kind == SK_CH_PRES_GONE_ALL)) {
-				int len = c->reslen ?
-				    snprintf(jid, sizeof(jid), "%.*s/%.*s", (int)c->barelen,
-				    c->bare, (int)c->reslen, c->res) :
-				    snprintf(jid, sizeof(jid), "%.*s", (int)c->barelen, c->bare);
-
-				rc = push(v, n, &cap, sk_xml_unavailable_new(d->ctx, jid, (size_t)len),
-				    100 + 2 * (size_t)len, 0);
+				unavailable_text(t, c->bare, c->barelen, c->res, c->reslen);
+			} else {
+				continue;
 			}
-			if (rc != 0)
+			if (t->oom || push(v, n, &cap, off, t->n, pass == 0) != 0)
 				return -1;
 		}
 	}
 	return 0;
 }
 
-/* Adds kids [lo, hi) to el: items inside one roster <query/>. */
+/* Writes children [lo, hi) of v (text in src) into out: items in one
+   roster <query/>, then presences. */
 static void
-fill(struct skd *d, xmpp_stanza_t *el, xmpp_stanza_t **kids, const int *is_item,
-    size_t lo, size_t hi)
+fill(struct sk_text *out, const char *src, const struct child *v, size_t lo, size_t hi)
 {
-	xmpp_stanza_t *q = NULL;
 	size_t i;
+	int q = 0;
 
 	for (i = lo; i < hi; i++) {
-		if (is_item[i]) {
-			if (q == NULL) {
-				q = xmpp_stanza_new(d->ctx);
-				xmpp_stanza_set_name(q, "query");
-				xmpp_stanza_set_ns(q, SK_NS_ROSTER);
-				xmpp_stanza_add_child(el, q);
-			}
-			xmpp_stanza_add_child(q, kids[i]);
-		} else {
-			xmpp_stanza_add_child(el, kids[i]);
+		if (v[i].is_item && !q) {
+			sk_text_str(out, "<query xmlns=\"" SK_NS_ROSTER "\">");
+			q = 1;
+		} else if (!v[i].is_item && q) {
+			sk_text_str(out, "</query>");
+			q = 0;
 		}
+		sk_text_add(out, src + v[i].off, v[i].len);
 	}
 	if (q)
-		xmpp_stanza_release(q);
+		sk_text_str(out, "</query>");
 }
 
-static xmpp_stanza_t *
-sync_el(struct skd *d, const char *type)
-{
-	xmpp_stanza_t *s = xmpp_stanza_new(d->ctx);
-
-	xmpp_stanza_set_name(s, "sync");
-	xmpp_stanza_set_ns(s, SK_NS_SYNC);
-	xmpp_stanza_set_type(s, type);
-	return s;
-}
-
+/* <iq type='result' ...><sync .../ or ...>body</sync></iq> */
 static void
-send_result(struct skd *d, const char *to, const char *id, xmpp_stanza_t *s)
+send_result(struct skd *d, const char *to, const char *id, const char *attrs,
+    const char *body, size_t blen)
 {
-	xmpp_stanza_t *iq = skd_iq_new(d, "result", to, id);
+	struct sk_text t = { 0 };
 
-	if (iq != NULL) {
-		xmpp_stanza_add_child(iq, s);
-		skd_send(d, iq);
-		xmpp_stanza_release(iq);
+	sk_text_str(&t, "<iq type=\"result\"");
+	attr(&t, "from", d->cfg->jid, strlen(d->cfg->jid));
+	attr(&t, "to", to, strlen(to));
+	attr(&t, "id", id, strlen(id));
+	sk_text_str(&t, "><sync xmlns=\"" SK_NS_SYNC "\"");
+	sk_text_str(&t, attrs);
+	if (blen == 0) {
+		sk_text_str(&t, "/></iq>");
+	} else {
+		sk_text_str(&t, ">");
+		sk_text_add(&t, body, blen);
+		sk_text_str(&t, "</sync></iq>");
 	}
+	if (t.oom)
+		skd_send_error(d, to, id, "wait", "resource-constraint", "out of memory");
+	else
+		d->send_text(d, t.s, t.n);
+	sk_text_free(&t);
 }
 
-/* Keeps kids [lo, hi) as a part to fetch later; returns its token. */
+/* Keeps children [lo, hi) as a part to fetch later; returns its token. */
 static const char *
-hold(struct skd *d, const char *bare, const char *client, struct child *v,
-    size_t lo, size_t hi, const char *next)
+hold(struct skd *d, const char *bare, const char *client, const char *src,
+    const struct child *v, size_t lo, size_t hi, const char *next)
 {
+	struct sk_text body = { 0 };
 	struct skd_part *p;
-	size_t i;
 
 	if (d->nparts == PARTS_MAX) {
 		log_warnx("%d answer parts held: the oldest is dropped", PARTS_MAX);
@@ -266,23 +313,19 @@ hold(struct skd *d, const char *bare, const char *client, struct child *v,
 		d->parts = nv;
 		d->capparts = ncap;
 	}
+	fill(&body, src, v, lo, hi);
 	p = &d->parts[d->nparts];
 	memset(p, 0, sizeof(*p));
 	new_token(p->token);
 	snprintf(p->next, sizeof(p->next), "%s", next ? next : "");
 	p->bare = strdup(bare);
 	p->client = strdup(client);
-	p->kids = calloc(hi - lo, sizeof(*p->kids));
-	p->is_item = calloc(hi - lo, sizeof(*p->is_item));
-	if (!p->bare || !p->client || !p->kids || !p->is_item) {
+	p->xml = body.s;
+	p->len = body.n;
+	if (body.oom || !p->bare || !p->client) {
 		part_free(p);
 		return NULL;
 	}
-	for (i = lo; i < hi; i++) {
-		p->kids[i - lo] = xmpp_stanza_clone(v[i].st);
-		p->is_item[i - lo] = v[i].is_item;
-	}
-	p->nkids = hi - lo;
 	p->expires = d->now_ms() + PART_TTL_MS;
 	d->nparts++;
 	return p->token;
@@ -294,12 +337,11 @@ skd_answer_sync(struct skd *d, const char *to, const char *id, const char *bare,
 {
 	size_t budget = d->cfg->stanza_budget - d->cfg->stanza_budget / 10 - 512;
 	size_t n = 0, i, first_end, nbreaks = 0, *breaks = NULL, acc;
+	struct sk_text text = { 0 }, first = { 0 }, attrs = { 0 };
 	struct child *v = NULL;
-	xmpp_stanza_t *s, **kids = NULL;
-	int *is_item = NULL;
 	const char *token = NULL;
 
-	if (children(d, res, live, &v, &n) != 0 ||
+	if (children(res, live, &text, &v, &n) != 0 ||
 	    (breaks = calloc(n + 1, sizeof(*breaks))) == NULL) {
 		skd_send_error(d, to, id, "wait", "resource-constraint", "out of memory");
 		goto out;
@@ -307,60 +349,53 @@ skd_answer_sync(struct skd *d, const char *to, const char *id, const char *bare,
 	/* Part boundaries: a part ends before the child that would push it
 	   past the budget; a child larger than the budget goes alone. */
 	for (i = 0, acc = 0; i < n; i++) {
-		if (acc > 0 && acc + v[i].size > budget) {
+		if (acc > 0 && acc + v[i].len > budget) {
 			breaks[nbreaks++] = i;
 			acc = 0;
 		}
-		acc += v[i].size;
+		acc += v[i].len;
 	}
 	breaks[nbreaks] = n;
 	first_end = nbreaks ? breaks[0] : n;
 	/* Later parts are held from the last back, each naming the next. */
 	for (i = nbreaks; i-- > 0;) {
-		size_t lo = breaks[i], hi = breaks[i + 1];
-
-		if ((token = hold(d, bare, client, v, lo, hi, token)) == NULL) {
+		if ((token = hold(d, bare, client, text.s, v, breaks[i], breaks[i + 1],
+		    token)) == NULL) {
 			skd_send_error(d, to, id, "wait", "resource-constraint", "out of memory");
 			goto out;
 		}
 	}
-	s = sync_el(d, res->full ? "full" : "delta");
-	if (res->full)
-		xmpp_stanza_set_attribute(s, "reason", sk_reason_name(res->reason));
-	xmpp_stanza_set_attribute(s, "key", res->key);
-	xmpp_stanza_set_attribute(s, "digest", res->digest);
-	if (token)
-		xmpp_stanza_set_attribute(s, "more", token);
-	kids = malloc((n + 1) * sizeof(*kids));
-	is_item = malloc((n + 1) * sizeof(*is_item));
-	if (kids && is_item) {
-		for (i = 0; i < first_end; i++) {
-			kids[i] = v[i].st;
-			is_item[i] = v[i].is_item;
-		}
-		fill(d, s, kids, is_item, 0, first_end);
-		send_result(d, to, id, s);
-	} else {
-		skd_send_error(d, to, id, "wait", "resource-constraint", "out of memory");
+	sk_text_str(&attrs, res->full ? " type=\"full\"" : " type=\"delta\"");
+	if (res->full) {
+		sk_text_str(&attrs, " reason=\"");
+		sk_text_str(&attrs, sk_reason_name(res->reason));
+		sk_text_str(&attrs, "\"");
 	}
-	xmpp_stanza_release(s);
+	attr(&attrs, "key", res->key, strlen(res->key));
+	attr(&attrs, "digest", res->digest, strlen(res->digest));
+	if (token)
+		attr(&attrs, "more", token, strlen(token));
+	fill(&first, text.s, v, 0, first_end);
+	if (attrs.oom || first.oom)
+		skd_send_error(d, to, id, "wait", "resource-constraint", "out of memory");
+	else
+		send_result(d, to, id, attrs.s, first.s, first.n);
 	if (nbreaks)
 		log_debug("answer to %s/%s in %zu parts", bare, client, nbreaks + 1);
 out:
-	for (i = 0; i < n; i++)
-		xmpp_stanza_release(v[i].st);
+	sk_text_free(&text);
+	sk_text_free(&first);
+	sk_text_free(&attrs);
 	free(v);
 	free(breaks);
-	free(kids);
-	free(is_item);
 }
 
 void
 skd_answer_more(struct skd *d, const char *to, const char *id, const char *bare,
     const char *client, const char *token)
 {
+	struct sk_text attrs = { 0 };
 	struct skd_part *p = NULL;
-	xmpp_stanza_t *s;
 	size_t i;
 
 	skd_answer_tick(d);
@@ -374,11 +409,13 @@ skd_answer_more(struct skd *d, const char *to, const char *id, const char *bare,
 		    "unknown or expired page token: sync again with your previous key");
 		return;
 	}
-	s = sync_el(d, "more");
+	sk_text_str(&attrs, " type=\"more\"");
 	if (p->next[0] != '\0')
-		xmpp_stanza_set_attribute(s, "more", p->next);
-	fill(d, s, p->kids, p->is_item, 0, p->nkids);
-	send_result(d, to, id, s);
-	xmpp_stanza_release(s);
+		attr(&attrs, "more", p->next, strlen(p->next));
+	if (attrs.oom)
+		skd_send_error(d, to, id, "wait", "resource-constraint", "out of memory");
+	else
+		send_result(d, to, id, attrs.s, p->xml, p->len);
+	sk_text_free(&attrs);
 	part_remove(d, i);
 }

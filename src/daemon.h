@@ -48,6 +48,8 @@ struct skd {
 	/* Hooks: output and clocks (tests replace them).  send does not
 	   take the caller's reference. */
 	void			(*send)(struct skd *, xmpp_stanza_t *);
+	/* serialised stanzas (sync answers); not NUL-terminated */
+	void			(*send_text)(struct skd *, const char *, size_t);
 	uint64_t		(*now_ms)(void);	/* monotonic */
 	time_t			(*now_s)(void);		/* wall clock */
 	void			*hook_data;

@@ -34,6 +34,13 @@ send_conn(struct skd *d, xmpp_stanza_t *st)
 		xmpp_send(d->conn, st);
 }
 
+static void
+send_conn_text(struct skd *d, const char *xml, size_t len)
+{
+	if (d->conn != NULL && d->connected)
+		xmpp_send_raw(d->conn, xml, len);
+}
+
 int
 skd_init(struct skd *d, struct skd_config *cfg, xmpp_ctx_t *ctx)
 {
@@ -43,6 +50,7 @@ skd_init(struct skd *d, struct skd_config *cfg, xmpp_ctx_t *ctx)
 	d->sync.ttl = (uint64_t)cfg->key_ttl_days * 24 * 3600;
 	d->sync.max_clients = cfg->max_clients;
 	d->send = send_conn;
+	d->send_text = send_conn_text;
 	d->now_ms = mono_ms;
 	d->now_s = wall_s;
 	return sk_store_open(cfg->db, 0, &d->store);

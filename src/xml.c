@@ -5,56 +5,8 @@
 #include <string.h>
 
 #include "error.h"
+#include "text.h"
 #include "xml.h"
-
-/* ---- a small growable string for canonical text ---------------------- */
-
-struct buf {
-	char	*s;
-	size_t	 n, cap;
-	int	 oom;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t ncap = (b->n + n + 1) * 2;
-		char *ns = realloc(b->s, ncap);
-
-		if (ns == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = ncap;
-	}
-	memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = '\0';
-}
-
-static void
-buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void
-buf_esc(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': buf_str(b, "&lt;"); break;
-		case '>': buf_str(b, "&gt;"); break;
-		case '&': buf_str(b, "&amp;"); break;
-		case '"': buf_str(b, "&quot;"); break;
-		default: buf_add(b, s, 1); break;
-		}
-	}
-}
 
 static int
 cmp_attr(const void *a, const void *b)
@@ -68,7 +20,7 @@ cmp_attr(const void *a, const void *b)
  * libstrophe keeps attributes in, so equal children give equal text.
  */
 static void
-canon(struct buf *b, xmpp_stanza_t *st)
+canon(struct sk_text *b, xmpp_stanza_t *st)
 {
 	const char *attrs[64], *ns;
 	xmpp_stanza_t *c;
@@ -77,15 +29,16 @@ canon(struct buf *b, xmpp_stanza_t *st)
 	if (xmpp_stanza_is_text(st)) {
 		const char *t = xmpp_stanza_get_text_ptr(st);
 
-		buf_esc(b, t ? t : "");
+		t = t ? t : "";
+		sk_text_esc(b, t, strlen(t));
 		return;
 	}
-	buf_str(b, "<");
-	buf_str(b, xmpp_stanza_get_name(st) ? xmpp_stanza_get_name(st) : "");
+	sk_text_str(b, "<");
+	sk_text_str(b, xmpp_stanza_get_name(st) ? xmpp_stanza_get_name(st) : "");
 	if ((ns = xmpp_stanza_get_ns(st)) != NULL) {
-		buf_str(b, " xmlns=\"");
-		buf_esc(b, ns);
-		buf_str(b, "\"");
+		sk_text_str(b, " xmlns=\"");
+		sk_text_esc(b, ns, strlen(ns));
+		sk_text_str(b, "\"");
 	}
 	n = xmpp_stanza_get_attributes(st, attrs, 64);
 	if (n > 64)
@@ -94,16 +47,16 @@ canon(struct buf *b, xmpp_stanza_t *st)
 	for (i = 0; i + 1 < n; i += 2) {
 		if (strcmp(attrs[i], "xmlns") == 0)
 			continue;
-		buf_str(b, " ");
-		buf_str(b, attrs[i]);
-		buf_str(b, "=\"");
-		buf_esc(b, attrs[i + 1]);
-		buf_str(b, "\"");
+		sk_text_str(b, " ");
+		sk_text_str(b, attrs[i]);
+		sk_text_str(b, "=\"");
+		sk_text_esc(b, attrs[i + 1], strlen(attrs[i + 1]));
+		sk_text_str(b, "\"");
 	}
-	buf_str(b, ">");
+	sk_text_str(b, ">");
 	for (c = xmpp_stanza_get_children(st); c; c = xmpp_stanza_get_next(c))
 		canon(b, c);
-	buf_str(b, "</>");
+	sk_text_str(b, "</>");
 }
 
 static char *
@@ -288,7 +241,7 @@ sk_xml_pres_parse(xmpp_stanza_t *pres, struct sk_pres *out, int *available)
 	const char *type = xmpp_stanza_get_type(pres);
 	char *show = NULL, *status = NULL, *prio = NULL, *xml = NULL;
 	xmpp_stanza_t *c, *copy = NULL;
-	struct buf ext = { 0 };
+	struct sk_text ext = { 0 };
 	struct sk_pres p = { 0 };
 	size_t len;
 	long pr;
@@ -340,7 +293,7 @@ out:
 		xmpp_free(ctx, status);
 	if (prio)
 		xmpp_free(ctx, prio);
-	free(ext.s);
+	sk_text_free(&ext);
 	return rc;
 }
 

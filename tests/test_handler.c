@@ -34,6 +34,14 @@ capture(struct skd *d, xmpp_stanza_t *st)
 	xmpp_free(d->ctx, buf);
 }
 
+static void
+capture_text(struct skd *d, const char *xml, size_t len)
+{
+	(void)d;
+	assert_true(nsent < MAXOUT);
+	sent[nsent++] = strndup(xml, len);
+}
+
 static uint64_t fake_ms(void) { return clock_ms; }
 static time_t fake_s(void) { return 1700000000; }
 
@@ -71,6 +79,7 @@ setup(void **state)
 	log_init(LOG_LVL_ERROR, 0, "test");
 	assert_int_equal(skd_init(&f->d, &f->cfg, f->ctx), 0);
 	f->d.send = capture;
+	f->d.send_text = capture_text;
 	f->d.now_ms = fake_ms;
 	f->d.now_s = fake_s;
 	skd_link_up(&f->d);

@@ -1,0 +1,62 @@
+/* text.c - a growable string for XML written by hand, with escaping */
+#include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+
+void
+sk_text_add(struct sk_text *t, const char *s, size_t n)
+{
+	if (t->oom)
+		return;
+	if (t->n + n + 1 > t->cap) {
+		size_t ncap = (t->n + n + 1) * 2;
+		char *ns = realloc(t->s, ncap);
+
+		if (ns == NULL) {
+			t->oom = 1;
+			return;
+		}
+		t->s = ns;
+		t->cap = ncap;
+	}
+	memcpy(t->s + t->n, s, n);
+	t->n += n;
+	t->s[t->n] = '\0';
+}
+
+void
+sk_text_str(struct sk_text *t, const char *s)
+{
+	sk_text_add(t, s, strlen(s));
+}
+
+void
+sk_text_esc(struct sk_text *t, const char *s, size_t n)
+{
+	size_t i, run = 0;
+
+	for (i = 0; i < n; i++) {
+		const char *rep;
+
+		switch (s[i]) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&apos;"; break;
+		default: continue;
+		}
+		sk_text_add(t, s + run, i - run);
+		sk_text_str(t, rep);
+		run = i + 1;
+	}
+	sk_text_add(t, s + run, n - run);
+}
+
+void
+sk_text_free(struct sk_text *t)
+{
+	free(t->s);
+	memset(t, 0, sizeof(*t));
+}

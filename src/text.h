@@ -1,0 +1,24 @@
+/* text.h - a growable string for XML written by hand, with escaping */
+#ifndef SK_TEXT_H
+#define SK_TEXT_H
+
+#include <stddef.h>
+
+/*
+ * s is malloc'd and always NUL-terminated once anything was added; the
+ * owner frees it with sk_text_free().  After an allocation failure oom is
+ * set and further additions do nothing, so a writer checks once at the end.
+ */
+struct sk_text {
+	char	*s;
+	size_t	 n, cap;
+	int	 oom;
+};
+
+void sk_text_add(struct sk_text *t, const char *s, size_t n);
+void sk_text_str(struct sk_text *t, const char *s);
+/* Adds s with & < > " ' escaped (for text and attribute values). */
+void sk_text_esc(struct sk_text *t, const char *s, size_t n);
+void sk_text_free(struct sk_text *t);
+
+#endif
