@@ -12,15 +12,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-	echo "== installing dependencies"
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		build-essential autoconf automake libtool pkg-config \
-		libstrophe-dev liblmdb-dev lmdb-utils libssl-dev libexpat1-dev libcmocka-dev \
-		prosody prosody-modules lua-unbound python3-slixmpp valgrind \
-		procps iproute2 >/dev/null
-fi
+sh "$top/tests/install-deps.sh"
 
 echo "== bootstrapping"
 autoreconf -fi >/dev/null 2>&1 || autoreconf -fi

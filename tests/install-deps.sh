@@ -1,0 +1,11 @@
+#!/bin/sh
+# install-deps.sh - the Debian 12 packages synckey builds, tests and demos with (as root; a no-op otherwise)
+set -eu
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "== installing dependencies"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		build-essential autoconf automake libtool pkg-config \
+		libstrophe-dev liblmdb-dev lmdb-utils libssl-dev libexpat1-dev libcmocka-dev \
+		prosody prosody-modules lua-unbound python3 valgrind procps iproute2 >/dev/null
+fi
