@@ -8,6 +8,7 @@
 
 #include "digest.h"
 #include "error.h"
+#include "hash.h"
 
 /* Appends one field and its 0x00 terminator, counting past cap. */
 static size_t
@@ -174,4 +175,49 @@ sk_digest_state_b64(const struct sk_state *st, char out[SK_DIGEST_B64])
 		return rc;
 	EVP_EncodeBlock((unsigned char *)out, d, SK_DIGEST_LEN);
 	return 0;
+}
+
+/*
+ * Truncated SHA-256 of a record's canonical bytes followed by `extra`
+ * (presence: the other children, which count for equality but not for
+ * the digest).  Small records use a stack buffer.
+ */
+static void
+record_hash(record_writer w, const void *rec, const char *extra,
+    unsigned char out[SK_HASH_LEN])
+{
+	unsigned char stackbuf[512], *buf = stackbuf;
+	unsigned char md[32];
+	size_t xlen = extra ? strlen(extra) : 0, need;
+
+	need = w(rec, buf, sizeof(stackbuf));
+	if (need + xlen > sizeof(stackbuf)) {
+		buf = malloc(need + xlen);
+		if (buf == NULL) {
+			/* A zero hash only makes the record look changed:
+			   the client gets it again, never a wrong state. */
+			memset(out, 0, SK_HASH_LEN);
+			return;
+		}
+		w(rec, buf, need);
+	}
+	if (xlen > 0)
+		memcpy(buf + need, extra, xlen);
+	if (sk_sha256(buf, need + xlen, md) != 0)
+		memset(md, 0, sizeof(md));	/* looks changed: resent, never wrong */
+	memcpy(out, md, SK_HASH_LEN);
+	if (buf != stackbuf)
+		free(buf);
+}
+
+void
+sk_digest_item_hash(const struct sk_item *item, unsigned char out[SK_HASH_LEN])
+{
+	record_hash(write_item, item, NULL, out);
+}
+
+void
+sk_digest_pres_hash(const struct sk_pres *p, unsigned char out[SK_HASH_LEN])
+{
+	record_hash(write_pres, p, p->ext, out);
 }

@@ -26,6 +26,13 @@
 size_t sk_digest_item_record(const struct sk_item *item, unsigned char *buf, size_t cap);
 size_t sk_digest_pres_record(const struct sk_pres *p, unsigned char *buf, size_t cap);
 
+/*
+ * The record hash of state.h: SHA-256, truncated to SK_HASH_LEN, of the
+ * canonical record followed (presence) by p->ext.
+ */
+void sk_digest_item_hash(const struct sk_item *item, unsigned char out[SK_HASH_LEN]);
+void sk_digest_pres_hash(const struct sk_pres *p, unsigned char out[SK_HASH_LEN]);
+
 /* The digest of st (sorted or not). 0 or ENOMEM. */
 int sk_digest_state(const struct sk_state *st, unsigned char out[SK_DIGEST_LEN]);
 /* The same, base64 (RFC 4648, padded), NUL-terminated. 0 or ENOMEM. */

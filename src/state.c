@@ -5,7 +5,6 @@
 
 #include "digest.h"
 #include "error.h"
-#include "hash.h"
 #include "state.h"
 
 static const char *const sub_names[] = {
@@ -99,63 +98,16 @@ sk_state_free(struct sk_state *st)
 	sk_state_init(st);
 }
 
-typedef size_t (*record_writer)(const void *, unsigned char *, size_t);
-
-/*
- * Truncated SHA-256 of a record's canonical bytes followed by `extra`
- * (presence: the other children, which count for equality but not for
- * the digest).  Small records use a stack buffer.
- */
-static void
-record_hash(record_writer w, const void *rec, const char *extra,
-    unsigned char out[SK_HASH_LEN])
-{
-	unsigned char stackbuf[512], *buf = stackbuf;
-	unsigned char md[32];
-	size_t xlen = extra ? strlen(extra) : 0, need;
-
-	need = w(rec, buf, sizeof(stackbuf));
-	if (need + xlen > sizeof(stackbuf)) {
-		buf = malloc(need + xlen);
-		if (buf == NULL) {
-			/* A zero hash only makes the record look changed:
-			   the client gets it again, never a wrong state. */
-			memset(out, 0, SK_HASH_LEN);
-			return;
-		}
-		w(rec, buf, need);
-	}
-	if (xlen > 0)
-		memcpy(buf + need, extra, xlen);
-	if (sk_sha256(buf, need + xlen, md) != 0)
-		memset(md, 0, sizeof(md));	/* looks changed: resent, never wrong */
-	memcpy(out, md, SK_HASH_LEN);
-	if (buf != stackbuf)
-		free(buf);
-}
-
-static size_t
-write_item(const void *rec, unsigned char *buf, size_t cap)
-{
-	return sk_digest_item_record(rec, buf, cap);
-}
-
-static size_t
-write_pres(const void *rec, unsigned char *buf, size_t cap)
-{
-	return sk_digest_pres_record(rec, buf, cap);
-}
-
 void
 sk_item_hash(struct sk_item *item)
 {
-	record_hash(write_item, item, NULL, item->hash);
+	sk_digest_item_hash(item, item->hash);
 }
 
 void
 sk_pres_hash(struct sk_pres *p)
 {
-	record_hash(write_pres, p, p->ext, p->hash);
+	sk_digest_pres_hash(p, p->hash);
 }
 
 static int
