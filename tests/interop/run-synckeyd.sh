@@ -1,27 +1,75 @@
 #!/bin/sh
 # run-synckeyd.sh - the synckeyd interop suite on a real Prosody (automake test driver)
+#
+# Builds nothing: runs $top_builddir/src/synckeyd (or $SYNCKEYD) against a
+# Prosody of its own on 127.0.0.1 (c2s 15222, component 15347) and prints
+# the TAP lines of test_synckeyd.py.  Exit 77 (SKIP) only when prosody is
+# not installed; exit 0 only when every scenario passed.  LAB_KEEP=1 keeps
+# the lab folder (logs, data) for a look afterwards.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-command -v prosody >/dev/null 2>&1 || { echo "SKIP: prosody is not installed"; exit 77; }
-[ -x /usr/bin/python3 ] || { echo "SKIP: /usr/bin/python3 missing"; exit 77; }
+PY=/usr/bin/python3     # Debian's python3; a python3 on PATH may be another one
+
+if ! command -v prosody >/dev/null 2>&1 || ! command -v prosodyctl >/dev/null 2>&1; then
+	echo "SKIP: prosody is not installed"
+	exit 77
+fi
+[ -x "$PY" ] || { echo "Bail out! $PY is missing (apt-get install python3)"; exit 99; }
 SYNCKEYD=${SYNCKEYD:-${top_builddir:-.}/src/synckeyd}
+[ -x "$SYNCKEYD" ] || { echo "Bail out! no synckeyd at $SYNCKEYD (build it first)"; exit 99; }
+for port in 15222 15347; do
+	if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$port "; then
+		echo "Bail out! 127.0.0.1:$port is already in use"
+		exit 99
+	fi
+done
+
 . "$here/lab.sh"
-trap lab_cleanup EXIT INT TERM
-lab_init 15222 15347
-for u in alice bob carl dave erin frank zed; do lab_user $u pw; done
-lab_user quser pw q.test
-lab_roster alice <<ROSTER
-bob@p.test both Bob Friends
-carl@p.test to Carl
-dave@p.test from Dave
-erin@p.test both Erin
-ROSTER
-lab_roster bob <<ROSTER
+lab_trap
+lab_init 15222 15347 || exit 99
+
+# alice's roster: the lab writes it into Prosody's storage and the test
+# computes the expected state from the same file.  gus checks escaping,
+# several groups and a pending subscription; 150 generated contacts make a
+# roster of some size (never online).
+{
+	printf 'bob@p.test\tboth\tBob\tFriends\t\n'
+	printf 'carl@p.test\tto\tCarl\t\t\n'
+	printf 'dave@p.test\tfrom\tDave\t\t\n'
+	printf 'erin@p.test\tboth\tErin\tFriends,Work\t\n'
+	printf 'gus@p.test\tnone\tG & "Gus" <x>'\''s \342\230\225 \\ end\tZeta,Alpha,\303\234n\303\257\tsubscribe\n'
+	lab_roster_gen 150 c
+} >"$LAB/alice.tsv"
+for u in alice bob carl dave erin frank gus zed; do
+	lab_user "$u" pw || exit 99
+done
+lab_user quser pw q.test || exit 99
+lab_roster alice <"$LAB/alice.tsv" || exit 99
+lab_roster bob <<ROSTER || exit 99
 alice@p.test both Alice
 zed@p.test both Zed
 ROSTER
+
 export LAB LAB_C2S LAB_COMP SYNCKEYD
-/usr/bin/python3 "$here/test_synckeyd.py"
+# In the background so that the trap can stop it (and then, by their
+# pidfiles, the servers it started); its output is shown as it comes.
+timeout -k 5 600 "$PY" "$here/test_synckeyd.py" >"$LAB/tap" 2>&1 &
+LAB_CLEANUP_PIDS=$!
+tail -n +1 -f --pid="$LAB_CLEANUP_PIDS" "$LAB/tap" &
+tail_pid=$!
+wait "$LAB_CLEANUP_PIDS"
 rc=$?
-[ $rc -eq 0 ] || { echo "---- synckeyd.log (tail)"; tail -n 40 "$LAB/synckeyd.log"; echo "---- prosody.log (tail)"; tail -n 20 "$LAB/prosody.log"; }
-exit $rc
+LAB_CLEANUP_PIDS=
+wait "$tail_pid"
+plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$LAB/tap")
+passed=$(grep -c '^ok ' "$LAB/tap")
+failed=$(grep -c '^not ok ' "$LAB/tap")
+echo "# $passed passed, $failed failed, plan ${plan:-missing}, script exit $rc"
+if [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ] && [ -n "$plan" ] && [ "$passed" -eq "$plan" ] && [ "$plan" -gt 0 ]; then
+	exit 0
+fi
+echo "---- synckeyd.log (tail)"
+tail -n 40 "$LAB/synckeyd.log" 2>/dev/null
+echo "---- prosody.log (tail)"
+tail -n 20 "$LAB/prosody.log" 2>/dev/null
+exit 1

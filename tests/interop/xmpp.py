@@ -8,6 +8,7 @@ import hashlib
 import socket
 import time
 import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape, quoteattr
 
 NS_CLIENT = "jabber:client"
 NS_SYNC = "urn:xmpp:synckey:0"
@@ -105,23 +106,36 @@ class Client:
             raise RuntimeError("IQ error: %s" % ET.tostring(res).decode())
         return res
 
-    def presence(self, show=None, status=None, priority=None):
-        body = ""
+    def ping(self, timeout=10.0):
+        """A round trip to the server: everything this session sent before
+        has been handled by Prosody (and presence forwarded to the component)."""
+        self.iq("get", self.domain, "<ping xmlns='urn:xmpp:ping'/>", timeout)
+
+    def presence(self, show=None, status=None, priority=None, barrier=True, extra=""):
+        body = extra
         if show:
-            body += "<show>%s</show>" % show
+            body += "<show>%s</show>" % escape(show)
         if status is not None:
-            body += "<status>%s</status>" % status
+            body += "<status>%s</status>" % escape(status)
         if priority is not None:
             body += "<priority>%d</priority>" % priority
         self.send("<presence>%s</presence>" % body)
+        if barrier:
+            self.ping()
+
+    def offline(self):
+        """Unavailable, seen by the server, then the stream closed."""
+        self.send("<presence type='unavailable'/>")
+        self.ping()
+        self.close()
 
     def roster_set(self, jid, name=None, groups=(), remove=False):
-        attrs = "jid='%s'" % jid
+        attrs = "jid=%s" % quoteattr(jid)
         if remove:
             attrs += " subscription='remove'"
         elif name:
-            attrs += " name='%s'" % name
-        g = "".join("<group>%s</group>" % x for x in groups)
+            attrs += " name=%s" % quoteattr(name)
+        g = "".join("<group>%s</group>" % escape(x) for x in groups)
         self.iq("set", None, "<query xmlns='jabber:iq:roster'><item %s>%s</item></query>" % (attrs, g))
 
 
