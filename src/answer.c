@@ -1,4 +1,5 @@
 /* answer.c - sync results as stanzas, paged to the stanza budget */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,10 +293,14 @@ send_result(struct skd *d, const char *to, const char *id, const char *attrs,
 	sk_text_free(&t);
 }
 
-/* Keeps children [lo, hi) as a part to fetch later; returns its token. */
-static const char *
+/*
+ * Keeps children [lo, hi) as a part to fetch later, naming next ("" for
+ * the last part), and copies its token to token (never a pointer into
+ * d->parts, which moves).  ENOMEM.
+ */
+static int
 hold(struct skd *d, const char *bare, const char *client, const char *src,
-    const struct child *v, size_t lo, size_t hi, const char *next)
+    const struct child *v, size_t lo, size_t hi, char token[TOKEN_LEN + 1])
 {
 	struct sk_text body = { 0 };
 	struct skd_part *p;
@@ -309,7 +314,7 @@ hold(struct skd *d, const char *bare, const char *client, const char *src,
 		struct skd_part *nv = realloc(d->parts, ncap * sizeof(*nv));
 
 		if (nv == NULL)
-			return NULL;
+			return ENOMEM;
 		d->parts = nv;
 		d->capparts = ncap;
 	}
@@ -317,18 +322,19 @@ hold(struct skd *d, const char *bare, const char *client, const char *src,
 	p = &d->parts[d->nparts];
 	memset(p, 0, sizeof(*p));
 	new_token(p->token);
-	snprintf(p->next, sizeof(p->next), "%s", next ? next : "");
+	memcpy(p->next, token, sizeof(p->next));
 	p->bare = strdup(bare);
 	p->client = strdup(client);
 	p->xml = body.s;
 	p->len = body.n;
 	if (body.oom || !p->bare || !p->client) {
 		part_free(p);
-		return NULL;
+		return ENOMEM;
 	}
 	p->expires = d->now_ms() + PART_TTL_MS;
 	d->nparts++;
-	return p->token;
+	memcpy(token, p->token, TOKEN_LEN + 1);
+	return 0;
 }
 
 void
@@ -339,7 +345,7 @@ skd_answer_sync(struct skd *d, const char *to, const char *id, const char *bare,
 	size_t n = 0, i, first_end, nbreaks = 0, *breaks = NULL, acc;
 	struct sk_text text = { 0 }, first = { 0 }, attrs = { 0 };
 	struct child *v = NULL;
-	const char *token = NULL;
+	char token[TOKEN_LEN + 1] = "";
 
 	if (children(res, live, &text, &v, &n) != 0 ||
 	    (breaks = calloc(n + 1, sizeof(*breaks))) == NULL) {
@@ -359,8 +365,7 @@ skd_answer_sync(struct skd *d, const char *to, const char *id, const char *bare,
 	first_end = nbreaks ? breaks[0] : n;
 	/* Later parts are held from the last back, each naming the next. */
 	for (i = nbreaks; i-- > 0;) {
-		if ((token = hold(d, bare, client, text.s, v, breaks[i], breaks[i + 1],
-		    token)) == NULL) {
+		if (hold(d, bare, client, text.s, v, breaks[i], breaks[i + 1], token) != 0) {
 			skd_send_error(d, to, id, "wait", "resource-constraint", "out of memory");
 			goto out;
 		}
@@ -373,7 +378,7 @@ skd_answer_sync(struct skd *d, const char *to, const char *id, const char *bare,
 	}
 	attr(&attrs, "key", res->key, strlen(res->key));
 	attr(&attrs, "digest", res->digest, strlen(res->digest));
-	if (token)
+	if (token[0] != '\0')
 		attr(&attrs, "more", token, strlen(token));
 	fill(&first, text.s, v, 0, first_end);
 	if (attrs.oom || first.oom)

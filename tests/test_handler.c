@@ -333,15 +333,49 @@ checkpoint_ok_and_bad_key(void **state)
 	assert_non_null(strstr(last(), "item-not-found"));
 }
 
+/* Parses the answer text first and every part it chains to into u, as
+   alice's client c; returns the number of parts. */
+static int
+fetch_parts(struct fx *f, const char *first, struct sk_update *u)
+{
+	char xml[512], token[64];
+	char *text = strdup(first);
+	int parts = 1;
+
+	for (;;) {
+		xmpp_stanza_t *iq = xmpp_stanza_new_from_string(f->ctx, text);
+		xmpp_stanza_t *s = xmpp_stanza_get_child_by_name_and_ns(iq, "sync", SK_NS_SYNC);
+
+		assert_non_null(s);
+		assert_true(strlen(text) < f->cfg.stanza_budget + 512);
+		assert_int_equal(sk_xml_update_parse(s, u), 0);
+		if (xmpp_stanza_get_attribute(s, "more") == NULL) {
+			xmpp_stanza_release(iq);
+			break;
+		}
+		snprintf(token, sizeof(token), "%s", xmpp_stanza_get_attribute(s, "more"));
+		xmpp_stanza_release(iq);
+		snprintf(xml, sizeof(xml), "<iq type='get' id='m%d' from='alice@p.test/a' to='sync.p.test'>"
+		    "<sync xmlns='urn:xmpp:synckey:0' client='c' more='%s'/></iq>", parts, token);
+		feed(f, xml);
+		free(text);
+		text = strdup(last());
+		parts++;
+		assert_true(parts < 100);
+	}
+	free(text);
+	return parts;
+}
+
 static void
 a_small_budget_pages_the_answer_and_it_reassembles(void **state)
 {
 	struct fx *f = *state;
-	char items[60000], xml[512], token[64], digest[64];
+	char items[60000], xml[512], digest[64];
 	struct sk_update u;
 	struct sk_state st;
 	size_t off = 0;
-	int i, parts = 1;
+	int i, parts;
 
 	f->cfg.stanza_budget = 4096;
 	grant(f);
@@ -356,24 +390,7 @@ a_small_budget_pages_the_answer_and_it_reassembles(void **state)
 	roster_answer(f, "alice@p.test", items);
 	attr_of(last(), "digest", digest, sizeof(digest));
 	sk_update_init(&u);
-	for (;;) {
-		xmpp_stanza_t *iq = xmpp_stanza_new_from_string(f->ctx, last());
-		xmpp_stanza_t *s = xmpp_stanza_get_child_by_name_and_ns(iq, "sync", SK_NS_SYNC);
-
-		assert_true(strlen(last()) < 4096 + 512);
-		assert_int_equal(sk_xml_update_parse(s, &u), 0);
-		if (xmpp_stanza_get_attribute(s, "more") == NULL) {
-			xmpp_stanza_release(iq);
-			break;
-		}
-		snprintf(token, sizeof(token), "%s", xmpp_stanza_get_attribute(s, "more"));
-		xmpp_stanza_release(iq);
-		snprintf(xml, sizeof(xml), "<iq type='get' id='m%d' from='alice@p.test/a' to='sync.p.test'>"
-		    "<sync xmlns='urn:xmpp:synckey:0' client='c' more='%s'/></iq>", parts, token);
-		feed(f, xml);
-		parts++;
-		assert_true(parts < 100);
-	}
+	parts = fetch_parts(f, last(), &u);
 	assert_true(parts > 3);
 	u.full = 1;
 	sk_state_init(&st);
@@ -393,6 +410,44 @@ a_small_budget_pages_the_answer_and_it_reassembles(void **state)
 	sk_update_free(&u);
 }
 
+/*
+ * Regression (reliability F3): the parts of several paged answers held at
+ * once, so that holding one answer moves the array of parts; every chain
+ * must still lead through all of its own parts.
+ */
+static void
+many_paged_answers_held_at_once_each_chain_intact(void **state)
+{
+	struct fx *f = *state;
+	char items[80000], xml[512], *first[8];
+	size_t off = 0;
+	int i, n = 0;
+
+	f->cfg.stanza_budget = 4096;
+	grant(f);
+	/* answers of 5 to 16 parts: the array grows in the middle of one */
+	for (i = 0; i < 8; i++) {
+		for (; n < 120 + 45 * i; n++)
+			off += (size_t)snprintf(items + off, sizeof(items) - off,
+			    "<item jid='c%d@p.test' subscription='both' name='Contact %d'/>", n, n);
+		snprintf(xml, sizeof(xml), "<iq type='get' id='s%d' from='alice@p.test/a' to='sync.p.test'>"
+		    "<sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>", i);
+		feed(f, xml);
+		roster_answer(f, "alice@p.test", items);
+		first[i] = strdup(last());
+		assert_non_null(strstr(first[i], "more=\""));
+	}
+	for (i = 0; i < 8; i++) {
+		struct sk_update u;
+
+		sk_update_init(&u);
+		assert_true(fetch_parts(f, first[i], &u) > 2);
+		assert_int_equal(u.put.nitems, 120 + 45 * i);
+		sk_update_free(&u);
+		free(first[i]);
+	}
+}
+
 int
 main(void)
 {
@@ -405,6 +460,7 @@ main(void)
 		T(roster_timeout_and_refusal_get_errors),
 		T(checkpoint_ok_and_bad_key),
 		T(a_small_budget_pages_the_answer_and_it_reassembles),
+		T(many_paged_answers_held_at_once_each_chain_intact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
