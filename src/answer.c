@@ -131,28 +131,20 @@ item_text(struct sk_text *t, const struct sk_item *it)
 }
 
 /*
- * A presence as the server delivered it: the stored text (libstrophe
- * leaves out the top element's jabber:client namespace, which inside
- * <sync/> must be explicit), or one built from the fields.
+ * A presence as the server delivered it: the text xml.c's writer stored
+ * (which always opens with SK_XML_PRES_OPEN), or one built from the
+ * fields when none was kept.
  */
 static void
 pres_text(struct sk_text *t, const struct sk_pres *p)
 {
 	char num[48];
 
-	if (p->xml != NULL && strncmp(p->xml, "<presence", 9) == 0) {
-		const char *end = strchr(p->xml, '>');
-		const char *ns = strstr(p->xml, "xmlns=");
-
-		if (ns == NULL || (end != NULL && ns > end)) {
-			sk_text_str(t, "<presence xmlns=\"" SK_NS_CLIENT "\"");
-			sk_text_str(t, p->xml + 9);
-		} else {
-			sk_text_str(t, p->xml);
-		}
+	if (p->xml != NULL && strncmp(p->xml, SK_XML_PRES_OPEN, strlen(SK_XML_PRES_OPEN)) == 0) {
+		sk_text_str(t, p->xml);
 		return;
 	}
-	sk_text_str(t, "<presence xmlns=\"" SK_NS_CLIENT "\"");
+	sk_text_str(t, SK_XML_PRES_OPEN);
 	attr(t, "from", p->jid, strlen(p->jid));
 	sk_text_str(t, ">");
 	if (p->show) {
@@ -175,7 +167,7 @@ pres_text(struct sk_text *t, const struct sk_pres *p)
 static void
 unavailable_text(struct sk_text *t, const char *bare, size_t blen, const char *res, size_t rlen)
 {
-	sk_text_str(t, "<presence xmlns=\"" SK_NS_CLIENT "\" from=\"");
+	sk_text_str(t, SK_XML_PRES_OPEN " from=\"");
 	sk_text_esc(t, bare, blen);
 	if (rlen > 0) {
 		sk_text_str(t, "/");

@@ -43,6 +43,7 @@ struct skd {
 	size_t			 nparts, capparts;
 	unsigned long		 next_id;
 	uint64_t		 last_flush_ms;
+	uint64_t		 last_shape_log_ms;	/* ingest: last "kept without extensions" */
 	int			 connected;
 
 	/* Hooks: output and clocks (tests replace them).  send does not

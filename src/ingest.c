@@ -19,6 +19,13 @@ skd_ingest_presence(struct skd *d, xmpp_stanza_t *pres)
 		log_warnx("presence ignored: %s", sk_strerror(rc));
 		return;
 	}
+	if (avail && p.xml == NULL && d->now_ms() - d->last_shape_log_ms >= 60000) {
+		/* xml.c dropped its extensions; at most one line a minute */
+		log_warnx("presence of %s deeper than %d levels or with more than %d "
+		    "attributes on one element: kept without its extensions",
+		    p.jid, SK_XML_DEPTH_MAX, SK_XML_ATTRS_MAX);
+		d->last_shape_log_ms = d->now_ms();
+	}
 	if (avail)
 		rc = sk_store_pres_put(d->store, &p);
 	else if (strchr(p.jid, '/') != NULL)

@@ -8,44 +8,59 @@
 #include "text.h"
 #include "xml.h"
 
+/*
+ * The one XML writer for received trees, without recursion.  It writes a
+ * presence as a client receives it (W_CLIENT: xmlns='jabber:client' on
+ * top and wherever the server's jabber:component:accept was, no `to` on
+ * top, libstrophe's "lang" back to xml:lang, namespaces only where they
+ * change), or the canonical text of one child that presence equality
+ * compares (W_CANON: namespace on every element, attributes sorted by
+ * name, "</>" for every end tag).  A tree deeper than SK_XML_DEPTH_MAX or
+ * an element with more than SK_XML_ATTRS_MAX attributes is refused with
+ * SK_ETOOBIG; what was written by then is the caller's to drop.
+ */
+enum wmode { W_CLIENT, W_CANON };
+
 static int
 cmp_attr(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/*
- * Canonical text of one element: name, namespace, attributes sorted by
- * name, children in order, text escaped.  Deterministic whatever order
- * libstrophe keeps attributes in, so equal children give equal text.
- */
-static void
-canon(struct sk_text *b, xmpp_stanza_t *st)
+static const char *
+client_ns(xmpp_stanza_t *st)
 {
-	const char *attrs[64], *ns;
-	xmpp_stanza_t *c;
+	const char *ns = xmpp_stanza_get_ns(st);
+
+	return ns && strcmp(ns, "jabber:component:accept") == 0 ? SK_NS_CLIENT : ns;
+}
+
+static int
+open_tag(struct sk_text *b, xmpp_stanza_t *st, const char *parent_ns, int top, enum wmode m)
+{
+	const char *attrs[2 * SK_XML_ATTRS_MAX], *ns = client_ns(st);
+	const char *name = xmpp_stanza_get_name(st);
 	int n, i;
 
-	if (xmpp_stanza_is_text(st)) {
-		const char *t = xmpp_stanza_get_text_ptr(st);
-
-		t = t ? t : "";
-		sk_text_esc(b, t, strlen(t));
-		return;
-	}
+	if (xmpp_stanza_get_attribute_count(st) > SK_XML_ATTRS_MAX)
+		return SK_ETOOBIG;
+	n = xmpp_stanza_get_attributes(st, attrs, 2 * SK_XML_ATTRS_MAX);
+	for (i = 0; i + 1 < n; i += 2)
+		if (strcmp(attrs[i], "lang") == 0)
+			attrs[i] = "xml:lang";
+	if (m == W_CANON)
+		qsort(attrs, (size_t)n / 2, 2 * sizeof(char *), cmp_attr);
 	sk_text_str(b, "<");
-	sk_text_str(b, xmpp_stanza_get_name(st) ? xmpp_stanza_get_name(st) : "");
-	if ((ns = xmpp_stanza_get_ns(st)) != NULL) {
+	sk_text_str(b, name ? name : "");
+	if (top && m == W_CLIENT)
+		ns = SK_NS_CLIENT;
+	if (ns != NULL && (m == W_CANON || parent_ns == NULL || strcmp(ns, parent_ns) != 0)) {
 		sk_text_str(b, " xmlns=\"");
 		sk_text_esc(b, ns, strlen(ns));
 		sk_text_str(b, "\"");
 	}
-	n = xmpp_stanza_get_attributes(st, attrs, 64);
-	if (n > 64)
-		n = 64;
-	qsort(attrs, (size_t)n / 2, 2 * sizeof(char *), cmp_attr);
 	for (i = 0; i + 1 < n; i += 2) {
-		if (strcmp(attrs[i], "xmlns") == 0)
+		if (strcmp(attrs[i], "xmlns") == 0 || (top && m == W_CLIENT && strcmp(attrs[i], "to") == 0))
 			continue;
 		sk_text_str(b, " ");
 		sk_text_str(b, attrs[i]);
@@ -53,10 +68,67 @@ canon(struct sk_text *b, xmpp_stanza_t *st)
 		sk_text_esc(b, attrs[i + 1], strlen(attrs[i + 1]));
 		sk_text_str(b, "\"");
 	}
-	sk_text_str(b, ">");
-	for (c = xmpp_stanza_get_children(st); c; c = xmpp_stanza_get_next(c))
-		canon(b, c);
-	sk_text_str(b, "</>");
+	if (m == W_CANON)
+		sk_text_str(b, ">");
+	else
+		sk_text_str(b, xmpp_stanza_get_children(st) ? ">" : "/>");
+	return 0;
+}
+
+static void
+close_tag(struct sk_text *b, xmpp_stanza_t *st, enum wmode m)
+{
+	const char *name = xmpp_stanza_get_name(st);
+
+	if (m == W_CANON) {
+		sk_text_str(b, "</>");
+	} else if (xmpp_stanza_get_children(st) != NULL) {
+		sk_text_str(b, "</");
+		sk_text_str(b, name ? name : "");
+		sk_text_str(b, ">");
+	}
+}
+
+static int
+write_tree(struct sk_text *b, xmpp_stanza_t *top, enum wmode m)
+{
+	xmpp_stanza_t *path[SK_XML_DEPTH_MAX], *cur;
+	const char *ns[SK_XML_DEPTH_MAX];
+	size_t d = 0;
+	int rc;
+
+	if (xmpp_stanza_is_text(top)) {
+		const char *t = xmpp_stanza_get_text_ptr(top);
+
+		sk_text_esc(b, t ? t : "", t ? strlen(t) : 0);
+		return 0;
+	}
+	if ((rc = open_tag(b, top, NULL, 1, m)) != 0)
+		return rc;
+	path[0] = top;
+	ns[0] = m == W_CLIENT ? SK_NS_CLIENT : client_ns(top);
+	cur = xmpp_stanza_get_children(top);
+	for (;;) {
+		if (cur == NULL) {
+			close_tag(b, path[d], m);
+			if (d == 0)
+				return 0;
+			cur = xmpp_stanza_get_next(path[d--]);
+		} else if (xmpp_stanza_is_text(cur)) {
+			const char *t = xmpp_stanza_get_text_ptr(cur);
+
+			sk_text_esc(b, t ? t : "", t ? strlen(t) : 0);
+			cur = xmpp_stanza_get_next(cur);
+		} else {
+			if (d + 1 == SK_XML_DEPTH_MAX)
+				return SK_ETOOBIG;
+			if ((rc = open_tag(b, cur, ns[d], 0, m)) != 0)
+				return rc;
+			path[++d] = cur;
+			ns[d] = client_ns(cur) ? client_ns(cur) : ns[d - 1];
+			cur = xmpp_stanza_get_children(cur);
+		}
+	}
 }
 
 static char *
@@ -109,34 +181,6 @@ sk_xml_item_parse(xmpp_stanza_t *item, struct sk_item *out)
 		if (groups[i] != empty)
 			xmpp_free(ctx, groups[i]);
 	return rc;
-}
-
-xmpp_stanza_t *
-sk_xml_item_new(xmpp_ctx_t *ctx, const struct sk_item *it)
-{
-	xmpp_stanza_t *item = xmpp_stanza_new(ctx), *g, *t;
-	size_t i;
-
-	if (item == NULL)
-		return NULL;
-	xmpp_stanza_set_name(item, "item");
-	xmpp_stanza_set_attribute(item, "jid", it->jid);
-	if (it->name != NULL && it->sub != SK_SUB_REMOVE)
-		xmpp_stanza_set_attribute(item, "name", it->name);
-	xmpp_stanza_set_attribute(item, "subscription", sk_sub_name(it->sub));
-	if (it->ask && it->sub != SK_SUB_REMOVE)
-		xmpp_stanza_set_attribute(item, "ask", "subscribe");
-	for (i = 0; it->sub != SK_SUB_REMOVE && i < it->ngroups; i++) {
-		g = xmpp_stanza_new(ctx);
-		t = xmpp_stanza_new(ctx);
-		xmpp_stanza_set_name(g, "group");
-		xmpp_stanza_set_text(t, it->groups[i]);
-		xmpp_stanza_add_child(g, t);
-		xmpp_stanza_add_child(item, g);
-		xmpp_stanza_release(t);
-		xmpp_stanza_release(g);
-	}
-	return item;
 }
 
 int
@@ -204,48 +248,18 @@ is_delay(xmpp_stanza_t *c)
 	return ns && (strcmp(ns, SK_NS_DELAY) == 0 || strcmp(ns, "jabber:x:delay") == 0);
 }
 
-/*
- * A presence forwarded to a component arrives in jabber:component:accept
- * (and libstrophe keeps that namespace on every child it parsed); the
- * client receives it in jabber:client.  libstrophe also keeps a received
- * xml:lang as "lang": put it back.
- */
-static void
-to_client_ns(xmpp_stanza_t *st)
-{
-	const char *ns = xmpp_stanza_get_ns(st), *lang;
-	xmpp_stanza_t *c;
-
-	if (xmpp_stanza_is_text(st))
-		return;
-	if (ns != NULL && strcmp(ns, "jabber:component:accept") == 0)
-		xmpp_stanza_set_ns(st, SK_NS_CLIENT);
-	if ((lang = xmpp_stanza_get_attribute(st, "lang")) != NULL) {
-		char *l = strdup(lang);
-
-		if (l != NULL) {
-			xmpp_stanza_del_attribute(st, "lang");
-			xmpp_stanza_set_attribute(st, "xml:lang", l);
-			free(l);
-		}
-	}
-	for (c = xmpp_stanza_get_children(st); c; c = xmpp_stanza_get_next(c))
-		to_client_ns(c);
-}
-
 int
 sk_xml_pres_parse(xmpp_stanza_t *pres, struct sk_pres *out, int *available)
 {
 	xmpp_ctx_t *ctx = xmpp_stanza_get_context(pres);
 	const char *from = xmpp_stanza_get_attribute(pres, "from");
 	const char *type = xmpp_stanza_get_type(pres);
-	char *show = NULL, *status = NULL, *prio = NULL, *xml = NULL;
-	xmpp_stanza_t *c, *copy = NULL;
-	struct sk_text ext = { 0 };
+	char *show = NULL, *status = NULL, *prio = NULL;
+	struct sk_text ext = { 0 }, xml = { 0 };
 	struct sk_pres p = { 0 };
-	size_t len;
+	xmpp_stanza_t *c;
 	long pr;
-	int rc = ENOMEM;
+	int rc = ENOMEM, whole;
 
 	memset(out, 0, sizeof(*out));
 	if (from == NULL || from[0] == '\0')
@@ -262,31 +276,23 @@ sk_xml_pres_parse(xmpp_stanza_t *pres, struct sk_pres *out, int *available)
 		status = xmpp_stanza_get_text(c);
 	prio = child_text(pres, "priority");
 	pr = prio ? strtol(prio, NULL, 10) : 0;
-	if ((copy = xmpp_stanza_copy(pres)) == NULL)
-		goto out;
-	xmpp_stanza_del_attribute(copy, "to");
-	xmpp_stanza_set_ns(copy, SK_NS_CLIENT);
-	to_client_ns(copy);
 	/* Equality counts every child but <delay/>, in the client's terms. */
-	for (c = xmpp_stanza_get_children(copy); c; c = xmpp_stanza_get_next(c))
+	whole = write_tree(&xml, pres, W_CLIENT) == 0;
+	for (c = xmpp_stanza_get_children(pres); c && whole; c = xmpp_stanza_get_next(c))
 		if (!xmpp_stanza_is_text(c) && !is_delay(c))
-			canon(&ext, c);
-	if (ext.oom)
-		goto out;
-	if (xmpp_stanza_to_text(copy, &xml, &len) != XMPP_EOK)
+			whole = write_tree(&ext, c, W_CANON) == 0;
+	if (xml.oom || ext.oom)
 		goto out;
 	p.jid = (char *)from;
 	p.show = show;
 	p.status = status ? status : (pick_status(pres) ? "" : NULL);
 	p.priority = pr < -128 ? -128 : pr > 127 ? 127 : (int)pr;
-	p.ext = ext.s;
-	p.xml = xml;
+	/* Too deep or too wide: kept without its extensions, written from
+	   the fields (xml.h). */
+	p.ext = whole ? ext.s : NULL;
+	p.xml = whole ? xml.s : NULL;
 	rc = sk_pres_copy(out, &p);
 out:
-	if (copy)
-		xmpp_stanza_release(copy);
-	if (xml)
-		xmpp_free(ctx, xml);
 	if (show)
 		xmpp_free(ctx, show);
 	if (status)
@@ -294,70 +300,8 @@ out:
 	if (prio)
 		xmpp_free(ctx, prio);
 	sk_text_free(&ext);
+	sk_text_free(&xml);
 	return rc;
-}
-
-static void
-add_text_child(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name, const char *text)
-{
-	xmpp_stanza_t *c = xmpp_stanza_new(ctx), *t = xmpp_stanza_new(ctx);
-
-	xmpp_stanza_set_name(c, name);
-	xmpp_stanza_set_text(t, text);
-	xmpp_stanza_add_child(c, t);
-	xmpp_stanza_add_child(parent, c);
-	xmpp_stanza_release(t);
-	xmpp_stanza_release(c);
-}
-
-xmpp_stanza_t *
-sk_xml_pres_new(xmpp_ctx_t *ctx, const struct sk_pres *p)
-{
-	xmpp_stanza_t *st = NULL;
-
-	if (p->xml != NULL)
-		st = xmpp_stanza_new_from_string(ctx, p->xml);
-	if (st != NULL) {
-		xmpp_stanza_del_attribute(st, "to");
-		xmpp_stanza_set_ns(st, SK_NS_CLIENT);
-		return st;
-	}
-	if ((st = xmpp_stanza_new(ctx)) == NULL)
-		return NULL;
-	xmpp_stanza_set_name(st, "presence");
-	xmpp_stanza_set_ns(st, SK_NS_CLIENT);
-	xmpp_stanza_set_attribute(st, "from", p->jid);
-	if (p->show)
-		add_text_child(ctx, st, "show", p->show);
-	if (p->status)
-		add_text_child(ctx, st, "status", p->status);
-	if (p->priority != 0) {
-		char num[16];
-
-		snprintf(num, sizeof(num), "%d", p->priority);
-		add_text_child(ctx, st, "priority", num);
-	}
-	return st;
-}
-
-xmpp_stanza_t *
-sk_xml_unavailable_new(xmpp_ctx_t *ctx, const char *jid, size_t len)
-{
-	xmpp_stanza_t *st = xmpp_stanza_new(ctx);
-	char *from = strndup(jid, len);
-
-	if (st == NULL || from == NULL) {
-		if (st)
-			xmpp_stanza_release(st);
-		free(from);
-		return NULL;
-	}
-	xmpp_stanza_set_name(st, "presence");
-	xmpp_stanza_set_ns(st, SK_NS_CLIENT);
-	xmpp_stanza_set_attribute(st, "from", from);
-	xmpp_stanza_set_type(st, "unavailable");
-	free(from);
-	return st;
 }
 
 /* ---- sync results ------------------------------------------------------------ */

@@ -448,6 +448,47 @@ many_paged_answers_held_at_once_each_chain_intact(void **state)
 	}
 }
 
+/* Regression (reliability F1, F7): a presence whose attributes look like a
+   namespace, and one nested thousands deep, are answered in jabber:client;
+   the deep one without its extensions. */
+static void
+odd_presence_is_answered_in_the_client_namespace(void **state)
+{
+	struct fx *f = *state;
+	char *deep = malloc(40000);
+	size_t n;
+	int i;
+
+	grant(f);
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test' id='xmlns=' type2='xmlns=\"x\"'><show>away</show></presence>");
+	n = (size_t)sprintf(deep, "<presence from='carl@p.test/c' to='sync.p.test'><show>xa</show>");
+	for (i = 0; i < 3000; i++)
+		n += (size_t)sprintf(deep + n, "<d>");
+	for (i = 0; i < 3000; i++)
+		n += (size_t)sprintf(deep + n, "</d>");
+	sprintf(deep + n, "</presence>");
+	feed(f, deep);
+	free(deep);
+	feed(f, "<iq type='get' id='s1' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	roster_answer(f, "alice@p.test", "<item jid='bob@p.test' subscription='both'/><item jid='carl@p.test' subscription='to'/>");
+	{
+		xmpp_stanza_t *iq = xmpp_stanza_new_from_string(f->ctx, last());
+		xmpp_stanza_t *s = xmpp_stanza_get_child_by_name_and_ns(iq, "sync", SK_NS_SYNC), *c;
+		int seen = 0;
+
+		assert_non_null(s);
+		for (c = xmpp_stanza_get_children(s); c; c = xmpp_stanza_get_next(c)) {
+			if (strcmp(xmpp_stanza_get_name(c), "presence") != 0)
+				continue;
+			assert_string_equal(xmpp_stanza_get_ns(c), SK_NS_CLIENT);
+			assert_null(xmpp_stanza_get_child_by_name(c, "d"));
+			seen++;
+		}
+		assert_int_equal(seen, 2);
+		xmpp_stanza_release(iq);
+	}
+}
+
 int
 main(void)
 {
@@ -461,6 +502,7 @@ main(void)
 		T(checkpoint_ok_and_bad_key),
 		T(a_small_budget_pages_the_answer_and_it_reassembles),
 		T(many_paged_answers_held_at_once_each_chain_intact),
+		T(odd_presence_is_answered_in_the_client_namespace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,31 +24,27 @@ st(const char *xml)
 }
 
 static void
-items_parse_and_rebuild(void **unused)
+items_parse(void **unused)
 {
 	xmpp_stanza_t *s = st("<item jid='ann@p.test' name='Ann' subscription='both' ask='subscribe'>"
-	    "<group>Zoo</group><group>Work</group><group/></item>"), *back;
+	    "<group>Zoo</group><group>Work</group><group/></item>"), *same;
 	struct sk_item it, again;
-	char *text;
-	size_t len;
 
 	(void)unused;
 	assert_int_equal(sk_xml_item_parse(s, &it), 0);
 	assert_string_equal(it.jid, "ann@p.test");
+	assert_string_equal(it.name, "Ann");
 	assert_int_equal(it.sub, SK_SUB_BOTH);
 	assert_int_equal(it.ask, 1);
 	assert_int_equal(it.ngroups, 3);
 	assert_string_equal(it.groups[0], "");
-	back = sk_xml_item_new(ctx, &it);
-	assert_int_equal(xmpp_stanza_to_text(back, &text, &len), XMPP_EOK);
-	xmpp_stanza_release(back);
-	back = st(text);
-	xmpp_free(ctx, text);
-	assert_int_equal(sk_xml_item_parse(back, &again), 0);
-	assert_memory_equal(it.hash, again.hash, SK_HASH_LEN);
+	same = st("<item subscription='both' ask='subscribe' name='Ann' jid='ann@p.test'>"
+	    "<group>Work</group><group/><group>Zoo</group></item>");
+	assert_int_equal(sk_xml_item_parse(same, &again), 0);
+	assert_memory_equal(it.hash, again.hash, SK_HASH_LEN);	/* groups are a set */
 	sk_item_free(&again);
 	sk_item_free(&it);
-	xmpp_stanza_release(back);
+	xmpp_stanza_release(same);
 	xmpp_stanza_release(s);
 	s = st("<item subscription='both'/>");
 	assert_int_equal(sk_xml_item_parse(s, &it), SK_EINVAL);
@@ -134,34 +130,95 @@ static void
 presence_replays_in_the_client_namespace(void **unused)
 {
 	xmpp_stanza_t *a = st("<presence xmlns='jabber:component:accept' from='b@p.test/r' "
-	    "to='sync.p.test'><show>away</show></presence>"), *out;
-	struct sk_pres p;
-	char *text;
-	size_t len;
+	    "to='sync.p.test' id='xmlns=' xml:lang='de'><show>away</show>"
+	    "<x xmlns='urn:example:x'><y a='&quot;'/></x></presence>"), *back;
+	struct sk_pres p, again;
 	int avail;
 
 	(void)unused;
 	assert_int_equal(sk_xml_pres_parse(a, &p, &avail), 0);
-	out = sk_xml_pres_new(ctx, &p);
-	assert_int_equal(xmpp_stanza_to_text(out, &text, &len), XMPP_EOK);
-	if (strstr(text, "component:accept"))
-		fail_msg("replayed as %s", text);
-	assert_null(strstr(text, "sync.p.test"));
-	assert_string_equal(xmpp_stanza_get_ns(out), "jabber:client");
-	xmpp_free(ctx, text);
-	xmpp_stanza_release(out);
+	assert_non_null(p.xml);
+	/* one writer: the client namespace on top whatever the attributes say */
+	if (strncmp(p.xml, SK_XML_PRES_OPEN " ", strlen(SK_XML_PRES_OPEN) + 1) != 0)
+		fail_msg("written as %s", p.xml);
+	if (strstr(p.xml, "component:accept") || strstr(p.xml, "sync.p.test") ||
+	    !strstr(p.xml, "xml:lang=\"de\"") || !strstr(p.xml, "<show>away</show>") ||
+	    !strstr(p.xml, "<x xmlns=\"urn:example:x\"><y a=\"&quot;\"/></x>"))
+		fail_msg("written as %s", p.xml);
+	/* what was written parses back to the same presence */
+	back = st(p.xml);
+	xmpp_stanza_set_attribute(back, "to", "sync.p.test");
+	assert_int_equal(sk_xml_pres_parse(back, &again, &avail), 0);
+	assert_memory_equal(p.hash, again.hash, SK_HASH_LEN);
+	assert_string_equal(p.xml, again.xml);
+	sk_pres_free(&again);
+	xmpp_stanza_release(back);
 	sk_pres_free(&p);
 	xmpp_stanza_release(a);
+}
+
+/* A presence nested `depth` levels deep in total, or with an element of
+   `attrs` attributes; malloc'd. */
+static char *
+shaped(int depth, int attrs)
+{
+	size_t cap = (size_t)depth * 16 + (size_t)attrs * 16 + 256, n;
+	char *x = malloc(cap);
+	int i;
+
+	n = (size_t)snprintf(x, cap, "<presence from='b@p.test/r'><show>dnd</show><status>s</status><e");
+	for (i = 0; i < attrs; i++)
+		n += (size_t)snprintf(x + n, cap - n, " a%d='v'", i);
+	n += (size_t)snprintf(x + n, cap - n, ">");
+	for (i = 2; i < depth; i++)
+		n += (size_t)snprintf(x + n, cap - n, "<d>");
+	for (i = 2; i < depth; i++)
+		n += (size_t)snprintf(x + n, cap - n, "</d>");
+	snprintf(x + n, cap - n, "</e></presence>");
+	return x;
+}
+
+/* Regression (reliability F1): depth and width are bounded, without
+   recursion; what is too deep is kept without its extensions. */
+static void
+deep_or_wide_presence_is_kept_without_extensions(void **unused)
+{
+	static const struct { int depth, attrs, whole; } cases[] = {
+		{ SK_XML_DEPTH_MAX, 0, 1 }, { SK_XML_DEPTH_MAX + 1, 0, 0 }, { 3000, 0, 0 },
+		{ 2, SK_XML_ATTRS_MAX, 1 }, { 2, SK_XML_ATTRS_MAX + 1, 0 }, { 2, 3000, 0 },
+	};
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *x = shaped(cases[i].depth, cases[i].attrs);
+		xmpp_stanza_t *a = st(x);
+		struct sk_pres p;
+		int avail;
+
+		assert_int_equal(sk_xml_pres_parse(a, &p, &avail), 0);
+		assert_int_equal(avail, 1);
+		assert_string_equal(p.show, "dnd");
+		assert_string_equal(p.status, "s");
+		if (cases[i].whole && (p.xml == NULL || p.ext == NULL))
+			fail_msg("depth %d, %d attributes: extensions dropped", cases[i].depth, cases[i].attrs);
+		if (!cases[i].whole && (p.xml != NULL || p.ext != NULL))
+			fail_msg("depth %d, %d attributes: kept whole", cases[i].depth, cases[i].attrs);
+		sk_pres_free(&p);
+		xmpp_stanza_release(a);
+		free(x);
+	}
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(items_parse_and_rebuild),
+		cmocka_unit_test(items_parse),
 		cmocka_unit_test(presence_fields_status_choice_and_equality),
 		cmocka_unit_test(a_delta_result_parses_into_an_update),
 		cmocka_unit_test(presence_replays_in_the_client_namespace),
+		cmocka_unit_test(deep_or_wide_presence_is_kept_without_extensions),
 	};
 	int rc;
 
