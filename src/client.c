@@ -15,6 +15,7 @@
 #include "client.h"
 #include "digest.h"
 #include "error.h"
+#include "nodefer.h"
 #include "xml.h"
 
 #define NS_DISCO_INFO	"http://jabber.org/protocol/disco#info"
@@ -475,6 +476,8 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 	domain++;
 	if ((rc = sk_cache_load(cache, &st)) != 0)
 		return fail(&r, SK_CLIENT_ECACHE, "the cache cannot be used: %s", sk_strerror(rc));
+	if (sk_nodefer_status() < 0)	/* links nodefer.c: no stall on a long token */
+		return fail(&r, SK_CLIENT_EPROTO, "%s", "expat's XML_Parse not found");
 	xmpp_initialize();
 	r.ctx = xmpp_ctx_new(NULL, NULL);
 	r.conn = xmpp_conn_new(r.ctx);

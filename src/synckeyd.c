@@ -11,6 +11,7 @@
 #include "error.h"
 #include "link.h"
 #include "log.h"
+#include "nodefer.h"
 
 #define GC_EVERY_MS (3600 * 1000)
 
@@ -66,6 +67,16 @@ main(int argc, char **argv)
 		fatalx("cannot open the store in %s: %s", cfg.db, sk_strerror(rc));
 	log_info("synckeyd %s serving %zu domain%s, store %s", PACKAGE_VERSION,
 	    cfg.ndomains, cfg.ndomains == 1 ? "" : "s", cfg.db);
+	switch (sk_nodefer_status()) {
+	case 1:
+		log_info("expat reparse deferral turned off for the link (nodefer.c)");
+		break;
+	case 0:
+		log_info("this expat does not defer reparsing");
+		break;
+	default:
+		fatalx("expat's XML_Parse not found");
+	}
 
 	skd_link_start(&link, &d);
 	last_gc = d.now_ms();

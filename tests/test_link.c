@@ -19,6 +19,7 @@
 #include <strophe.h>
 
 #include "link.h"
+#include "nodefer.h"
 
 /*
  * A fake server (named as such): accepts one component connection on
@@ -120,11 +121,115 @@ component_survives_its_first_stanza(void **unused)
 	xmpp_shutdown();
 }
 
+/*
+ * Regression (reliability F2): the fake server sends a message with a
+ * 12 kB attribute in four pieces, then a short message, then nothing.
+ * With expat's reparse deferral on (Debian 12's expat since +deb12u2)
+ * and libstrophe feeding it as is, the short message never arrives.
+ */
+static int got_after;
+
+static int
+on_after(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+	const char *id = xmpp_stanza_get_id(st);
+
+	(void)conn;
+	(void)ud;
+	if (id != NULL && strcmp(id, "after") == 0)
+		got_after = 1;
+	return 1;
+}
+
+static void
+on_conn_after(xmpp_conn_t *conn, xmpp_conn_event_t ev, int err, xmpp_stream_error_t *se, void *ud)
+{
+	(void)err;
+	(void)se;
+	(void)ud;
+	if (ev == XMPP_CONN_CONNECT)
+		xmpp_handler_add(conn, on_after, NULL, "message", NULL, NULL);
+}
+
+static void
+fake_server_long_token(int lfd)
+{
+	static char big[12300];
+	char buf[4096];
+	int fd = accept(lfd, NULL, NULL), i;
+	const char *hdr = "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' "
+	    "xmlns:stream='http://etherx.jabber.org/streams' from='sync.p.test' id='fake2'>";
+	size_t n, piece;
+
+	alarm(10);
+	if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0 || write(fd, hdr, strlen(hdr)) < 0 ||
+	    read(fd, buf, sizeof(buf)) <= 0 || write(fd, "<handshake/>", 12) < 0)
+		_exit(2);
+	n = (size_t)snprintf(big, sizeof(big), "<message from='p.test' to='sync.p.test' id='big' data='");
+	while (n < 12000)
+		big[n++] = 'A';
+	n += (size_t)snprintf(big + n, sizeof(big) - n, "'/><message from='p.test' to='sync.p.test' id='after'/>");
+	piece = n / 4 + 1;
+	for (i = 0; i < 4; i++) {
+		size_t off = (size_t)i * piece, len = off + piece > n ? n - off : piece;
+
+		usleep(50000);
+		if (write(fd, big + off, len) < 0)
+			_exit(3);
+	}
+	/* nothing more until the component closes */
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	_exit(0);
+}
+
+static void
+a_long_token_in_pieces_does_not_stall_the_link(void **unused)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t salen = sizeof(sa);
+	xmpp_ctx_t *ctx;
+	xmpp_conn_t *conn;
+	pid_t pid;
+	int lfd, status, i;
+
+	(void)unused;
+	assert_true(sk_nodefer_status() >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &salen), 0);
+	if ((pid = fork()) == 0)
+		fake_server_long_token(lfd);
+	close(lfd);
+
+	xmpp_initialize();
+	ctx = xmpp_ctx_new(NULL, NULL);
+	conn = xmpp_conn_new(ctx);
+	assert_int_equal(skd_link_fix_sm(ctx, conn), 0);
+	xmpp_conn_set_jid(conn, "sync.p.test");
+	xmpp_conn_set_pass(conn, "secret");
+	assert_int_equal(xmpp_connect_component(conn, "127.0.0.1", ntohs(sa.sin_port), on_conn_after, NULL), XMPP_EOK);
+	for (i = 0; i < 300 && !got_after; i++)	/* 3 s at most */
+		xmpp_run_once(ctx, 10);
+	assert_true(got_after);
+	xmpp_disconnect(conn);
+	for (i = 0; i < 20; i++)
+		xmpp_run_once(ctx, 10);
+	kill(pid, SIGTERM);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	xmpp_conn_release(conn);
+	xmpp_ctx_free(ctx);
+	xmpp_shutdown();
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(component_survives_its_first_stanza),
+		cmocka_unit_test(a_long_token_in_pieces_does_not_stall_the_link),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
