@@ -20,7 +20,8 @@ const char skd_usage[] =
     "                [--log-level error|warn|info|debug] [--syslog]\n"
     "                [--stanza-budget BYTES] [--roster-timeout SECONDS]\n"
     "                [--key-ttl DAYS] [--max-clients N] [--batch-events N]\n"
-    "                [--batch-ms MS]\n"
+    "                [--batch-ms MS] [--max-presence-bytes BYTES]\n"
+    "                [--max-resources N] [--max-pending N]\n"
     "       synckeyd --help | --version\n";
 
 /* A setting: its name (flag without "--" and file key), bounds, field. */
@@ -48,6 +49,9 @@ static const struct setting settings[] = {
 	{ "max-clients",	K_UINT,	  OFF(max_clients), 1, 1024 },
 	{ "batch-events",	K_UINT,	  OFF(batch_events), 1, 100000 },
 	{ "batch-ms",		K_UINT,	  OFF(batch_ms), 1, 10000 },
+	{ "max-presence-bytes",	K_SIZE,	  OFF(max_presence_bytes), 512, 1048576 },
+	{ "max-resources",	K_UINT,	  OFF(max_resources), 1, 10000 },
+	{ "max-pending",	K_UINT,	  OFF(max_pending), 1, 1000000 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -213,6 +217,9 @@ skd_config_parse(struct skd_config *cfg, int argc, char **argv)
 	cfg->max_clients = 16;
 	cfg->batch_events = 512;
 	cfg->batch_ms = 20;
+	cfg->max_presence_bytes = 16384;
+	cfg->max_resources = 64;
+	cfg->max_pending = 10000;
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		const struct setting *s;

@@ -24,6 +24,9 @@ struct skd_config {
 	unsigned	 max_clients;
 	unsigned	 batch_events;
 	unsigned	 batch_ms;
+	size_t		 max_presence_bytes;	/* one stored presence */
+	unsigned	 max_resources;		/* stored per contact */
+	unsigned	 max_pending;		/* sync requests waiting for a roster */
 };
 
 /*

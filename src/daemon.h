@@ -43,7 +43,8 @@ struct skd {
 	size_t			 nparts, capparts;
 	unsigned long		 next_id;
 	uint64_t		 last_flush_ms;
-	uint64_t		 last_shape_log_ms;	/* ingest: last "kept without extensions" */
+	uint64_t		 last_limit_log_ms;	/* ingest: last "presence over a limit" */
+	int			 relink;	/* reconnect for a presence replay */
 	int			 connected;
 
 	/* Hooks: output and clocks (tests replace them).  send does not
@@ -92,6 +93,9 @@ void skd_privilege_reset(struct skd *d);
 void skd_ingest_presence(struct skd *d, xmpp_stanza_t *pres);
 /* Commits the batch when it is due (or always when force). */
 void skd_ingest_flush(struct skd *d, int force);
+/* After a lost batch (store.h): recovers the store and sets d->relink so
+   that the server replays presence.  0 when the store can be read. */
+int skd_store_check(struct skd *d);
 
 /* request.c */
 void skd_request(struct skd *d, xmpp_stanza_t *iq, xmpp_stanza_t *child);

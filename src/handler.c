@@ -101,6 +101,7 @@ skd_link_down(struct skd *d)
 void
 skd_tick(struct skd *d)
 {
+	(void)skd_store_check(d);
 	skd_request_tick(d);
 	skd_answer_tick(d);
 	skd_ingest_flush(d, 0);

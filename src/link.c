@@ -111,6 +111,11 @@ skd_link_start(struct skd_link *l, struct skd *d)
 void
 skd_link_poll(struct skd_link *l)
 {
+	if (l->d->relink && l->conn != NULL && l->d->connected) {
+		log_info("reconnecting for the server's presence replay");
+		xmpp_disconnect(l->conn);
+	}
+	l->d->relink = 0;
 	if (l->dead && l->d->now_ms() >= l->next_try)
 		attempt(l);
 }

@@ -10,6 +10,7 @@
 
 static int threshold = LOG_LVL_INFO;
 static int use_syslog;
+static const char *log_ident = "synckeyd";	/* the caller's, kept for log_reopen */
 static const char *const names[] = { "error", "warn", "info", "debug" };
 static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
@@ -18,8 +19,19 @@ log_init(int level, int to_syslog, const char *ident)
 {
 	threshold = level;
 	use_syslog = to_syslog;
+	log_ident = ident;
 	if (use_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_reopen(void)
+{
+	if (use_syslog) {
+		closelog();
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	}
+	fflush(stderr);
 }
 
 int

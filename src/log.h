@@ -10,6 +10,9 @@ enum { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 /* Sets the threshold and the sink (to_syslog: syslog, else stderr). */
 void log_init(int level, int to_syslog, const char *ident);
+/* Closes and opens the sink again (SIGHUP: syslog restarted, or a log
+   file behind standard error rotated by copytruncate). */
+void log_reopen(void);
 /* "error", "warn", "info", "debug" -> level; -1 when unknown. */
 int log_level_parse(const char *name);
 

@@ -60,6 +60,8 @@ fetch_roster(struct skd *d, const char *from, const char *id, const char *bare,
 	struct skd_pending *p;
 	xmpp_stanza_t *iq, *q;
 
+	if (d->npending >= d->cfg->max_pending)
+		return SK_EFULL;
 	if (d->npending == d->cappending) {
 		size_t ncap = d->cappending ? d->cappending * 2 : 16;
 		struct skd_pending *nv = realloc(d->pending, ncap * sizeof(*nv));
@@ -160,8 +162,18 @@ skd_request(struct skd *d, xmpp_stanza_t *iq, xmpp_stanza_t *child)
 		skd_send_error(d, from, id, "cancel", "service-unavailable", missing);
 		goto out;
 	}
-	if (fetch_roster(d, from, id, bare, client, key, checkpoint) != 0)
+	switch (fetch_roster(d, from, id, bare, client, key, checkpoint)) {
+	case 0:
+		break;
+	case SK_EFULL:
+		log_warnx("request from %s refused: %u requests wait for a roster (max-pending)",
+		    from, d->cfg->max_pending);
+		skd_send_error(d, from, id, "wait", "resource-constraint",
+		    "too many sync requests are waiting; try again in a few seconds");
+		break;
+	default:
 		skd_send_error(d, from, id, "wait", "resource-constraint", "out of memory");
+	}
 out:
 	free(bare);
 }
@@ -255,6 +267,11 @@ skd_request_result(struct skd *d, xmpp_stanza_t *iq)
 		    c && xmpp_stanza_get_name(c) ? xmpp_stanza_get_name(c) : "no condition");
 		log_warnx("roster fetch for %s: %s", p.bare, text);
 		skd_send_error(d, p.to, p.req_id, "cancel", "service-unavailable", text);
+		goto out;
+	}
+	if (skd_store_check(d) != 0) {
+		skd_send_error(d, p.to, p.req_id, "wait", "resource-constraint",
+		    "the sync store cannot be written (full or failing); try again later");
 		goto out;
 	}
 	sk_state_init(&live);

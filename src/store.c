@@ -50,7 +50,8 @@ store_txn(struct sk_store *s, MDB_txn **out)
 	return 0;
 }
 
-/* A write failed: LMDB leaves the txn unusable, so the batch is lost. */
+/* A write failed: LMDB leaves the txn unusable, so the batch is lost,
+   and with it writes of other records: marked for sk_store_recover. */
 int
 store_fail(struct sk_store *s, int rc)
 {
@@ -58,6 +59,7 @@ store_fail(struct sk_store *s, int rc)
 		mdb_txn_abort(s->txn);
 	s->txn = NULL;
 	s->pending = 0;
+	s->lost = 1;
 	return store_map_rc(rc);
 }
 
@@ -330,11 +332,37 @@ sk_store_flush(struct sk_store *s)
 		return 0;
 	if (s->rdonly)
 		mdb_txn_abort(s->txn);
-	else
-		rc = mdb_txn_commit(s->txn);
+	else if ((rc = mdb_txn_commit(s->txn)) != 0)
+		s->lost = 1;	/* LMDB freed the txn: the batch is lost */
 	s->txn = NULL;
 	s->pending = 0;
 	return store_map_rc(rc);
+}
+
+int
+sk_store_lost(const struct sk_store *s)
+{
+	return s->lost;
+}
+
+int
+sk_store_recover(struct sk_store *s)
+{
+	int rc;
+
+	if (s->txn != NULL) {	/* whatever came after the loss goes too */
+		mdb_txn_abort(s->txn);
+		s->txn = NULL;
+		s->pending = 0;
+	}
+	if ((rc = sk_store_pres_clear(s)) != 0 ||
+	    (rc = sk_store_epoch_bump(s, NULL)) != 0 ||
+	    (rc = sk_store_flush(s)) != 0) {
+		s->lost = 1;
+		return rc;
+	}
+	s->lost = 0;
+	return 0;
 }
 
 size_t

@@ -68,6 +68,17 @@ const unsigned char *sk_store_secret(const struct sk_store *s);
 int sk_store_flush(struct sk_store *s);
 /* Writes in the open batch (0 when none). */
 size_t sk_store_pending(const struct sk_store *s);
+/*
+ * 1 when a write or a commit failed since the store was opened or last
+ * recovered: that batch was lost whole (other records' writes too), so
+ * stored presence and snapshots may be stale.  sk_store_recover() then
+ * clears presence and bumps the epoch in a fresh transaction and commits
+ * it: every key gets a full sync (reason reset), never a wrong delta.  It
+ * clears the mark on success; the caller must then get presence again
+ * (synckeyd reconnects for the server's replay).
+ */
+int sk_store_lost(const struct sk_store *s);
+int sk_store_recover(struct sk_store *s);
 
 /* Current epoch; sk_store_epoch_bump() adds one (in the batch). */
 int sk_store_epoch(struct sk_store *s, uint32_t *epoch);
@@ -83,6 +94,10 @@ int sk_store_pres_put(struct sk_store *s, const struct sk_pres *p);
 int sk_store_pres_del(struct sk_store *s, const char *fulljid);
 int sk_store_pres_del_bare(struct sk_store *s, const char *bare);
 int sk_store_pres_clear(struct sk_store *s);
+/* 0 when a presence of fulljid is stored, else SK_ENOTFOUND (or an error). */
+int sk_store_pres_has(struct sk_store *s, const char *fulljid);
+/* *n = the number of stored resources of bare JID bare. */
+int sk_store_pres_resources(struct sk_store *s, const char *bare, size_t *n);
 /* Appends to st a copy of every stored presence of contact bare. */
 int sk_store_pres_get(struct sk_store *s, const char *bare, struct sk_state *st);
 /* Number of stored presence resources. */

@@ -21,6 +21,7 @@ struct sk_store {
 	MDB_txn		*txn;		/* the open batch (or read txn) */
 	size_t		 pending;
 	int		 rdonly;
+	int		 lost;		/* a batch was lost: sk_store_recover */
 	unsigned char	 secret[SK_SECRET_LEN];
 };
 

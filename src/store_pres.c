@@ -152,6 +152,46 @@ sk_store_pres_clear(struct sk_store *s)
 }
 
 int
+sk_store_pres_has(struct sk_store *s, const char *fulljid)
+{
+	char key[KEYBUF];
+	MDB_val v;
+	size_t klen;
+	int rc;
+
+	if ((rc = store_pres_key(key, fulljid, &klen)) != 0)
+		return rc;
+	return store_get(s, s->pres, key, klen, &v);
+}
+
+int
+sk_store_pres_resources(struct sk_store *s, const char *bare, size_t *n)
+{
+	char key[KEYBUF];
+	MDB_val k, v;
+	MDB_cursor *c;
+	MDB_txn *t;
+	size_t klen;
+	int rc;
+
+	*n = 0;
+	if (bare == NULL || (rc = store_key2(key, bare, strlen(bare), "", 0, &klen)) != 0)
+		return bare == NULL ? SK_EINVAL : rc;
+	if ((rc = store_txn(s, &t)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(t, s->pres, &c)) != 0)
+		return store_map_rc(rc);
+	k.mv_size = klen;
+	k.mv_data = key;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	    rc == 0 && k.mv_size >= klen && memcmp(k.mv_data, key, klen) == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		(*n)++;
+	mdb_cursor_close(c);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_map_rc(rc);
+}
+
+int
 sk_store_pres_get(struct sk_store *s, const char *bare, struct sk_state *st)
 {
 	char key[KEYBUF], full[KEYBUF];

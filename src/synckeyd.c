@@ -15,13 +15,15 @@
 
 #define GC_EVERY_MS (3600 * 1000)
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, hup;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGHUP)
+		hup = 1;
+	else
+		stop = 1;
 }
 
 int
@@ -54,6 +56,7 @@ main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
@@ -84,6 +87,12 @@ main(int argc, char **argv)
 		xmpp_run_once(ctx, 20);
 		skd_link_poll(&link);
 		skd_tick(&d);
+		if (hup) {
+			hup = 0;
+			skd_ingest_flush(&d, 1);
+			log_reopen();
+			log_info("SIGHUP: batch committed, log reopened");
+		}
 		if (d.now_ms() - last_gc >= GC_EVERY_MS) {
 			size_t removed = 0;
 

@@ -76,6 +76,9 @@ setup(void **state)
 	f->cfg.max_clients = 16;
 	f->cfg.batch_events = 512;
 	f->cfg.batch_ms = 20;
+	f->cfg.max_presence_bytes = 16384;
+	f->cfg.max_resources = 64;
+	f->cfg.max_pending = 10000;
 	log_init(LOG_LVL_ERROR, 0, "test");
 	assert_int_equal(skd_init(&f->d, &f->cfg, f->ctx), 0);
 	f->d.send = capture;
@@ -489,6 +492,282 @@ odd_presence_is_answered_in_the_client_namespace(void **state)
 	}
 }
 
+/* ---- mutation-killing tests (tests/mutants/) ------------------------- */
+
+/* Sends a sync request (key may be NULL) from `from` for client. */
+static void
+sync_request(struct fx *f, const char *id, const char *from, const char *client,
+    const char *key)
+{
+	char xml[512];
+
+	snprintf(xml, sizeof(xml), "<iq type='get' id='%s' from='%s' to='sync.p.test'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' client='%s'%s%s%s/></iq>", id, from, client,
+	    key ? " key='" : "", key ? key : "", key ? "'" : "");
+	feed(f, xml);
+}
+
+static void
+a_roster_answer_from_someone_else_is_ignored(void **state)
+{
+	struct fx *f = *state;
+	char xml[512], id[64];
+
+	grant(f);
+	sync_request(f, "s1", "alice@p.test/a", "c", NULL);
+	snprintf(id, sizeof(id), "%s", roster_get_id());
+	clear_sent();
+	/* the right id, the wrong sender: a forged roster */
+	snprintf(xml, sizeof(xml), "<iq type='result' from='mallory@p.test' to='sync.p.test' id='%s'>"
+	    "<query xmlns='jabber:iq:roster'><item jid='eve@p.test' subscription='both'/></query></iq>", id);
+	feed(f, xml);
+	snprintf(xml, sizeof(xml), "<iq type='result' from='alice@p.test/a' to='sync.p.test' id='%s'>"
+	    "<query xmlns='jabber:iq:roster'><item jid='eve@p.test' subscription='both'/></query></iq>", id);
+	feed(f, xml);
+	assert_int_equal(nsent, 0);		/* nothing answered yet */
+	/* the request still waits for the real roster */
+	snprintf(xml, sizeof(xml), "<iq type='result' from='alice@p.test' to='sync.p.test' id='%s'>"
+	    "<query xmlns='jabber:iq:roster'>" ROSTER "</query></iq>", id);
+	feed(f, xml);
+	assert_int_equal(nsent, 1);
+	assert_non_null(strstr(last(), "type=\"full\""));
+	assert_non_null(strstr(last(), "id=\"s1\""));
+	assert_non_null(strstr(last(), "bob@p.test"));
+	assert_null(strstr(last(), "eve@p.test"));
+}
+
+/* Alice's sync for client c, paged at a 4096-byte budget: 200 items. */
+static void
+paged_full_sync(struct fx *f, char *token, size_t len)
+{
+	static char items[60000];
+	size_t off = 0;
+	int i;
+
+	f->cfg.stanza_budget = 4096;
+	grant(f);
+	for (i = 0; i < 200; i++)
+		off += (size_t)snprintf(items + off, sizeof(items) - off,
+		    "<item jid='c%d@p.test' subscription='both' name='Contact %d'/>", i, i);
+	sync_request(f, "s1", "alice@p.test/a", "c", NULL);
+	roster_answer(f, "alice@p.test", items);
+	attr_of(last(), "more", token, len);
+}
+
+static void
+a_page_token_belongs_to_its_requester(void **state)
+{
+	struct fx *f = *state;
+	char token[64], xml[512];
+
+	paged_full_sync(f, token, sizeof(token));
+	/* another user with alice's token */
+	snprintf(xml, sizeof(xml), "<iq type='get' id='m1' from='dave@p.test/d' to='sync.p.test'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' client='c' more='%s'/></iq>", token);
+	feed(f, xml);
+	assert_non_null(strstr(last(), "item-not-found"));
+	assert_null(strstr(last(), "c1@p.test"));
+	/* alice, but another client */
+	snprintf(xml, sizeof(xml), "<iq type='get' id='m2' from='alice@p.test/b' to='sync.p.test'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' client='other' more='%s'/></iq>", token);
+	feed(f, xml);
+	assert_non_null(strstr(last(), "item-not-found"));
+	/* the requester still gets it (another resource of the same client is fine) */
+	snprintf(xml, sizeof(xml), "<iq type='get' id='m3' from='alice@p.test/a2' to='sync.p.test'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' client='c' more='%s'/></iq>", token);
+	feed(f, xml);
+	assert_non_null(strstr(last(), "type=\"more\""));
+	assert_non_null(strstr(last(), "id=\"m3\""));
+}
+
+static void
+paged_stanzas_stay_within_the_budget(void **state)
+{
+	struct fx *f = *state;
+	char token[64], xml[512];
+	int parts = 1;
+
+	paged_full_sync(f, token, sizeof(token));
+	assert_true(strlen(last()) <= 4096);
+	for (;;) {
+		snprintf(xml, sizeof(xml), "<iq type='get' id='m%d' from='alice@p.test/a' to='sync.p.test'>"
+		    "<sync xmlns='urn:xmpp:synckey:0' client='c' more='%s'/></iq>", parts, token);
+		feed(f, xml);
+		assert_non_null(strstr(last(), "type=\"more\""));
+		assert_true(strlen(last()) <= 4096);	/* --stanza-budget is the whole stanza */
+		parts++;
+		assert_true(parts < 100);
+		if (strstr(last(), " more=\"") == NULL)
+			break;
+		attr_of(last(), "more", token, sizeof(token));
+	}
+	assert_true(parts > 3);
+}
+
+static void
+one_resource_going_away_is_sent_with_its_resource(void **state)
+{
+	struct fx *f = *state;
+	char key[200];
+
+	grant(f);
+	feed(f, "<presence from='bob@p.test/b1' to='sync.p.test'><status>one</status></presence>");
+	feed(f, "<presence from='bob@p.test/b2' to='sync.p.test'><status>two</status></presence>");
+	sync_request(f, "s1", "alice@p.test/a", "c", NULL);
+	roster_answer(f, "alice@p.test", ROSTER);
+	assert_non_null(strstr(last(), "bob@p.test/b1"));
+	assert_non_null(strstr(last(), "bob@p.test/b2"));
+	attr_of(last(), "key", key, sizeof(key));
+	feed(f, "<presence from='bob@p.test/b1' to='sync.p.test' type='unavailable'/>");
+	sync_request(f, "s2", "alice@p.test/a", "c", key);
+	roster_answer(f, "alice@p.test", ROSTER);
+	assert_non_null(strstr(last(), "type=\"delta\""));
+	assert_non_null(strstr(last(), "from=\"bob@p.test/b1\" type=\"unavailable\""));
+	assert_null(strstr(last(), "from=\"bob@p.test\" type=\"unavailable\""));
+	assert_null(strstr(last(), "bob@p.test/b2"));	/* unchanged */
+	/* the last one going: one bare unavailable */
+	attr_of(last(), "key", key, sizeof(key));
+	feed(f, "<presence from='bob@p.test/b2' to='sync.p.test' type='unavailable'/>");
+	sync_request(f, "s3", "alice@p.test/a", "c", key);
+	roster_answer(f, "alice@p.test", ROSTER);
+	assert_non_null(strstr(last(), "from=\"bob@p.test\" type=\"unavailable\""));
+}
+
+static void
+senders_of_other_domains_are_forbidden(void **state)
+{
+	struct fx *f = *state;
+	const char *from[] = { "eve@p/x", "eve@p.tes/x", "eve@p.test.evil/x", "eve@evil.p.test/x",
+	    "@p.test/x", "p.test/eve@p.test" };
+	size_t i;
+
+	grant(f);
+	for (i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+		clear_sent();
+		sync_request(f, "f1", from[i], "c", NULL);
+		assert_int_equal(nsent, 1);
+		assert_non_null(strstr(last(), "forbidden"));
+	}
+	sync_request(f, "f2", "eve@p.test/x", "c", NULL);
+	assert_non_null(strstr(last(), "jabber:iq:roster"));	/* a user: served */
+}
+
+static void
+a_reconnect_makes_old_keys_reset(void **state)
+{
+	struct fx *f = *state;
+	char key[200];
+
+	grant(f);
+	sync_request(f, "s1", "alice@p.test/a", "c", NULL);
+	roster_answer(f, "alice@p.test", ROSTER);
+	attr_of(last(), "key", key, sizeof(key));
+	/* synckeyd's link to the server drops and comes back */
+	skd_link_down(&f->d);
+	skd_link_up(&f->d);
+	grant(f);
+	sync_request(f, "s2", "alice@p.test/a", "c", key);
+	roster_answer(f, "alice@p.test", ROSTER);
+	assert_non_null(strstr(last(), "type=\"full\""));
+	assert_non_null(strstr(last(), "reason=\"reset\""));
+}
+
+/* Regression (reliability F4): a batch that does not fit the map is lost
+   whole; what was in it must not be served as current. */
+static void
+a_lost_batch_never_serves_stale_presence(void **state)
+{
+	struct fx *f = *state;
+	char key[200], xml[512], *big = malloc(20000);
+	int i;
+
+	skd_free(&f->d);
+	setenv("SK_STORE_MAPSIZE", "1048576", 1);
+	assert_int_equal(skd_init(&f->d, &f->cfg, f->ctx), 0);
+	unsetenv("SK_STORE_MAPSIZE");
+	f->d.send = capture;
+	f->d.send_text = capture_text;
+	f->d.now_ms = fake_ms;
+	f->d.now_s = fake_s;
+	skd_link_up(&f->d);
+	grant(f);
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><show>chat</show></presence>");
+	skd_ingest_flush(&f->d, 1);
+	feed(f, "<iq type='get' id='s1' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	roster_answer(f, "alice@p.test", ROSTER);
+	assert_non_null(strstr(last(), "bob@p.test/b"));
+	attr_of(last(), "key", key, sizeof(key));
+	skd_ingest_flush(&f->d, 1);
+	/* one burst: bob leaves, then more than the map holds */
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test' type='unavailable'/>");
+	memset(big, 'x', 15000);
+	big[15000] = '\0';
+	for (i = 0; i < 100; i++) {
+		char *pres = malloc(16000);
+
+		snprintf(pres, 16000, "<presence from='junk%d@p.test/r' to='sync.p.test'><status>%s</status></presence>", i, big);
+		feed(f, pres);
+		free(pres);
+	}
+	skd_ingest_flush(&f->d, 1);
+	assert_true(f->d.relink);	/* asks the server for its presence again */
+	snprintf(xml, sizeof(xml), "<iq type='get' id='s2' from='alice@p.test/a' to='sync.p.test'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' client='c' key='%s'/></iq>", key);
+	feed(f, xml);
+	roster_answer(f, "alice@p.test", ROSTER);
+	assert_non_null(strstr(last(), "type=\"full\""));
+	assert_non_null(strstr(last(), "reason=\"reset\""));
+	assert_null(strstr(last(), "bob@p.test/b"));
+	free(big);
+}
+
+/* What one sender can store is bounded (synckeyd(8): max-presence-bytes,
+   max-resources, max-pending). */
+static void
+one_sender_cannot_store_without_bounds(void **state)
+{
+	struct fx *f = *state;
+	char *pres = malloc(40000);
+	size_t n;
+	int i;
+
+	f->cfg.max_resources = 2;
+	f->cfg.max_presence_bytes = 4096;
+	f->cfg.max_pending = 2;
+	grant(f);
+	for (i = 0; i < 3; i++) {
+		char xml[256];
+
+		snprintf(xml, sizeof(xml), "<presence from='bob@p.test/r%d' to='sync.p.test'><show>away</show></presence>", i);
+		feed(f, xml);
+	}
+	feed(f, "<presence from='bob@p.test/r0' to='sync.p.test'><show>dnd</show></presence>");	/* an update still counts */
+	n = (size_t)sprintf(pres, "<presence from='carl@p.test/c' to='sync.p.test'><show>xa</show><x xmlns='urn:example:big' a='");
+	memset(pres + n, 'A', 6000);
+	n += 6000;
+	n += (size_t)sprintf(pres + n, "'/><status>");
+	memset(pres + n, 'B', 9000);
+	n += 9000;
+	sprintf(pres + n, "</status></presence>");
+	feed(f, pres);
+	free(pres);
+	feed(f, "<iq type='get' id='s1' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	roster_answer(f, "alice@p.test", "<item jid='bob@p.test' subscription='both'/><item jid='carl@p.test' subscription='to'/>");
+	assert_non_null(strstr(last(), "bob@p.test/r0"));
+	assert_non_null(strstr(last(), "<show>dnd</show>"));
+	assert_non_null(strstr(last(), "bob@p.test/r1"));
+	assert_null(strstr(last(), "bob@p.test/r2"));
+	assert_non_null(strstr(last(), "carl@p.test/c"));
+	assert_null(strstr(last(), "urn:example:big"));
+	assert_true(strlen(last()) < 4096 + 2048);
+	/* two requests wait for their rosters; a third is told to wait */
+	feed(f, "<iq type='get' id='p1' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	feed(f, "<iq type='get' id='p2' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	feed(f, "<iq type='get' id='p3' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	assert_non_null(strstr(last(), "id=\"p3\""));
+	assert_non_null(strstr(last(), "resource-constraint"));
+}
+
 int
 main(void)
 {
@@ -501,8 +780,16 @@ main(void)
 		T(roster_timeout_and_refusal_get_errors),
 		T(checkpoint_ok_and_bad_key),
 		T(a_small_budget_pages_the_answer_and_it_reassembles),
+		T(a_roster_answer_from_someone_else_is_ignored),
+		T(a_page_token_belongs_to_its_requester),
+		T(paged_stanzas_stay_within_the_budget),
+		T(one_resource_going_away_is_sent_with_its_resource),
+		T(senders_of_other_domains_are_forbidden),
+		T(a_reconnect_makes_old_keys_reset),
 		T(many_paged_answers_held_at_once_each_chain_intact),
 		T(odd_presence_is_answered_in_the_client_namespace),
+		T(a_lost_batch_never_serves_stale_presence),
+		T(one_sender_cannot_store_without_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
