@@ -80,6 +80,28 @@ random_client(char out[SK_CLIENT_MAX + 1])
 	out[8 + 2 * sizeof(r)] = '\0';
 }
 
+/*
+ * LMDB maps the file and trusts it: a page past the end of a truncated
+ * file is a SIGBUS.  The meta page names the last page in use; the file
+ * must hold it.  (MDB_* from LMDB pass through: map_rc maps them.)
+ */
+static int
+covered(MDB_env *env, const char *path)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	struct stat sb;
+	int rc;
+
+	if ((rc = mdb_env_info(env, &info)) != 0 || (rc = mdb_env_stat(env, &st)) != 0)
+		return rc;
+	if (stat(path, &sb) != 0)
+		return errno;
+	if (((uint64_t)info.me_last_pgno + 1) * st.ms_psize > (uint64_t)sb.st_size)
+		return MDB_CORRUPTED;
+	return 0;
+}
+
 int
 sk_cache_open(const char *dir, const char *owner, const char *client_id,
     int create, struct sk_cache **out)
@@ -88,7 +110,7 @@ sk_cache_open(const char *dir, const char *owner, const char *client_id,
 	struct sk_cache *c;
 	struct stat sb;
 	MDB_txn *t = NULL;
-	int rc;
+	int rc, fresh = 0;
 
 	*out = NULL;
 	if (dir == NULL || owner == NULL || owner[0] == '\0' ||
@@ -100,6 +122,9 @@ sk_cache_open(const char *dir, const char *owner, const char *client_id,
 			return SK_ENOTFOUND;
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 			return errno;
+		fresh = 1;
+	} else if (!S_ISREG(sb.st_mode) || sb.st_size == 0) {
+		return SK_ECORRUPT;	/* an empty file is no new cache */
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return ENOMEM;
@@ -107,6 +132,7 @@ sk_cache_open(const char *dir, const char *owner, const char *client_id,
 	    (rc = mdb_env_set_maxdbs(c->env, 3)) != 0 ||
 	    (rc = mdb_env_set_mapsize(c->env, 256UL << 20)) != 0 ||
 	    (rc = mdb_env_open(c->env, dir, MDB_NOTLS, 0600)) != 0 ||
+	    (!fresh && (rc = covered(c->env, path)) != 0) ||
 	    (rc = mdb_txn_begin(c->env, NULL, 0, &t)) != 0 ||
 	    (rc = mdb_dbi_open(t, "meta", MDB_CREATE, &c->meta)) != 0 ||
 	    (rc = mdb_dbi_open(t, "item", MDB_CREATE, &c->item)) != 0 ||
@@ -116,6 +142,10 @@ sk_cache_open(const char *dir, const char *owner, const char *client_id,
 	}
 	if ((rc = meta_get(t, c->meta, "schema", buf, sizeof(buf))) != 0)
 		goto fail;
+	if (buf[0] == '\0' && !fresh) {
+		rc = SK_ECORRUPT;	/* a file we did not write */
+		goto fail;
+	}
 	if (buf[0] == '\0') {
 		/* a new cache */
 		if (client_id)
@@ -228,7 +258,7 @@ item_encode(const struct sk_item *it, unsigned char **out, size_t *len)
 static int
 item_decode(const char *jid, const unsigned char *b, size_t len, struct sk_state *st)
 {
-	char *groups[256], name[1100];
+	char *groups[SK_ITEM_GROUPS_MAX], *name = NULL;
 	struct sk_item it = { 0 };
 	size_t off = 6, i, ng;
 	uint32_t nl;
@@ -241,23 +271,25 @@ item_decode(const char *jid, const unsigned char *b, size_t len, struct sk_state
 	it.ask = b[1];
 	nl = sk_get_le32(b + 2);
 	if (nl != 0xffffffffu) {
-		if (nl >= sizeof(name) || nl > len - off)
+		/* any length item_encode writes; no NUL inside */
+		if (nl > len - off || memchr(b + off, '\0', nl) != NULL)
 			return SK_ECORRUPT;
-		memcpy(name, b + off, nl);
-		name[nl] = '\0';
+		if ((name = strndup((const char *)b + off, nl)) == NULL)
+			return ENOMEM;
 		it.name = name;
 		off += nl;
 	}
 	if (len - off < 4)
-		return SK_ECORRUPT;
+		goto out;
 	ng = sk_get_le32(b + off);
 	off += 4;
-	if (ng > 256)
-		return SK_ECORRUPT;
+	if (ng > SK_ITEM_GROUPS_MAX)
+		goto out;
 	for (i = 0; i < ng; i++) {
 		uint32_t gl;
 
-		if (len - off < 4 || (gl = sk_get_le32(b + off)) > len - off - 4)
+		if (len - off < 4 || (gl = sk_get_le32(b + off)) > len - off - 4 ||
+		    memchr(b + off + 4, '\0', gl) != NULL)
 			goto out;
 		if ((groups[i] = strndup((const char *)b + off + 4, gl)) == NULL) {
 			rc = ENOMEM;
@@ -271,6 +303,7 @@ item_decode(const char *jid, const unsigned char *b, size_t len, struct sk_state
 out:
 	for (i = 0; i < it.ngroups; i++)
 		free(groups[i]);
+	free(name);
 	return rc;
 }
 
@@ -301,7 +334,10 @@ sk_cache_load(struct sk_cache *c, struct sk_state *st)
 		if ((rc = item_decode(jid, v.mv_data, v.mv_size, st)) != 0)
 			goto out;
 	}
+	if (rc != MDB_NOTFOUND)
+		goto out_map;	/* the item walk failed: keep its error */
 	mdb_cursor_close(cur);
+	cur = NULL;
 	if ((rc = mdb_cursor_open(t, c->pres, &cur)) != 0)
 		goto out_map;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
@@ -322,6 +358,8 @@ sk_cache_load(struct sk_cache *c, struct sk_state *st)
 			goto out;
 		}
 	}
+	if (rc != MDB_NOTFOUND)
+		goto out_map;
 	sk_state_sort(st);
 	/* A cache edited behind our back no longer matches its digest. */
 	if ((rc = sk_digest_state_b64(st, got)) == 0 && strcmp(got, want) != 0)

@@ -25,6 +25,10 @@ enum sk_sub {
 	SK_SUB_REMOVE		/* only in a delta: the item is deleted */
 };
 
+/* Groups kept per item: the parser keeps the first ones, the cache
+   refuses more. */
+#define SK_ITEM_GROUPS_MAX	256
+
 struct sk_item {
 	char		 *jid;		/* bare JID, never NULL */
 	char		 *name;		/* NULL when absent */

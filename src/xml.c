@@ -148,7 +148,7 @@ sk_xml_item_parse(xmpp_stanza_t *item, struct sk_item *out)
 	const char *jid = xmpp_stanza_get_attribute(item, "jid");
 	const char *ask = xmpp_stanza_get_attribute(item, "ask");
 	static char empty[] = "";
-	char *groups[256];
+	char *groups[SK_ITEM_GROUPS_MAX];
 	struct sk_item it = { 0 };
 	xmpp_stanza_t *c;
 	size_t i;
@@ -163,7 +163,7 @@ sk_xml_item_parse(xmpp_stanza_t *item, struct sk_item *out)
 	it.sub = (enum sk_sub)sub;
 	it.ask = ask != NULL && strcmp(ask, "subscribe") == 0;
 	it.groups = groups;
-	for (c = xmpp_stanza_get_children(item); c && it.ngroups < 256;
+	for (c = xmpp_stanza_get_children(item); c && it.ngroups < SK_ITEM_GROUPS_MAX;
 	    c = xmpp_stanza_get_next(c)) {
 		const char *name = xmpp_stanza_get_name(c);
 

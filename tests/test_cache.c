@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "cache.h"
@@ -128,6 +129,80 @@ bad_arguments_are_refused(void **unused)
 	assert_int_equal(sk_cache_open("/tmp/x", "me@p.test", "bad id", 1, &c), SK_EINVAL);
 }
 
+/* A cache of n generated contacts, committed in dir; returns its path. */
+static void
+big_cache(const char *dir, size_t n)
+{
+	struct sk_cache *c;
+	struct sk_state st;
+	size_t i;
+
+	sk_state_init(&st);
+	for (i = 0; i < n; i++) {
+		char jid[64];
+		struct sk_item it = { .jid = jid, .name = "Contact", .sub = SK_SUB_BOTH };
+
+		snprintf(jid, sizeof(jid), "contact%05zu@p.test", i);
+		assert_int_equal(sk_state_add_item(&st, &it), 0);
+	}
+	sk_state_sort(&st);
+	assert_int_equal(sk_cache_open(dir, "me@p.test", "laptop", 1, &c), 0);
+	assert_int_equal(sk_cache_commit(c, &st, "KEY", ""), 0);
+	sk_cache_close(c);
+	sk_state_free(&st);
+}
+
+/* Regression (reliability F6, F7): a truncated cache is refused before
+   LMDB touches a missing page (SIGBUS before), an empty file is no new
+   cache (it was silently re-created). */
+static void
+truncated_or_empty_caches_are_refused(void **unused)
+{
+	static const off_t sizes[] = { 8192, 12288, 20000, 0 };
+	char *dir = tmpdir_new(), path[4200];
+	struct sk_cache *c;
+	size_t i;
+
+	(void)unused;
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		big_cache(dir, 2000);
+		assert_int_equal(truncate(path, sizes[i]), 0);
+		if (sk_cache_open(dir, "me@p.test", NULL, 0, &c) != SK_ECORRUPT)
+			fail_msg("a cache truncated to %ld bytes was not refused", (long)sizes[i]);
+		assert_int_equal(sk_cache_open(dir, "me@p.test", NULL, 1, &c), SK_ECORRUPT);
+		assert_int_equal(unlink(path), 0);
+	}
+	tmpdir_free(dir);
+}
+
+/* Regression (issue 7, item 5): every name item_encode writes, item_decode
+   reads back (a 1 100-byte name bricked the cache). */
+static void
+a_long_contact_name_round_trips(void **unused)
+{
+	char *dir = tmpdir_new(), *name = malloc(5001);
+	struct sk_item it = { .jid = "ann@p.test", .sub = SK_SUB_BOTH };
+	struct sk_state st, back;
+	struct sk_cache *c;
+
+	(void)unused;
+	memset(name, 'n', 5000);
+	name[5000] = '\0';
+	it.name = name;
+	sk_state_init(&st);
+	assert_int_equal(sk_state_add_item(&st, &it), 0);
+	assert_int_equal(sk_cache_open(dir, "me@p.test", NULL, 1, &c), 0);
+	assert_int_equal(sk_cache_commit(c, &st, "KEY", ""), 0);
+	assert_int_equal(sk_cache_load(c, &back), 0);
+	assert_string_equal(back.items[0].name, name);
+	sk_cache_close(c);
+	sk_state_free(&back);
+	sk_state_free(&st);
+	free(name);
+	tmpdir_free(dir);
+}
+
 int
 main(void)
 {
@@ -137,6 +212,8 @@ main(void)
 		cmocka_unit_test(another_accounts_cache_is_refused),
 		cmocka_unit_test(an_edited_cache_is_refused_and_left_alone),
 		cmocka_unit_test(bad_arguments_are_refused),
+		cmocka_unit_test(truncated_or_empty_caches_are_refused),
+		cmocka_unit_test(a_long_contact_name_round_trips),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
