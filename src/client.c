@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
+#include <openssl/rand.h>
 #include <strophe.h>
 
 #include "apply.h"
@@ -36,6 +38,8 @@ struct run {
 	int			 was_up;
 	int			 heard;		/* bytes came before a failure */
 	xmpp_stanza_t		*reply;		/* the awaited IQ answer */
+	const char		*reply_from;	/* whom it must come from; NULL:
+						   the account itself */
 	struct sk_state		*track;		/* presence/roster pushes go here */
 	double			 last_pres;	/* ms of the last presence */
 	size_t			 npres;
@@ -94,12 +98,48 @@ on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int err, xmpp_stream_error_t *s
 	}
 }
 
+/* type == want, a missing type being no type at all. */
+static int
+type_is(xmpp_stanza_t *st, const char *want)
+{
+	const char *t = xmpp_stanza_get_type(st);
+
+	return t != NULL && strcmp(t, want) == 0;
+}
+
+/* The same JID, domain and localpart compared without case (a sender
+   we addressed as "Sync.Example.org" may answer in lower case). */
+static int
+jid_eq(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcasecmp(a, b) == 0;
+}
+
+/*
+ * From the account itself (RFC 6120 10.1.4, RFC 6121 2.1.6): no `from`,
+ * or the account's bare JID.
+ */
+static int
+from_account(const struct run *r, const char *from)
+{
+	size_t n = sk_jid_barelen(r->o->jid);
+
+	return from == NULL || (strlen(from) == n && strncasecmp(from, r->o->jid, n) == 0);
+}
+
+/* An answer to the awaited IQ: an <iq/> of type result or error, from
+   the entity it was sent to.  Anything else with its id is ignored. */
 static int
 on_reply(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
 	struct run *r = ud;
+	const char *name = xmpp_stanza_get_name(st), *from = xmpp_stanza_get_from(st);
 
 	(void)conn;
+	if (name == NULL || strcmp(name, "iq") != 0 ||
+	    !(type_is(st, "result") || type_is(st, "error")) ||
+	    !(r->reply_from ? jid_eq(from, r->reply_from) : from_account(r, from)))
+		return 1;	/* not the answer: keep waiting */
 	r->reply = xmpp_stanza_clone(st);
 	return 0;	/* one answer: remove the handler */
 }
@@ -182,8 +222,19 @@ on_roster_push(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 	struct sk_state push;
 	size_t i;
 
-	if (strcmp(xmpp_stanza_get_type(st), "set") != 0 || q == NULL)
+	if (!type_is(st, "set") || q == NULL)
 		return 1;
+	if (!from_account(r, xmpp_stanza_get_from(st))) {
+		/* RFC 6121 2.1.6: a push from anyone else is ignored */
+		xmpp_stanza_t *err = xmpp_stanza_reply_error(st, "cancel", "service-unavailable",
+		    "a roster push comes only from the account itself");
+
+		if (err != NULL) {
+			xmpp_send(conn, err);
+			xmpp_stanza_release(err);
+		}
+		return 1;
+	}
 	sk_state_init(&push);
 	if (r->track != NULL && sk_xml_roster_parse(q, &push, NULL) == 0)
 		for (i = 0; i < push.nitems; i++) {
@@ -215,6 +266,7 @@ await(struct run *r, xmpp_stanza_t *iq)
 	const char *id = xmpp_stanza_get_id(iq);
 
 	r->reply = NULL;
+	r->reply_from = xmpp_stanza_get_to(iq);
 	xmpp_id_handler_add(r->conn, on_reply, id, r);
 	xmpp_send(r->conn, iq);
 	RUN_UNTIL(r, r->reply != NULL, (r->o->timeout ? r->o->timeout : 15) * 1000.0);
@@ -227,11 +279,21 @@ static xmpp_stanza_t *
 iq_with(struct run *r, const char *type, const char *to, const char *name,
     const char *ns, xmpp_stanza_t **child)
 {
-	static unsigned long n;
-	char id[32];
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[12];
+	char id[2 * sizeof(rnd) + 3] = "sk";
 	xmpp_stanza_t *iq, *c;
+	size_t i;
 
-	snprintf(id, sizeof(id), "sk%lu", ++n);
+	/* Unpredictable, so an answer cannot be forged ahead of the request
+	   (a seeded OpenSSL never fails; if it did, ids would only repeat). */
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		memset(rnd, 0, sizeof(rnd));
+	for (i = 0; i < sizeof(rnd); i++) {
+		id[2 + 2 * i] = hex[rnd[i] >> 4];
+		id[3 + 2 * i] = hex[rnd[i] & 15];
+	}
+	id[2 + 2 * sizeof(rnd)] = '\0';
 	iq = xmpp_iq_new(r->ctx, type, id);
 	if (to)
 		xmpp_stanza_set_to(iq, to);
@@ -280,7 +342,7 @@ discover(struct run *r, const char *domain, char *out, size_t outlen)
 		iq = iq_with(r, "get", jid, "query", NS_DISCO_INFO, NULL);
 		info = await(r, iq);
 		xmpp_stanza_release(iq);
-		if (info && strcmp(xmpp_stanza_get_type(info), "result") == 0 &&
+		if (info && type_is(info, "result") &&
 		    has_feature(info, SK_NS_SYNC))
 			snprintf(out, outlen, "%s", jid);
 		if (info)
@@ -350,7 +412,7 @@ sync_once(struct run *r, const char *svc, const char *client, const char *key,
 			    "no answer from the sync service %s", svc);
 			goto out;
 		}
-		if (strcmp(xmpp_stanza_get_type(res), "result") != 0) {
+		if (!type_is(res, "result")) {
 			rc = fail(r, SK_CLIENT_EPROTO, "the sync service answered %s", error_cond(res));
 			goto out;
 		}
@@ -427,7 +489,7 @@ standard(struct run *r, struct sk_cache *cache, struct sk_state *st,
 	if (res == NULL)
 		return fail(r, r->state < 0 ? SK_CLIENT_ECONN : SK_CLIENT_ETIMEOUT,
 		    "no answer to the roster get%s", NULL);
-	if (strcmp(xmpp_stanza_get_type(res), "result") != 0) {
+	if (!type_is(res, "result")) {
 		xmpp_stanza_release(res);
 		return fail(r, SK_CLIENT_EPROTO, "the roster get failed%s", NULL);
 	}
@@ -558,7 +620,7 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 		xmpp_stanza_set_attribute(c, "key", newkey);
 		res = await(&r, iq);
 		xmpp_stanza_release(iq);
-		if (res && strcmp(xmpp_stanza_get_type(res), "result") == 0) {
+		if (res && type_is(res, "result")) {
 			xmpp_stanza_t *cp = xmpp_stanza_get_child_by_name_and_ns(res, "checkpoint", SK_NS_SYNC);
 			const char *k = cp ? xmpp_stanza_get_attribute(cp, "key") : NULL;
 

@@ -18,6 +18,7 @@
 static const char usage[] =
     "usage: synckey --jid JID --password-file FILE --db DIR [--server HOST:PORT]\n"
     "               [--component JID] [--client ID] [--stay SECONDS] [--standard]\n"
+    "               [--timeout SECONDS]\n"
     "               [--json] [--quiet] sync | roster | presence | forget\n"
     "       synckey --help | --version\n"
     "\n"
@@ -34,6 +35,7 @@ static const char usage[] =
 struct args {
 	const char	*jid, *pwfile, *db, *server, *component, *client, *cmd;
 	unsigned	 stay;
+	unsigned	 timeout;	/* --timeout: seconds per step (0: the library's 15) */
 	int		 json, standard, quiet;
 };
 
@@ -64,15 +66,18 @@ parse_args(struct args *a, int argc, char **argv)
 		else if (strcmp(s, "--server") == 0) dst = &a->server;
 		else if (strcmp(s, "--component") == 0) dst = &a->component;
 		else if (strcmp(s, "--client") == 0) dst = &a->client;
-		else if (strcmp(s, "--stay") == 0) {
+		else if (strcmp(s, "--stay") == 0 || strcmp(s, "--timeout") == 0) {
+			int stay = strcmp(s, "--stay") == 0;
 			char *end;
 			unsigned long v;
 
-			if (i + 1 >= argc || (v = strtoul(argv[i + 1], &end, 10), *end) || v > 86400) {
-				fprintf(stderr, "synckey: --stay needs a number of seconds (0-86400)\n");
+			if (i + 1 >= argc || (v = strtoul(argv[i + 1], &end, 10), *end) ||
+			    argv[i + 1][0] == '\0' || v > 86400 || (!stay && v == 0)) {
+				fprintf(stderr, "synckey: %s needs a number of seconds (%s-86400)\n",
+				    s, stay ? "0" : "1");
 				return 1;
 			}
-			a->stay = (unsigned)v;
+			*(stay ? &a->stay : &a->timeout) = (unsigned)v;
 			i++;
 			continue;
 		} else if (s[0] == '-') {
@@ -322,6 +327,7 @@ main(int argc, char **argv)
 	o.component = a.component;
 	o.standard = a.standard;
 	o.stay = a.stay;
+	o.timeout = a.timeout;
 	o.on_change = on_change;
 	o.data = &a;
 	rc = sk_client_sync(cache, &o, &rep, err, sizeof(err));
