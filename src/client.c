@@ -543,6 +543,9 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 	xmpp_initialize();
 	r.ctx = xmpp_ctx_new(NULL, NULL);
 	r.conn = xmpp_conn_new(r.ctx);
+	/* libstrophe 0.12.2 leaves the stream management flags uninitialised
+	   (valgrind sees it read after bind): set them */
+	xmpp_conn_set_flags(r.conn, 0);
 	xmpp_conn_set_jid(r.conn, o->jid);
 	xmpp_conn_set_pass(r.conn, o->password);
 	xmpp_conn_set_sockopt_callback(r.conn, on_sockopt);

@@ -36,6 +36,8 @@ struct skd {
 	/* privileges granted per served domain (privilege.c) */
 	int			 priv_roster[SKD_MAX_DOMAINS];
 	int			 priv_presence[SKD_MAX_DOMAINS];
+	/* the server adapter answered for that domain (adapter.c) */
+	int			 adapter[SKD_MAX_DOMAINS];
 
 	struct skd_pending	*pending;
 	size_t			 npending, cappending;
@@ -88,6 +90,12 @@ int skd_privilege_message(struct skd *d, xmpp_stanza_t *msg);
    a sentence naming what is missing (static). */
 const char *skd_privilege_missing(const struct skd *d, int i);
 void skd_privilege_reset(struct skd *d);
+
+/* adapter.c: the server adapter, found by disco#info on a served domain
+   once its privileges arrive; without it, privilege-only mode. */
+void skd_adapter_probe(struct skd *d, int i);
+/* 1 when iq answered our probe (and was handled). */
+int skd_adapter_result(struct skd *d, xmpp_stanza_t *iq);
 
 /* ingest.c */
 void skd_ingest_presence(struct skd *d, xmpp_stanza_t *pres);

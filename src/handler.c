@@ -156,7 +156,7 @@ handle_iq(struct skd *d, xmpp_stanza_t *iq)
 
 	if (type == NULL || strcmp(type, "result") == 0 || strcmp(type, "error") == 0) {
 		/* answers are never answered */
-		if (type != NULL && !skd_request_result(d, iq))
+		if (type != NULL && !skd_adapter_result(d, iq) && !skd_request_result(d, iq))
 			log_debug("unexpected IQ %s from %s ignored", type, from ? from : "?");
 		return;
 	}

@@ -20,6 +20,7 @@ skd_privilege_reset(struct skd *d)
 {
 	memset(d->priv_roster, 0, sizeof(d->priv_roster));
 	memset(d->priv_presence, 0, sizeof(d->priv_presence));
+	memset(d->adapter, 0, sizeof(d->adapter));
 }
 
 int
@@ -57,6 +58,7 @@ skd_privilege_message(struct skd *d, xmpp_stanza_t *msg)
 	log_info("privileges for %s (%s): roster get %s, presence roster %s", from,
 	    xmpp_stanza_get_ns(priv), roster ? "granted" : "NOT granted",
 	    presence ? "granted" : "NOT granted");
+	skd_adapter_probe(d, (int)i);
 	return 1;
 }
 

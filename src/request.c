@@ -52,11 +52,17 @@ bare_of(const char *jid)
 	return strndup(jid, sk_jid_barelen(jid));
 }
 
-/* Sends the roster get and remembers the request.  0 or ENOMEM. */
+/*
+ * Sends the roster get and remembers the request.  With the server
+ * adapter (adapter.c) the get is a view: the roster only when it changed
+ * since the version stored here, and the contacts hidden from the user.
+ * 0, SK_EFULL (max-pending) or ENOMEM.
+ */
 static int
-fetch_roster(struct skd *d, const char *from, const char *id, const char *bare,
+fetch_roster(struct skd *d, int dom, const char *from, const char *id, const char *bare,
     const char *client, const char *key, int checkpoint)
 {
+	char ver[SK_ROSTER_VER_MAX + 1] = "";
 	struct skd_pending *p;
 	xmpp_stanza_t *iq, *q;
 
@@ -92,8 +98,15 @@ fetch_roster(struct skd *d, const char *from, const char *id, const char *bare,
 		pending_free(p);
 		return ENOMEM;
 	}
-	xmpp_stanza_set_name(q, "query");
-	xmpp_stanza_set_ns(q, SK_NS_ROSTER);
+	if (d->adapter[dom]) {
+		xmpp_stanza_set_name(q, "view");
+		xmpp_stanza_set_ns(q, SK_NS_ADAPTER);
+		if (sk_store_roster_ver(d->store, bare, ver) == 0 && ver[0] != '\0')
+			xmpp_stanza_set_attribute(q, "ver", ver);
+	} else {
+		xmpp_stanza_set_name(q, "query");
+		xmpp_stanza_set_ns(q, SK_NS_ROSTER);
+	}
 	xmpp_stanza_add_child(iq, q);
 	xmpp_stanza_release(q);
 	d->npending++;
@@ -162,7 +175,7 @@ skd_request(struct skd *d, xmpp_stanza_t *iq, xmpp_stanza_t *child)
 		skd_send_error(d, from, id, "cancel", "service-unavailable", missing);
 		goto out;
 	}
-	switch (fetch_roster(d, from, id, bare, client, key, checkpoint)) {
+	switch (fetch_roster(d, dom, from, id, bare, client, key, checkpoint)) {
 	case 0:
 		break;
 	case SK_EFULL:
@@ -235,13 +248,58 @@ run_sync(struct skd *d, struct skd_pending *p, struct sk_state *live)
 	sk_sync_result_free(&res);
 }
 
+/*
+ * The user's roster into live from the answer: a privileged roster
+ * result, or the adapter's view (the roster, or "unchanged" and the one
+ * stored here; stored again when it changed) with the hidden contacts
+ * into hidden.  0 or an error of error.h.
+ */
+static int
+answer_roster(struct skd *d, const char *bare, xmpp_stanza_t *iq, struct sk_state *live,
+    struct sk_strv *hidden, size_t *skipped)
+{
+	xmpp_stanza_t *view = xmpp_stanza_get_child_by_name_and_ns(iq, "view", SK_NS_ADAPTER);
+	xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(view ? view : iq, "query", SK_NS_ROSTER);
+	xmpp_stanza_t *c;
+	const char *ver = view ? xmpp_stanza_get_attribute(view, "ver") : NULL;
+	int rc;
+
+	if (view != NULL && xmpp_stanza_get_child_by_name(view, "unchanged") != NULL) {
+		if ((rc = sk_store_roster_get(d->store, bare, live)) != 0) {
+			/* asked with a version we no longer hold: ask afresh */
+			log_warnx("stored roster of %s unusable (%s): dropped", bare, sk_strerror(rc));
+			(void)sk_store_roster_del(d->store, bare);
+			return rc;
+		}
+	} else if (view != NULL && q == NULL) {
+		return SK_EINVAL;	/* neither the roster nor "unchanged" */
+	} else if (q != NULL && (rc = sk_xml_roster_parse(q, live, skipped)) != 0) {
+		return rc;
+	} else if (view != NULL) {
+		/* kept for the next "changed since?"; without a version, not */
+		if (ver == NULL || strlen(ver) > SK_ROSTER_VER_MAX)
+			rc = sk_store_roster_del(d->store, bare);
+		else
+			rc = sk_store_roster_put(d->store, bare, ver, live);
+		if (rc != 0)
+			log_warnx("roster of %s not stored: %s", bare, sk_strerror(rc));
+	}
+	for (c = view ? xmpp_stanza_get_children(view) : NULL; c; c = xmpp_stanza_get_next(c)) {
+		const char *name = xmpp_stanza_get_name(c), *jid = xmpp_stanza_get_attribute(c, "jid");
+
+		if (name && strcmp(name, "hidden") == 0 && jid && (rc = sk_strv_add(hidden, jid, strlen(jid))) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 int
 skd_request_result(struct skd *d, xmpp_stanza_t *iq)
 {
 	const char *id = xmpp_stanza_get_id(iq), *from = xmpp_stanza_get_from(iq);
 	struct skd_pending p;
 	struct sk_state live;
-	xmpp_stanza_t *q;
+	struct sk_strv hidden;
 	size_t i, skipped = 0;
 	char text[256];
 	int rc;
@@ -275,13 +333,16 @@ skd_request_result(struct skd *d, xmpp_stanza_t *iq)
 		goto out;
 	}
 	sk_state_init(&live);
-	q = xmpp_stanza_get_child_by_name_and_ns(iq, "query", SK_NS_ROSTER);
-	if ((q && (rc = sk_xml_roster_parse(q, &live, &skipped)) != 0) ||
+	sk_strv_init(&hidden);
+	if ((rc = answer_roster(d, p.bare, iq, &live, &hidden, &skipped)) != 0 ||
 	    (rc = sk_sync_live(d->store, &live)) != 0) {
 		log_warnx("roster of %s not usable: %s", p.bare, sk_strerror(rc));
 		skd_send_error(d, p.to, p.req_id, "wait", "internal-server-error",
 		    "the sync service could not read the roster; try again later");
 	} else {
+		/* what the server does not deliver to the user (blocking) */
+		for (i = 0; i < hidden.n; i++)
+			sk_state_del_pres_bare(&live, hidden.v[i]);
 		if (skipped)
 			log_warnx("roster of %s: %zu malformed items left out", p.bare, skipped);
 		if (p.checkpoint)
@@ -291,6 +352,7 @@ skd_request_result(struct skd *d, xmpp_stanza_t *iq)
 		skd_ingest_flush(d, 0);
 	}
 	sk_state_free(&live);
+	sk_strv_free(&hidden);
 out:
 	pending_free(&p);
 	return 1;

@@ -195,7 +195,7 @@ load_secret(struct sk_store *s, const char *dir)
 	return rc;
 }
 
-/* Opens the four databases and checks (or, on a new map, writes) the schema. */
+/* Opens the five databases and checks (or, on a new map, writes) the schema. */
 static int
 open_dbs(struct sk_store *s)
 {
@@ -226,6 +226,13 @@ open_dbs(struct sk_store *s)
 	    (rc = mdb_dbi_open(t, "pres", flags, &s->pres)) != 0 ||
 	    (rc = mdb_dbi_open(t, "client", flags, &s->client)) != 0 ||
 	    (rc = mdb_dbi_open(t, "snap", flags, &s->snap)) != 0)
+		goto out;
+	/* Added after schema 1 without changing it: an older synckeyd
+	   ignores it, a newer one creates it. */
+	rc = mdb_dbi_open(t, "roster", flags, &s->roster);
+	if (rc == MDB_NOTFOUND && s->rdonly)
+		rc = 0, s->roster = 0;
+	if (rc != 0)
 		goto out;
 	if (fresh) {
 		sk_put_le32(buf, SK_STORE_SCHEMA);
@@ -285,7 +292,7 @@ sk_store_open(const char *dir, unsigned flags, struct sk_store **out)
 	if (env != NULL && *env != '\0')
 		mapsize = (size_t)strtoull(env, NULL, 10);
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(s->env, 4)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, 5)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, mapsize)) != 0 ||
 	    (rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC |
 	    (s->rdonly ? MDB_RDONLY : 0), 0600)) != 0) {

@@ -103,6 +103,28 @@ int sk_store_pres_get(struct sk_store *s, const char *bare, struct sk_state *st)
 /* Number of stored presence resources. */
 int sk_store_pres_count(struct sk_store *s, size_t *n);
 
+/* --- rosters (server adapter mode) ----------------------------------------- */
+
+/*
+ * With a server adapter, synckeyd keeps each user's roster with the
+ * server's version of it, so that a sync asks only "changed since VER?"
+ * (xep/synckey.md, "The server adapter").  One record per user: the
+ * version and every item (itemrec.h).
+ */
+#define SK_ROSTER_VER_MAX	255
+/* Stores roster's items (SK_SUB_REMOVE items are not allowed) as bare's
+   roster at version ver, in the batch. */
+int sk_store_roster_put(struct sk_store *s, const char *bare, const char *ver,
+    const struct sk_state *roster);
+/* The stored version of bare's roster into ver (SK_ROSTER_VER_MAX + 1
+   bytes), or SK_ENOTFOUND. */
+int sk_store_roster_ver(struct sk_store *s, const char *bare, char *ver);
+/* Appends the stored items of bare's roster to st; SK_ENOTFOUND, or
+   SK_ECORRUPT (the caller deletes it and asks for the whole roster). */
+int sk_store_roster_get(struct sk_store *s, const char *bare, struct sk_state *st);
+/* Deletes bare's roster record, in the batch; absent is no error. */
+int sk_store_roster_del(struct sk_store *s, const char *bare);
+
 /* --- client records ------------------------------------------------------ */
 /* SK_ENOTFOUND when there is none. */
 int sk_store_client_get(struct sk_store *s, const char *bare,

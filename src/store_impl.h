@@ -17,7 +17,7 @@
 
 struct sk_store {
 	MDB_env		*env;
-	MDB_dbi		 meta, pres, client, snap;
+	MDB_dbi		 meta, pres, client, snap, roster;
 	MDB_txn		*txn;		/* the open batch (or read txn) */
 	size_t		 pending;
 	int		 rdonly;

@@ -11,6 +11,7 @@
 #define SK_NS_ROSTER	"jabber:iq:roster"
 #define SK_NS_CLIENT	"jabber:client"
 #define SK_NS_DELAY	"urn:xmpp:delay"
+#define SK_NS_ADAPTER	"urn:xmpp:synckey:adapter:0"	/* synckeyd <-> server adapter */
 
 /* Limits on a received tree that is written out again (xml.c). */
 #define SK_XML_DEPTH_MAX	16	/* levels, the top element included */

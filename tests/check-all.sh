@@ -5,8 +5,13 @@
 # 2. an ASan+UBSan build runs `make check`: unit tests and the interop
 #    suites against a real Prosody;
 # 3. a plain build runs the unit tests again under valgrind;
-# 4. the benchmarks print their figures (not counted as tests);
-# 5. the last line sums every test: "N passed, N failed".
+# 4. make distcheck (the tarball builds and passes its unit tests);
+# 5. the fuzz targets run for FUZZ_SECONDS each (default 20): each clean
+#    target counts as a test passed;
+# 6. the mutants (tests/mutants/): each killed mutant counts as a test
+#    passed, each survivor or patch that no longer applies as a failure;
+# 7. the benchmarks print their figures (not counted as tests);
+# 8. the last line sums every test: "N passed, N failed".
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -79,6 +84,39 @@ for t in build-vg/tests/test_*; do
 		failed=$((failed + 1)); echo "FAILED under valgrind: $t"; tail -n 30 "$t.vg.log"
 	fi
 done
+
+echo "== make distcheck"
+rm -rf build-dist && mkdir build-dist
+if (cd build-dist && ../configure -q >/dev/null && make -j2 distcheck \
+	DISTCHECK_CONFIGURE_FLAGS=--enable-werror TESTS='$(UNIT_TESTS) $(DAEMON_TESTS) $(CLIENT_TESTS)' \
+	>distcheck.log 2>&1); then
+	passed=$((passed + 1)); echo "distcheck: ok"
+else
+	failed=$((failed + 1)); echo "FAILED: make distcheck"; tail -n 40 build-dist/distcheck.log
+fi
+
+echo "== fuzz targets (${FUZZ_SECONDS:-20} s each)"
+if sh fuzz/run.sh "${FUZZ_SECONDS:-20}" >fuzz-run.log 2>&1; then :; fi
+tail -n 20 fuzz-run.log
+line=$(grep '^fuzz: ' fuzz-run.log | tail -n 1)
+fc=$(printf '%s' "$line" | sed -n 's/^fuzz: \([0-9]*\) targets clean, \([0-9]*\) crashed.*/\1 \2/p')
+if [ -n "$fc" ]; then
+	passed=$((passed + ${fc% *})); failed=$((failed + ${fc#* }))
+else
+	failed=$((failed + 1)); echo "FAILED: the fuzz targets did not run"
+fi
+
+echo "== mutants"
+if sh tests/mutants/run.sh >mutants.log 2>&1; then :; fi
+tail -n 40 mutants.log
+line=$(grep '^mutants: ' mutants.log | tail -n 1)
+mc=$(printf '%s' "$line" | sed -n 's/^mutants: \([0-9]*\) killed, \([0-9]*\) survived, \([0-9]*\) errors.*/\1 \2 \3/p')
+if [ -n "$mc" ]; then
+	set -- $mc
+	passed=$((passed + $1)); failed=$((failed + $2 + $3))
+else
+	failed=$((failed + 1)); echo "FAILED: the mutants did not run"
+fi
 
 echo "== benchmarks (figures, not tests)"
 (cd build-vg && timeout 600 tests/bench_core) || echo "bench_core did not finish"

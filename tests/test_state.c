@@ -135,6 +135,42 @@ subscription_names_round_trip(void **unused)
 	assert_int_equal(sk_jid_barelen("a@b"), 3);
 }
 
+/* JIDs are compared bytewise everywhere: "Zed" sorts before "ann", and
+   sorting must agree with the binary search of find/put/del. */
+static void
+mixed_case_jids_sort_bytewise_and_are_found(void **unused)
+{
+	const char *jids[] = { "carl@x", "ann@x", "Zed@x", "bob@x", "Bob@x", "alf@x" };
+	const char *order[] = { "Bob@x", "Zed@x", "alf@x", "ann@x", "bob@x", "carl@x" };
+	struct sk_state st;
+	size_t i;
+
+	(void)unused;
+	sk_state_init(&st);
+	for (i = 0; i < 6; i++) {
+		struct sk_item it = { .jid = (char *)jids[i], .sub = SK_SUB_BOTH };
+
+		assert_int_equal(sk_state_add_item(&st, &it), 0);
+	}
+	sk_state_sort(&st);
+	for (i = 0; i < 6; i++) {
+		assert_string_equal(st.items[i].jid, order[i]);
+		assert_ptr_equal(sk_state_find_item(&st, order[i]), &st.items[i]);
+	}
+	{
+		struct sk_item again = { .jid = "Zed@x", .sub = SK_SUB_TO };
+
+		assert_int_equal(sk_state_put_item(&st, &again), 0);
+	}
+	assert_int_equal(st.nitems, 6);
+	assert_int_equal(sk_state_find_item(&st, "Zed@x")->sub, SK_SUB_TO);
+	sk_state_del_item(&st, "Bob@x");
+	assert_null(sk_state_find_item(&st, "Bob@x"));
+	assert_non_null(sk_state_find_item(&st, "bob@x"));
+	assert_int_equal(st.nitems, 5);
+	sk_state_free(&st);
+}
+
 int
 main(void)
 {
@@ -145,6 +181,7 @@ main(void)
 		cmocka_unit_test(bare_delete_removes_only_that_contact),
 		cmocka_unit_test(hash_follows_every_field),
 		cmocka_unit_test(subscription_names_round_trip),
+		cmocka_unit_test(mixed_case_jids_sort_bytewise_and_are_found),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

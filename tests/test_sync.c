@@ -224,6 +224,20 @@ gc_drops_clients_unused_past_the_ttl(void **state)
 	assert_int_equal(sync_as(f, "u@a.test", "c1", k, NOW + 1, NULL, NULL), SK_REASON_UNKNOWN_KEY);
 }
 
+/* The names the protocol gives the reasons of a full sync (xep/ 5.2). */
+static void
+reasons_have_their_protocol_names(void **state)
+{
+	(void)state;
+	assert_null(sk_reason_name(SK_REASON_NONE));
+	assert_string_equal(sk_reason_name(SK_REASON_NO_KEY), "no-key");
+	assert_string_equal(sk_reason_name(SK_REASON_UNKNOWN_KEY), "unknown-key");
+	assert_string_equal(sk_reason_name(SK_REASON_EXPIRED), "expired");
+	assert_string_equal(sk_reason_name(SK_REASON_INVALID_KEY), "invalid-key");
+	assert_string_equal(sk_reason_name(SK_REASON_RESET), "reset");
+	assert_null(sk_reason_name((enum sk_reason)(SK_REASON_RESET + 1)));
+}
+
 int
 main(void)
 {
@@ -239,6 +253,7 @@ main(void)
 		T(oldest_client_is_evicted_past_the_limit),
 		T(checkpoint_needs_a_usable_key_and_moves_the_base),
 		T(gc_drops_clients_unused_past_the_ttl),
+		T(reasons_have_their_protocol_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

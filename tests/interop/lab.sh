@@ -28,6 +28,11 @@
 #   lab_cleanup   what lab_trap runs; first stops the PIDs the caller put in
 #                 LAB_CLEANUP_PIDS (e.g. a test script that starts servers)
 #
+# The server adapter (adapters/prosody/mod_synckey.lua) is on by default;
+# LAB_ADAPTER=0 before lab_init gives privilege-only mode.  It is found
+# through $top_srcdir (automake sets it), $LAB_TOP, or the caller's $here
+# (tests/interop).
+#
 # Files in $LAB: prosody.cfg.lua prosody.pid prosody.log prosody.out data/
 # certs/ hosts secret db/ synckeyd.log synckeyd.pid.  A helper that starts
 # Prosody or synckeyd itself (test_synckeyd.py, demo.py) gets them stopped
@@ -46,6 +51,13 @@ lab_init() {
 	LAB_C2S=$1
 	LAB_COMP=$2
 	LAB_MODE=${3:-sync}
+	LAB_ADAPTER=${LAB_ADAPTER:-1}
+	_lab_top=${LAB_TOP:-${top_srcdir:-${here:+$here/../..}}}
+	LAB_ADAPTER_DIR=$(cd "${_lab_top:-.}/adapters/prosody" 2>/dev/null && pwd)
+	if [ "$LAB_ADAPTER" != 0 ] && [ ! -f "$LAB_ADAPTER_DIR/mod_synckey.lua" ]; then
+		echo "lab: adapters/prosody/mod_synckey.lua not found (set LAB_TOP)" >&2
+		return 1
+	fi
 	LAB_PROSODY_PID=
 	LAB_SYNCKEYD_PID=
 	mkdir -p "$LAB/data" "$LAB/certs" "$LAB/db"
@@ -80,8 +92,20 @@ unbound = { resolvconf = false; hoststxt = "$LAB/hosts"; forward = "127.0.0.1" }
 limits = { c2s = { rate = "10mb/s" } }
 CFG
 		if [ "$LAB_MODE" = sync ]; then
-			cat <<CFG
+			if [ "$LAB_ADAPTER" != 0 ]; then
+				cat <<CFG
+plugin_paths = { "$LAB_ADAPTER_DIR" }
 VirtualHost "$LAB_DOMAIN"
+  modules_enabled = { "blocklist"; "synckey" }
+  synckey_component = "$LAB_COMPONENT"
+CFG
+			else
+				cat <<CFG
+VirtualHost "$LAB_DOMAIN"
+  modules_enabled = { "blocklist" }
+CFG
+			fi
+			cat <<CFG
   disco_items = { { "$LAB_COMPONENT", "synckey" } }
   privileged_entities = { ["$LAB_COMPONENT"] = { roster = "get"; presence = "roster" } }
 VirtualHost "q.test"
@@ -112,9 +136,12 @@ lab_user() {
 
 # Lua data file in Prosody's "internal" storage; strings escaped for Lua.
 lab_roster() {
+	# a new roster version each time, as Prosody's own saves give
+	_lab_seq=$((${_lab_seq:-0} + 1))
+	_lab_ver=$(( $(date +%s) * 1000 + _lab_seq % 1000 ))
 	_lab_dir="$LAB/data/$(printf '%s' "${2:-$LAB_DOMAIN}" | sed 's/\./%2e/g')/roster"
 	mkdir -p "$_lab_dir" || return 1
-	awk '
+	awk -v ver="$_lab_ver" '
 	function lua(s,   o, i, c) {
 		o = ""
 		for (i = 1; i <= length(s); i++) {
@@ -123,7 +150,7 @@ lab_roster() {
 		}
 		return "\"" o "\""
 	}
-	BEGIN { print "return {"; print "  [false] = { version = 1; pending = {} };" }
+	BEGIN { print "return {"; printf "  [false] = { version = %s; pending = {} };\n", ver }
 	/^[ \t]*$/ { next }
 	{
 		if (index($0, "\t") > 0) {
