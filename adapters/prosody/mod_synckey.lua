@@ -82,7 +82,10 @@ module:hook_global("user-deleted", function (event)
 	if event.host == host then blocklists[event.username] = nil; end
 end);
 
-local blocking_on = hosts[host].modules.blocklist ~= nil;
+-- asked each time: modules load in no particular order
+local function blocking_on()
+	return hosts[host].modules.blocklist ~= nil;
+end
 
 -- ---- the view: roster by version, hidden contacts ----------------------------
 
@@ -127,7 +130,7 @@ module:hook("iq-get/bare/" .. NS_ADAPTER .. ":view", function (event)
 	end
 	-- Hidden: contacts whose presence a fresh login of the user would
 	-- not get because the user blocked them or they blocked the user.
-	if blocking_on then
+	if blocking_on() then
 		for jid, item in pairs(roster) do
 			if jid and jid ~= "pending" and receives(item) then
 				local node, h = jid_split(jid);

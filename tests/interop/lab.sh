@@ -248,16 +248,17 @@ lab_synckeyd_start() {
 		--db "$LAB/db" --log-level debug "$@" >>"$LAB/synckeyd.log" 2>&1 &
 	LAB_SYNCKEYD_PID=$!
 	echo "$LAB_SYNCKEYD_PID" >"$LAB/synckeyd.pid"
-	# connected when it has logged its privileges (in this run's part of the log)
+	# ready when it has logged its mode (adapter or privilege-only), which
+	# follows the privileges (in this run's part of the log)
 	_lab_i=0
 	while [ $_lab_i -lt 100 ]; do
 		tail -c +"$((_lab_mark + 1))" "$LAB/synckeyd.log" 2>/dev/null |
-			grep -q "privileges for $LAB_DOMAIN" && return 0
+			grep -q "^.* $LAB_DOMAIN: \(server adapter present\|privilege-only mode\)" && return 0
 		kill -0 "$LAB_SYNCKEYD_PID" 2>/dev/null || break
 		sleep 0.1
 		_lab_i=$((_lab_i + 1))
 	done
-	echo "lab: synckeyd did not get its privileges within 10 s" >&2
+	echo "lab: synckeyd did not log its privileges and mode within 10 s" >&2
 	tail -n 20 "$LAB/synckeyd.log" >&2
 	return 1
 }

@@ -2,7 +2,8 @@
 # run-synckeyd.sh - the synckeyd interop suite on a real Prosody (automake test driver)
 #
 # Builds nothing: runs $top_builddir/src/synckeyd (or $SYNCKEYD) against a
-# Prosody of its own on 127.0.0.1 (c2s 15222, component 15347) and prints
+# Prosody of its own on 127.0.0.1 (c2s 15222, component 15347; 15232 and 15357
+# with LAB_ADAPTER=0, privilege-only mode) and prints
 # the TAP lines of test_synckeyd.py.  Exit 77 (SKIP) only when prosody is
 # not installed; exit 0 only when every scenario passed.  LAB_KEEP=1 keeps
 # the lab folder (logs, data) for a look afterwards.
@@ -16,8 +17,11 @@ if ! command -v prosody >/dev/null 2>&1 || ! command -v prosodyctl >/dev/null 2>
 fi
 [ -x "$PY" ] || { echo "Bail out! $PY is missing (apt-get install python3)"; exit 99; }
 SYNCKEYD=${SYNCKEYD:-${top_builddir:-.}/src/synckeyd}
+# the server adapter is on unless LAB_ADAPTER=0 (privilege-only), on ports of its own
+c2s=15222; comp=15347
+[ "${LAB_ADAPTER:-1}" = 0 ] && { c2s=15232; comp=15357; }
 [ -x "$SYNCKEYD" ] || { echo "Bail out! no synckeyd at $SYNCKEYD (build it first)"; exit 99; }
-for port in 15222 15347; do
+for port in $c2s $comp; do
 	if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$port "; then
 		echo "Bail out! 127.0.0.1:$port is already in use"
 		exit 99
@@ -26,7 +30,7 @@ done
 
 . "$here/lab.sh"
 lab_trap
-lab_init 15222 15347 || exit 99
+lab_init $c2s $comp || exit 99
 
 # alice's roster: the lab writes it into Prosody's storage and the test
 # computes the expected state from the same file.  gus checks escaping,

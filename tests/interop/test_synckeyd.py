@@ -38,6 +38,7 @@ SYNCKEYD = os.environ["SYNCKEYD"]
 SVC = "sync.p.test"
 DISCO = "http://jabber.org/protocol/disco#info"
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+MODE_LINES = ("p.test: server adapter present", "p.test: privilege-only mode")
 RECONNECT_LIMIT = 10.0      # "reconnects by itself within a few seconds"
 procs = {}
 results = []
@@ -101,7 +102,7 @@ def start_synckeyd():
     procs["synckeyd"] = p
     with open(os.path.join(LAB, "synckeyd.pid"), "w") as f:
         f.write("%d\n" % p.pid)
-    wait_log("privileges for p.test", mark)
+    wait_log(MODE_LINES, mark)     # its mode, after the privileges
 
 
 def wait_log(text, mark=0, timeout=15):
@@ -110,7 +111,8 @@ def wait_log(text, mark=0, timeout=15):
     while time.monotonic() < end:
         with open(path, errors="replace") as f:
             f.seek(mark)
-            if text in f.read():
+            got = f.read()
+            if any(t in got for t in ((text,) if isinstance(text, str) else text)):
                 return time.monotonic()
         p = procs.get("synckeyd")
         if p is not None and p.poll() is not None:

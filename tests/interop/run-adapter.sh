@@ -1,0 +1,60 @@
+#!/bin/sh
+# run-adapter.sh - what a sync returns against what Prosody itself delivers (automake test driver)
+#
+# A Prosody of its own on 127.0.0.1 (c2s 16222, component 16347) with the
+# server adapter (LAB_ADAPTER=0: privilege-only mode, where the cases that
+# mode cannot know are skipped), synckeyd, and test_adapter.py's TAP.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3
+if ! command -v prosody >/dev/null 2>&1; then
+	echo "SKIP: prosody is not installed"
+	exit 77
+fi
+SYNCKEYD=${SYNCKEYD:-${top_builddir:-.}/src/synckeyd}
+[ -x "$SYNCKEYD" ] || { echo "Bail out! no synckeyd at $SYNCKEYD (build it first)"; exit 99; }
+c2s=16222; comp=16347
+[ "${LAB_ADAPTER:-1}" = 0 ] && { c2s=16223; comp=16348; }
+for port in $c2s $comp; do
+	if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$port "; then
+		echo "Bail out! 127.0.0.1:$port is already in use"
+		exit 99
+	fi
+done
+
+. "$here/lab.sh"
+lab_trap
+lab_init $c2s $comp || exit 99
+for u in alice bob carl dave erin frank; do
+	lab_user "$u" pw || exit 99
+done
+lab_roster alice <<ROSTER || exit 99
+bob@p.test both Bob Friends
+carl@p.test both Carl
+dave@p.test to Dave
+erin@p.test both Erin Friends
+ROSTER
+for u in bob carl erin; do
+	printf 'alice@p.test both Alice\n' | lab_roster $u || exit 99
+done
+printf 'alice@p.test from Alice\n' | lab_roster dave || exit 99
+lab_prosody_start || exit 99
+lab_synckeyd_start || exit 99
+LAB_SH="$here/lab.sh"
+export LAB LAB_C2S LAB_COMP SYNCKEYD LAB_SH LAB_ADAPTER
+timeout -k 5 300 "$PY" "$here/test_adapter.py" >"$LAB/tap" 2>&1 &
+LAB_CLEANUP_PIDS=$!
+wait "$LAB_CLEANUP_PIDS"
+rc=$?
+LAB_CLEANUP_PIDS=
+cat "$LAB/tap"
+plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$LAB/tap")
+passed=$(grep -c '^ok ' "$LAB/tap")
+failed=$(grep -c '^not ok ' "$LAB/tap")
+echo "# $passed passed, $failed failed, plan ${plan:-missing}, script exit $rc"
+if [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ] && [ -n "$plan" ] && [ "$passed" -eq "$plan" ]; then
+	exit 0
+fi
+echo "---- synckeyd.log (tail)"; tail -n 30 "$LAB/synckeyd.log" 2>/dev/null
+echo "---- prosody.log (tail)"; tail -n 20 "$LAB/prosody.log" 2>/dev/null
+exit 1
