@@ -43,6 +43,11 @@ struct run {
 	struct sk_state		*track;		/* presence/roster pushes go here */
 	double			 last_pres;	/* ms of the last presence */
 	size_t			 npres;
+	/* online before the answer: live presence kept in arrival order,
+	   applied on top of the answer (xep/ "Going online") */
+	xmpp_stanza_t		**held;
+	size_t			 nheld, capheld;
+	int			 holding;
 	char			*errbuf;
 	size_t			 errlen;
 };
@@ -207,8 +212,20 @@ on_presence(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 	struct run *r = ud;
 
 	(void)conn;
-	if (r->track != NULL && sk_client_presence(r->track, st) == 1)
+	if (r->holding) {
+		if (r->nheld == r->capheld) {
+			size_t ncap = r->capheld ? r->capheld * 2 : 32;
+			xmpp_stanza_t **nv = realloc(r->held, ncap * sizeof(*nv));
+
+			if (nv == NULL)
+				return 1;	/* then the next sync corrects it */
+			r->held = nv;
+			r->capheld = ncap;
+		}
+		r->held[r->nheld++] = xmpp_stanza_clone(st);
+	} else if (r->track != NULL && sk_client_presence(r->track, st) == 1) {
 		r->npres++;
+	}
 	r->last_pres = now_ms();
 	return 1;
 }
@@ -349,6 +366,59 @@ discover(struct run *r, const char *domain, char *out, size_t outlen)
 			xmpp_stanza_release(info);
 	}
 	xmpp_stanza_release(res);
+}
+
+/* The server's disco#info lists the synckey server adapter. */
+static int
+server_has_adapter(struct run *r, const char *domain)
+{
+	xmpp_stanza_t *iq = iq_with(r, "get", domain, "query", NS_DISCO_INFO, NULL);
+	xmpp_stanza_t *res = await(r, iq);
+	int yes;
+
+	xmpp_stanza_release(iq);
+	yes = res != NULL && type_is(res, "result") && has_feature(res, SK_NS_ADAPTER);
+	if (res)
+		xmpp_stanza_release(res);
+	return yes;
+}
+
+/*
+ * Initial presence; with the server adapter marked, so that the server
+ * replays no contact's presence to this session (the sync answer holds
+ * it).  Presence arriving from now on is held until the answer.
+ */
+static void
+go_online(struct run *r, int marked)
+{
+	xmpp_stanza_t *pres = xmpp_presence_new(r->ctx), *m;
+
+	if (marked && (m = xmpp_stanza_new(r->ctx)) != NULL) {
+		xmpp_stanza_set_name(m, "sync-presence");
+		xmpp_stanza_set_ns(m, SK_NS_SYNC);
+		xmpp_stanza_add_child(pres, m);
+		xmpp_stanza_release(m);
+	}
+	r->holding = 1;
+	xmpp_send(r->conn, pres);
+	xmpp_stanza_release(pres);
+}
+
+/* The held presence on top of st, in arrival order; then live. */
+static void
+release_held(struct run *r, struct sk_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < r->nheld; i++) {
+		(void)sk_client_presence(st, r->held[i]);
+		xmpp_stanza_release(r->held[i]);
+	}
+	free(r->held);
+	r->held = NULL;
+	r->nheld = r->capheld = 0;
+	r->holding = 0;
+	r->track = st;
 }
 
 static void
@@ -585,6 +655,8 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 		else
 			discover(&r, domain, svc, sizeof(svc));
 	}
+	if (svc[0] != '\0' && o->stay > 0)	/* online first, then the sync */
+		go_online(&r, server_has_adapter(&r, domain));
 	if (svc[0] != '\0') {
 		snprintf(rep->service, sizeof(rep->service), "%s", svc);
 		rc = sync_once(&r, svc, sk_cache_client(cache), sk_cache_key(cache), &st, rep, newkey);
@@ -603,6 +675,8 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 	}
 	if (rc != SK_CLIENT_OK)
 		goto out;
+	if (r.holding)
+		release_held(&r, &st);
 	if ((rc = sk_cache_commit(cache, &st, newkey[0] ? newkey : NULL, ver)) != 0) {
 		rc = fail(&r, SK_CLIENT_ECACHE, "cannot write the cache: %s", sk_strerror(rc));
 		goto out;
@@ -612,11 +686,8 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 
 	if (svc[0] != '\0' && o->stay > 0) {
 		/* online: track presence and roster pushes, then checkpoint */
-		xmpp_stanza_t *pres = xmpp_presence_new(r.ctx), *iq, *c, *res;
+		xmpp_stanza_t *iq, *c, *res;
 
-		r.track = &st;
-		xmpp_send(r.conn, pres);
-		xmpp_stanza_release(pres);
 		RUN_UNTIL(&r, 0, o->stay * 1000.0);
 		iq = iq_with(&r, "set", svc, "checkpoint", SK_NS_SYNC, &c);
 		xmpp_stanza_set_attribute(c, "client", sk_cache_client(cache));
@@ -636,6 +707,10 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 	rc = SK_CLIENT_OK;
 out:
 	r.track = NULL;
+	r.holding = 0;
+	while (r.nheld > 0)
+		xmpp_stanza_release(r.held[--r.nheld]);
+	free(r.held);
 	if (r.state == 1) {
 		xmpp_disconnect(r.conn);
 		RUN_UNTIL(&r, r.state != 1, 2000.0);

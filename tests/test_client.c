@@ -279,6 +279,14 @@ fake_run(void *arg)
 			size_t o = 0;
 
 			snprintf(id, sizeof(id), "%.*s", q ? (int)strcspn(q + 4, "\"") : 0, q ? q + 4 : "");
+			if (strstr(lt, "disco#info") != NULL && strstr(lt, "to=\"p.test\"") != NULL) {
+				/* the server's features: no synckey adapter here */
+				fake_consume(buf, &len, end);
+				snprintf(out, sizeof(out), "<iq type='result' id='%s' from='p.test'>"
+				    "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>", id);
+				fake_send(fd, out);
+				continue;
+			}
 			if (fk->ngot < FAKE_MAXIQ)
 				fk->got[fk->ngot++] = strndup(lt, (size_t)(end - lt));
 			fake_consume(buf, &len, end);
