@@ -48,6 +48,7 @@ struct run {
 	xmpp_stanza_t		**held;
 	size_t			 nheld, capheld;
 	int			 holding;
+	double			 synced_at;	/* standard path: its last presence */
 	char			*errbuf;
 	size_t			 errlen;
 };
@@ -545,7 +546,7 @@ out:
 
 /* RFC 6121: roster get (with ver), initial presence, collect presence. */
 static int
-standard(struct run *r, struct sk_cache *cache, struct sk_state *st,
+standard(struct run *r, const char *domain, struct sk_cache *cache, struct sk_state *st,
     struct sk_client_report *rep, char *ver, size_t verlen)
 {
 	xmpp_stanza_t *iq, *c, *res, *q, *pres;
@@ -583,9 +584,18 @@ standard(struct run *r, struct sk_cache *cache, struct sk_state *st,
 	xmpp_send(r->conn, pres);
 	xmpp_stanza_release(pres);
 	start = r->last_pres = now_ms();
+	/* The server answers a ping after it has handled the initial
+	   presence, local contacts' replay included; remote contacts'
+	   answers come later: then wait for a silence. */
+	iq = iq_with(r, "get", domain, "ping", "urn:xmpp:ping", NULL);
+	if ((res = await(r, iq)) != NULL)
+		xmpp_stanza_release(res);
+	xmpp_stanza_release(iq);
 	RUN_UNTIL(r, now_ms() - r->last_pres > SETTLE_MS || now_ms() - start > SETTLE_MAX_MS,
 	    SETTLE_MAX_MS + 100);
 	rep->items += r->npres;
+	/* synced when the last presence came, not when the silence ended */
+	r->synced_at = r->last_pres;
 	snprintf(rep->mode, sizeof(rep->mode), "standard");
 	return SK_CLIENT_OK;
 }
@@ -670,7 +680,7 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 		if (rc == SK_CLIENT_OK)
 			snprintf(ver, sizeof(ver), "%s", sk_cache_ver(cache));
 	} else {
-		rc = standard(&r, cache, &st, rep, ver, sizeof(ver));
+		rc = standard(&r, domain, cache, &st, rep, ver, sizeof(ver));
 		snprintf(newkey, sizeof(newkey), "%s", sk_cache_key(cache));
 	}
 	if (rc != SK_CLIENT_OK)
@@ -682,7 +692,7 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 		goto out;
 	}
 	rep->bytes = bytes_in();
-	rep->ms = now_ms() - t_auth;
+	rep->ms = (r.synced_at > 0 ? r.synced_at : now_ms()) - t_auth;
 
 	if (svc[0] != '\0' && o->stay > 0) {
 		/* online: track presence and roster pushes, then checkpoint */

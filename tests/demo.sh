@@ -10,6 +10,7 @@ mkdir -p build-demo
 (cd build-demo && ../configure -q >/dev/null && make -j2 >/dev/null)
 SYNCKEYD=$top/build-demo/src/synckeyd
 SYNCKEY=$top/build-demo/src/synckey
+LAB_TOP=$top
 . "$top/tests/interop/lab.sh"
 trap lab_cleanup EXIT INT TERM
 lab_init 35222 35347
