@@ -90,6 +90,8 @@ modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "privilege" }
 modules_disabled = { "offline" }
 unbound = { resolvconf = false; hoststxt = "$LAB/hosts"; forward = "127.0.0.1" }
 limits = { c2s = { rate = "10mb/s" } }
+-- small answers go out at once (synckeyd sets TCP_NODELAY on its side)
+network_settings = { nagle = false }
 CFG
 		if [ "$LAB_MODE" = sync ]; then
 			if [ "$LAB_ADAPTER" != 0 ]; then
