@@ -768,11 +768,83 @@ one_sender_cannot_store_without_bounds(void **state)
 	assert_non_null(strstr(last(), "resource-constraint"));
 }
 
+/* The view id the handler sent last, and its ver ("" when none). */
+static void
+last_view(char *id, size_t idlen, char *ver, size_t verlen)
+{
+	const char *p, *v;
+
+	assert_non_null(strstr(last(), "<view xmlns=\"urn:xmpp:synckey:adapter:0\""));
+	p = strstr(last(), "id=\"");
+	snprintf(id, idlen, "%.*s", (int)(strchr(p + 4, '"') - p - 4), p + 4);
+	v = strstr(last(), " ver=\"");
+	if (v == NULL)
+		snprintf(ver, verlen, "%s", "");
+	else
+		snprintf(ver, verlen, "%.*s", (int)(strchr(v + 6, '"') - v - 6), v + 6);
+}
+
+/* With the server adapter: the view replaces the roster get, a roster is
+   kept by version, and hidden contacts' presence is left out. */
+static void
+the_adapter_view_versions_the_roster_and_hides_contacts(void **state)
+{
+	struct fx *f = *state;
+	char id[64], ver[64], xml[1024], key[200];
+
+	grant(f);
+	feed(f, "<iq type='result' id='adapter-0' from='p.test' to='sync.p.test'>"
+	    "<query xmlns='http://jabber.org/protocol/disco#info'>"
+	    "<feature var='urn:xmpp:synckey:adapter:0'/></query></iq>");
+	assert_true(f->d.adapter[0]);
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><status>bob</status></presence>");
+	feed(f, "<presence from='carl@p.test/c' to='sync.p.test'><status>carl</status></presence>");
+	feed(f, "<iq type='get' id='s1' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	last_view(id, sizeof(id), ver, sizeof(ver));
+	assert_string_equal(ver, "");
+	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='alice@p.test' to='sync.p.test'>"
+	    "<view xmlns='urn:xmpp:synckey:adapter:0' ver='7'><query xmlns='jabber:iq:roster' ver='7'>"
+	    "<item jid='bob@p.test' subscription='both' name='Bob'/><item jid='carl@p.test' subscription='both'/>"
+	    "</query><hidden jid='carl@p.test'/></view></iq>", id);
+	feed(f, xml);
+	assert_non_null(strstr(last(), "type=\"full\""));
+	assert_non_null(strstr(last(), "bob@p.test/b"));
+	assert_non_null(strstr(last(), "carl@p.test\""));	/* the item stays */
+	assert_null(strstr(last(), "carl@p.test/c"));		/* its presence does not */
+	attr_of(last(), "key", key, sizeof(key));
+	skd_ingest_flush(&f->d, 1);
+	/* the next sync asks "changed since 7?" and uses the stored roster */
+	snprintf(xml, sizeof(xml), "<iq type='get' id='s2' from='alice@p.test/a' to='sync.p.test'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' client='c' key='%s'/></iq>", key);
+	feed(f, xml);
+	last_view(id, sizeof(id), ver, sizeof(ver));
+	assert_string_equal(ver, "7");
+	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='alice@p.test' to='sync.p.test'>"
+	    "<view xmlns='urn:xmpp:synckey:adapter:0' ver='7'><unchanged/><hidden jid='carl@p.test'/></view></iq>", id);
+	feed(f, xml);
+	assert_non_null(strstr(last(), "type=\"delta\""));
+	assert_null(strstr(last(), "<item"));
+	assert_null(strstr(last(), "<presence"));
+	/* carl no longer hidden: his presence comes as a change */
+	attr_of(last(), "key", key, sizeof(key));
+	snprintf(xml, sizeof(xml), "<iq type='get' id='s3' from='alice@p.test/a' to='sync.p.test'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' client='c' key='%s'/></iq>", key);
+	feed(f, xml);
+	last_view(id, sizeof(id), ver, sizeof(ver));
+	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='alice@p.test' to='sync.p.test'>"
+	    "<view xmlns='urn:xmpp:synckey:adapter:0' ver='7'><unchanged/></view></iq>", id);
+	feed(f, xml);
+	assert_non_null(strstr(last(), "type=\"delta\""));
+	assert_non_null(strstr(last(), "carl@p.test/c"));
+	assert_null(strstr(last(), "<item"));
+}
+
 int
 main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
+		T(the_adapter_view_versions_the_roster_and_hides_contacts),
 		T(disco_ping_and_unknown_requests),
 		T(senders_and_requests_are_checked),
 		T(without_privileges_the_service_says_what_is_missing),
