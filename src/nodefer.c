@@ -1,4 +1,4 @@
-/* nodefer.c - libstrophe's expat parser without reparse deferral */
+/* nodefer.c - libstrophe's expat parser without reparse deferral, and bounded in depth */
 #define _GNU_SOURCE	/* RTLD_NEXT */
 #include <dlfcn.h>
 #include <stddef.h>
@@ -8,27 +8,56 @@
 #include "nodefer.h"
 
 /*
- * expat 2.6.0, and Debian 12's 2.5.0 from +deb12u2 on (the backported
- * fix for CVE-2023-52425), defer re-parsing a token that arrived
- * incomplete until the buffer has grown by a good part of its size.
- * libstrophe 0.12.x (Debian 12) feeds its parser 4 kB reads and never
- * turns deferral off, so one stanza with a token of about 10 kB (a long
- * attribute) that arrives in pieces holds back every later stanza on the
- * connection until more bytes come: one user could stall synckeyd for
- * all.  libstrophe gives no access to its parser, so this module defines
- * XML_Parse itself.  The executable's definition comes first in symbol
- * lookup, so libstrophe's calls land here; it turns deferral off on the
- * parser (cheap, and again after every XML_ParserReset, which turns it
- * back on) and calls expat's own XML_Parse.  Stanzas are bounded by the
- * server (Prosody: 256 kB from clients), so re-parsing without deferral
- * costs at most a few MB of scanning per stanza.
+ * libstrophe 0.12.x (Debian 12) gives no access to its expat parser, so
+ * this module defines four of expat's functions itself.  The program's
+ * definitions come first in symbol lookup, so libstrophe's calls land
+ * here; each does its part and calls expat's own (found with dlsym).
+ *
+ * Deferral.  expat 2.6.0, and Debian 12's 2.5.0 from +deb12u2 on (the
+ * backported fix for CVE-2023-52425), defer re-parsing a token that
+ * arrived incomplete until the buffer has grown by a good part of its
+ * size.  libstrophe feeds its parser 4 kB reads and never turns deferral
+ * off, so one stanza with a long token (an attribute of many kB) that
+ * arrives in pieces holds back every later stanza on the connection until
+ * more bytes come: one user could stall synckeyd for all.  XML_Parse turns
+ * deferral off (again after every XML_ParserReset, which turns it on).
+ * Stanzas are bounded by the server (Prosody: 256 kB from clients), so
+ * re-parsing without deferral costs at most a few MB of scanning.
+ *
+ * Depth.  libstrophe builds a tree of every stanza and then walks it
+ * recursively (its debug rendering, copy and release), so a stanza nested
+ * 100 000 deep overflows the stack before any handler of ours runs.  The
+ * element and character handlers libstrophe installs are wrapped: an
+ * element deeper than NODEFER_DEPTH (the stream element counts one) and
+ * everything inside it never reach libstrophe, which so never holds a
+ * tree deeper than that.
  */
+#define NODEFER_DEPTH	64
+#define NODEFER_SLOTS	16	/* parsers at once: a component or client has one or two */
+
 typedef enum XML_Status (*parse_fn)(XML_Parser, const char *, int, int);
 typedef XML_Bool (*defer_fn)(XML_Parser, XML_Bool);
+typedef void (*elem_fn)(XML_Parser, XML_StartElementHandler, XML_EndElementHandler);
+typedef void (*chars_fn)(XML_Parser, XML_CharacterDataHandler);
+typedef void (*free_fn)(XML_Parser);
 
 static parse_fn real_parse;
 static defer_fn set_deferral;
+static elem_fn real_set_elem;
+static chars_fn real_set_chars;
+static free_fn real_free;
 static int resolved;
+
+/* One parser's handlers and depth, found by its user data (what the
+   handlers are called with) or by the parser. */
+static struct slot {
+	XML_Parser			 parser;	/* NULL: free */
+	void				*ud;
+	XML_StartElementHandler		 start;
+	XML_EndElementHandler		 end;
+	XML_CharacterDataHandler	 chars;
+	unsigned long			 depth;
+} slots[NODEFER_SLOTS];
 
 static void
 resolve(void)
@@ -38,7 +67,122 @@ resolve(void)
 	/* A function pointer through void *: what dlsym(3) prescribes. */
 	*(void **)&real_parse = dlsym(RTLD_NEXT, "XML_Parse");
 	*(void **)&set_deferral = dlsym(RTLD_NEXT, "XML_SetReparseDeferralEnabled");
+	*(void **)&real_set_elem = dlsym(RTLD_NEXT, "XML_SetElementHandler");
+	*(void **)&real_set_chars = dlsym(RTLD_NEXT, "XML_SetCharacterDataHandler");
+	*(void **)&real_free = dlsym(RTLD_NEXT, "XML_ParserFree");
 	resolved = 1;
+}
+
+static struct slot *
+slot_of_ud(void *ud)
+{
+	size_t i;
+
+	for (i = 0; i < NODEFER_SLOTS; i++)
+		if (slots[i].parser != NULL && slots[i].ud == ud)
+			return &slots[i];
+	return NULL;
+}
+
+/* The parser's slot, taken when new; NULL when all are in use. */
+static struct slot *
+slot_of_parser(XML_Parser p)
+{
+	size_t i;
+
+	for (i = 0; i < NODEFER_SLOTS; i++)
+		if (slots[i].parser == p)
+			return &slots[i];
+	for (i = 0; i < NODEFER_SLOTS; i++)
+		if (slots[i].parser == NULL) {
+			slots[i].parser = p;
+			return &slots[i];
+		}
+	return NULL;
+}
+
+static void XMLCALL
+guard_start(void *ud, const XML_Char *name, const XML_Char **attrs)
+{
+	struct slot *s = slot_of_ud(ud);
+
+	if (s != NULL && s->depth++ >= NODEFER_DEPTH)
+		return;		/* too deep: libstrophe never sees it */
+	if (s != NULL && s->start != NULL)
+		s->start(ud, name, attrs);
+}
+
+static void XMLCALL
+guard_end(void *ud, const XML_Char *name)
+{
+	struct slot *s = slot_of_ud(ud);
+
+	if (s != NULL && s->depth > 0 && --s->depth >= NODEFER_DEPTH)
+		return;
+	if (s != NULL && s->end != NULL)
+		s->end(ud, name);
+}
+
+static void XMLCALL
+guard_chars(void *ud, const XML_Char *text, int len)
+{
+	struct slot *s = slot_of_ud(ud);
+
+	if (s != NULL && s->depth > NODEFER_DEPTH)
+		return;
+	if (s != NULL && s->chars != NULL)
+		s->chars(ud, text, len);
+}
+
+void
+XML_SetElementHandler(XML_Parser parser, XML_StartElementHandler start,
+    XML_EndElementHandler end)
+{
+	struct slot *s;
+
+	resolve();
+	if (real_set_elem == NULL)
+		return;
+	/* libstrophe sets its user data, then its handlers, after every
+	   create and reset: a new stanza stream starts at depth 0 */
+	if ((s = slot_of_parser(parser)) == NULL) {
+		real_set_elem(parser, start, end);	/* no slot: unguarded */
+		return;
+	}
+	s->ud = XML_GetUserData(parser);
+	s->start = start;
+	s->end = end;
+	s->depth = 0;
+	real_set_elem(parser, guard_start, guard_end);
+}
+
+void
+XML_SetCharacterDataHandler(XML_Parser parser, XML_CharacterDataHandler handler)
+{
+	struct slot *s;
+
+	resolve();
+	if (real_set_chars == NULL)
+		return;
+	if ((s = slot_of_parser(parser)) == NULL) {
+		real_set_chars(parser, handler);
+		return;
+	}
+	s->chars = handler;
+	real_set_chars(parser, guard_chars);
+}
+
+void
+XML_ParserFree(XML_Parser parser)
+{
+	size_t i;
+
+	resolve();
+	for (i = 0; i < NODEFER_SLOTS; i++)
+		if (slots[i].parser == parser)
+			slots[i].parser = NULL;
+	if (real_free != NULL)
+		real_free(parser);
 }
 
 enum XML_Status
@@ -56,7 +200,7 @@ int
 sk_nodefer_status(void)
 {
 	resolve();
-	if (real_parse == NULL)
+	if (real_parse == NULL || real_set_elem == NULL || real_set_chars == NULL || real_free == NULL)
 		return -1;
 	return set_deferral != NULL;
 }

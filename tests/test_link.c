@@ -151,24 +151,20 @@ on_conn_after(xmpp_conn_t *conn, xmpp_conn_event_t ev, int err, xmpp_stream_erro
 		xmpp_handler_add(conn, on_after, NULL, "message", NULL, NULL);
 }
 
+/* After the handshake, sends big (n bytes) in four pieces, then waits. */
 static void
-fake_server_long_token(int lfd)
+fake_server_send(int lfd, const char *big, size_t n)
 {
-	static char big[12300];
 	char buf[4096];
 	int fd = accept(lfd, NULL, NULL), i;
 	const char *hdr = "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' "
 	    "xmlns:stream='http://etherx.jabber.org/streams' from='sync.p.test' id='fake2'>";
-	size_t n, piece;
+	size_t piece;
 
 	alarm(10);
 	if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0 || write(fd, hdr, strlen(hdr)) < 0 ||
 	    read(fd, buf, sizeof(buf)) <= 0 || write(fd, "<handshake/>", 12) < 0)
 		_exit(2);
-	n = (size_t)snprintf(big, sizeof(big), "<message from='p.test' to='sync.p.test' id='big' data='");
-	while (n < 12000)
-		big[n++] = 'A';
-	n += (size_t)snprintf(big + n, sizeof(big) - n, "'/><message from='p.test' to='sync.p.test' id='after'/>");
 	piece = n / 4 + 1;
 	for (i = 0; i < 4; i++) {
 		size_t off = (size_t)i * piece, len = off + piece > n ? n - off : piece;
@@ -183,8 +179,10 @@ fake_server_long_token(int lfd)
 	_exit(0);
 }
 
+/* Connects a component to a fake server sending big, and waits (3 s at
+   most) for the message with id 'after'. */
 static void
-a_long_token_in_pieces_does_not_stall_the_link(void **unused)
+receive_after(const char *big, size_t n)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t salen = sizeof(sa);
@@ -193,7 +191,7 @@ a_long_token_in_pieces_does_not_stall_the_link(void **unused)
 	pid_t pid;
 	int lfd, status, i;
 
-	(void)unused;
+	got_after = 0;
 	assert_true(sk_nodefer_status() >= 0);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
@@ -201,7 +199,7 @@ a_long_token_in_pieces_does_not_stall_the_link(void **unused)
 	assert_int_equal(listen(lfd, 1), 0);
 	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &salen), 0);
 	if ((pid = fork()) == 0)
-		fake_server_long_token(lfd);
+		fake_server_send(lfd, big, n);
 	close(lfd);
 
 	xmpp_initialize();
@@ -224,12 +222,48 @@ a_long_token_in_pieces_does_not_stall_the_link(void **unused)
 	xmpp_shutdown();
 }
 
+static void
+a_long_token_in_pieces_does_not_stall_the_link(void **unused)
+{
+	static char big[12300];
+	size_t n;
+
+	(void)unused;
+	n = (size_t)snprintf(big, sizeof(big), "<message from='p.test' to='sync.p.test' id='big' data='");
+	while (n < 12000)
+		big[n++] = 'A';
+	n += (size_t)snprintf(big + n, sizeof(big) - n, "'/><message from='p.test' to='sync.p.test' id='after'/>");
+	receive_after(big, n);
+}
+
+/* Regression (reliability F1, from the server's side): a message nested
+   100 000 deep used to overflow the stack in libstrophe's own recursive
+   walks of the tree; libstrophe now never gets more than 64 levels. */
+static void
+a_stanza_nested_100000_deep_does_not_crash(void **unused)
+{
+	const size_t depth = 100000;
+	char *big = malloc(depth * 7 + 256);
+	size_t n, i;
+
+	(void)unused;
+	n = (size_t)sprintf(big, "<message from='p.test' to='sync.p.test' id='deep'>");
+	for (i = 0; i < depth; i++)
+		n += (size_t)sprintf(big + n, "<a>");
+	for (i = 0; i < depth; i++)
+		n += (size_t)sprintf(big + n, "</a>");
+	n += (size_t)sprintf(big + n, "</message><message from='p.test' to='sync.p.test' id='after'/>");
+	receive_after(big, n);
+	free(big);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(component_survives_its_first_stanza),
 		cmocka_unit_test(a_long_token_in_pieces_does_not_stall_the_link),
+		cmocka_unit_test(a_stanza_nested_100000_deep_does_not_crash),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
