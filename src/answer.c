@@ -263,21 +263,29 @@ static void
 send_result(struct skd *d, const char *to, const char *id, const char *attrs,
     const char *body, size_t blen)
 {
-	struct sk_text t = { 0 };
+	struct sk_text t = { 0 }, s = { 0 };
 
-	sk_text_str(&t, "<iq type=\"result\"");
-	attr(&t, "from", d->cfg->jid, strlen(d->cfg->jid));
-	attr(&t, "to", to, strlen(to));
-	attr(&t, "id", id, strlen(id));
-	sk_text_str(&t, "><sync xmlns=\"" SK_NS_SYNC "\"");
-	sk_text_str(&t, attrs);
+	sk_text_str(&s, "<sync xmlns=\"" SK_NS_SYNC "\"");
+	sk_text_str(&s, attrs);
 	if (blen == 0) {
-		sk_text_str(&t, "/></iq>");
+		sk_text_str(&s, "/>");
 	} else {
-		sk_text_str(&t, ">");
-		sk_text_add(&t, body, blen);
-		sk_text_str(&t, "</sync></iq>");
+		sk_text_str(&s, ">");
+		sk_text_add(&s, body, blen);
+		sk_text_str(&s, "</sync>");
 	}
+	/* a delegated request (XEP-0355) gets it wrapped, else an IQ */
+	if (!skd_deleg_wrap_text(d, to, id, "result", s.s ? s.s : "", s.n, &t)) {
+		sk_text_str(&t, "<iq type=\"result\"");
+		attr(&t, "from", d->cfg->jid, strlen(d->cfg->jid));
+		attr(&t, "to", to, strlen(to));
+		attr(&t, "id", id, strlen(id));
+		sk_text_str(&t, ">");
+		sk_text_add(&t, s.s ? s.s : "", s.n);
+		sk_text_str(&t, "</iq>");
+	}
+	t.oom |= s.oom;
+	sk_text_free(&s);
 	if (t.oom)
 		skd_send_error(d, to, id, "wait", "resource-constraint", "out of memory");
 	else

@@ -369,19 +369,24 @@ discover(struct run *r, const char *domain, char *out, size_t outlen)
 	xmpp_stanza_release(res);
 }
 
-/* The server's disco#info lists the synckey server adapter. */
-static int
-server_has_adapter(struct run *r, const char *domain)
+/*
+ * The server's disco#info: whether it takes sync requests to the
+ * account itself (XEP-0355 delegation of urn:xmpp:synckey:0, so no
+ * further discovery) and whether it runs the synckey server adapter.
+ */
+static void
+server_features(struct run *r, const char *domain, int *delegated, int *adapter)
 {
 	xmpp_stanza_t *iq = iq_with(r, "get", domain, "query", NS_DISCO_INFO, NULL);
 	xmpp_stanza_t *res = await(r, iq);
-	int yes;
+	int ok;
 
 	xmpp_stanza_release(iq);
-	yes = res != NULL && type_is(res, "result") && has_feature(res, SK_NS_ADAPTER);
+	ok = res != NULL && type_is(res, "result");
+	*delegated = ok && has_feature(res, SK_NS_SYNC);
+	*adapter = ok && has_feature(res, SK_NS_ADAPTER);
 	if (res)
 		xmpp_stanza_release(res);
-	return yes;
 }
 
 /*
@@ -609,7 +614,7 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 	const char *domain = strchr(o->jid, '@');
 	struct sk_state st;
 	double t_auth;
-	int rc;
+	int rc, delegated = 0, adapter = 0;
 
 	memset(rep, 0, sizeof(*rep));
 	err[0] = '\0';
@@ -660,13 +665,16 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 	}
 	t_auth = now_ms();
 	if (!o->standard) {
+		server_features(&r, domain, &delegated, &adapter);
 		if (o->component)
 			snprintf(svc, sizeof(svc), "%s", o->component);
+		else if (delegated)	/* the account itself takes the request */
+			snprintf(svc, sizeof(svc), "%.*s", (int)sk_jid_barelen(o->jid), o->jid);
 		else
 			discover(&r, domain, svc, sizeof(svc));
 	}
 	if (svc[0] != '\0' && o->stay > 0)	/* online first, then the sync */
-		go_online(&r, server_has_adapter(&r, domain));
+		go_online(&r, adapter);
 	if (svc[0] != '\0') {
 		snprintf(rep->service, sizeof(rep->service), "%s", svc);
 		rc = sync_once(&r, svc, sk_cache_client(cache), sk_cache_key(cache), &st, rep, newkey);

@@ -25,6 +25,8 @@
 
 struct skd_pending;	/* request.c: roster fetches in flight */
 struct skd_part;	/* answer.c: pages waiting to be fetched */
+struct skd_deleg;	/* deleg.c: delegated requests (XEP-0355) in flight */
+struct sk_text;
 
 struct skd {
 	struct skd_config	*cfg;		/* borrowed */
@@ -41,6 +43,8 @@ struct skd {
 
 	struct skd_pending	*pending;
 	size_t			 npending, cappending;
+	struct skd_deleg	*delegs;
+	size_t			 ndelegs, capdelegs;
 	struct skd_part		*parts;
 	size_t			 nparts, capparts;
 	unsigned long		 next_id;
@@ -90,6 +94,22 @@ int skd_privilege_message(struct skd *d, xmpp_stanza_t *msg);
    a sentence naming what is missing (static). */
 const char *skd_privilege_missing(const struct skd *d, int i);
 void skd_privilege_reset(struct skd *d);
+
+/* deleg.c: XEP-0355.  The delegation namespace of child, or NULL. */
+const char *skd_deleg_ns(xmpp_stanza_t *child);
+/* Checks a delegated IQ set (the server, a user of its domain), records
+   how to answer it, and returns the inner IQ (borrowed from iq); NULL
+   when refused (answered with an error) or out of memory. */
+xmpp_stanza_t *skd_deleg_open(struct skd *d, xmpp_stanza_t *iq, xmpp_stanza_t *deleg);
+/* When (to, id) answers a delegated request: writes the whole wrapped
+   answer (inner IQ of type, with body as its children) into out, forgets
+   the request and returns 1; else 0. */
+int skd_deleg_wrap_text(struct skd *d, const char *to, const char *id, const char *type,
+    const char *body, size_t blen, struct sk_text *out);
+/* When iq answers a delegated request: sends it wrapped and returns 1. */
+int skd_deleg_wrap(struct skd *d, xmpp_stanza_t *iq);
+void skd_deleg_tick(struct skd *d);
+void skd_deleg_free_all(struct skd *d);
 
 /* adapter.c: the server adapter, found by disco#info on a served domain
    once its privileges arrive; without it, privilege-only mode. */

@@ -62,6 +62,7 @@ skd_free(struct skd *d)
 	int rc;
 
 	skd_request_free_all(d);
+	skd_deleg_free_all(d);
 	skd_answer_free_all(d);
 	if (d->store != NULL && (rc = sk_store_flush(d->store)) != 0)
 		log_warnx("final store commit failed: %s", sk_strerror(rc));
@@ -95,6 +96,7 @@ skd_link_down(struct skd *d)
 	skd_privilege_reset(d);
 	/* Their answers could not be delivered any more. */
 	skd_request_free_all(d);
+	skd_deleg_free_all(d);
 	skd_ingest_flush(d, 1);
 }
 
@@ -103,6 +105,7 @@ skd_tick(struct skd *d)
 {
 	(void)skd_store_check(d);
 	skd_request_tick(d);
+	skd_deleg_tick(d);
 	skd_answer_tick(d);
 	skd_ingest_flush(d, 0);
 }
@@ -122,6 +125,29 @@ add_child_attrs(struct skd *d, xmpp_stanza_t *parent, const char *name,
 	xmpp_stanza_release(c);
 }
 
+/*
+ * The disco#info nodes a server asks about a delegated namespace
+ * (XEP-0355 "nesting"): "urn:xmpp:delegation:N::NS" for the server's own
+ * disco#info and "urn:xmpp:delegation:N:bare:NS" for its accounts'.  The
+ * synckey namespace is the only one this service can take.
+ */
+static int
+delegation_node(const char *node)
+{
+	static const char *const prefixes[] = {
+		"urn:xmpp:delegation:2::", "urn:xmpp:delegation:2:bare:",
+		"urn:xmpp:delegation:1::", "urn:xmpp:delegation:1:bare:",
+	};
+	size_t k, n;
+
+	for (k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++) {
+		n = strlen(prefixes[k]);
+		if (strncmp(node, prefixes[k], n) == 0 && strcmp(node + n, SK_NS_SYNC) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static void
 answer_disco(struct skd *d, xmpp_stanza_t *iq, const char *ns, const char *node)
 {
@@ -133,7 +159,10 @@ answer_disco(struct skd *d, xmpp_stanza_t *iq, const char *ns, const char *node)
 	xmpp_stanza_set_ns(q, ns);
 	if (node)
 		xmpp_stanza_set_attribute(q, "node", node);
-	if (strcmp(ns, NS_DISCO_INFO) == 0) {
+	if (node != NULL && strcmp(ns, NS_DISCO_INFO) == 0) {
+		/* the features the server shows for the delegated namespace */
+		add_child_attrs(d, q, "feature", "var", SK_NS_SYNC, NULL, NULL, NULL, NULL);
+	} else if (strcmp(ns, NS_DISCO_INFO) == 0) {
 		add_child_attrs(d, q, "identity", "category", "component", "type", "presence",
 		    "name", "synckey");
 		add_child_attrs(d, q, "feature", "var", NS_DISCO_INFO, NULL, NULL, NULL, NULL);
@@ -147,8 +176,9 @@ answer_disco(struct skd *d, xmpp_stanza_t *iq, const char *ns, const char *node)
 	xmpp_stanza_release(res);
 }
 
+/* delegated: iq came inside a server's XEP-0355 delegation (no nesting) */
 static void
-handle_iq(struct skd *d, xmpp_stanza_t *iq)
+handle_iq(struct skd *d, xmpp_stanza_t *iq, int delegated)
 {
 	const char *type = xmpp_stanza_get_type(iq), *from = xmpp_stanza_get_from(iq);
 	const char *id = xmpp_stanza_get_id(iq), *ns;
@@ -176,9 +206,20 @@ handle_iq(struct skd *d, xmpp_stanza_t *iq)
 	}
 	if (strcmp(ns, SK_NS_SYNC) == 0) {
 		skd_request(d, iq, child);
+	} else if (strcmp(type, "set") == 0 && skd_deleg_ns(child) != NULL && !delegated) {
+		xmpp_stanza_t *inner = skd_deleg_open(d, iq, child);
+
+		if (inner != NULL)
+			handle_iq(d, inner, 1);
 	} else if (strcmp(type, "get") == 0 &&
 	    (strcmp(ns, NS_DISCO_INFO) == 0 || strcmp(ns, NS_DISCO_ITEMS) == 0)) {
-		answer_disco(d, iq, ns, xmpp_stanza_get_attribute(child, "node"));
+		const char *node = xmpp_stanza_get_attribute(child, "node");
+
+		if (node != NULL && !delegation_node(node))
+			skd_send_error(d, from, id, "cancel", "item-not-found",
+			    "this sync service has no such disco node");
+		else
+			answer_disco(d, iq, ns, node);
 	} else if (strcmp(type, "get") == 0 && strcmp(ns, NS_PING) == 0) {
 		xmpp_stanza_t *res = skd_iq_new(d, "result", from, id);
 
@@ -198,7 +239,7 @@ skd_handle(struct skd *d, xmpp_stanza_t *st)
 	if (name == NULL)
 		return;
 	if (strcmp(name, "iq") == 0)
-		handle_iq(d, st);
+		handle_iq(d, st, 0);
 	else if (strcmp(name, "presence") == 0)
 		skd_ingest_presence(d, st);
 	else if (strcmp(name, "message") == 0 && !skd_privilege_message(d, st))

@@ -12,6 +12,8 @@ skd_send(struct skd *d, xmpp_stanza_t *st)
 	/* ejabberd closes the stream on a stanza without from */
 	if (xmpp_stanza_get_from(st) == NULL)
 		xmpp_stanza_set_from(st, d->cfg->jid);
+	if (skd_deleg_wrap(d, st))
+		return;		/* an answer to a delegated request, wrapped */
 	d->send(d, st);
 }
 

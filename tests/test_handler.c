@@ -839,12 +839,57 @@ the_adapter_view_versions_the_roster_and_hides_contacts(void **state)
 	assert_null(strstr(last(), "<item"));
 }
 
+/* XEP-0355: a request the server forwards is answered inside the same
+   wrapping, to the server, with the inner IQ back to the client. */
+static void
+delegated_requests_are_answered_wrapped(void **state)
+{
+	struct fx *f = *state;
+	const char *a;
+
+	grant(f);
+	feed(f, "<iq type='get' id='n1' from='p.test' to='sync.p.test'><query xmlns='http://jabber.org/protocol/disco#info' "
+	    "node='urn:xmpp:delegation:2::urn:xmpp:synckey:0'/></iq>");
+	assert_non_null(strstr(last(), "var=\"urn:xmpp:synckey:0\""));
+	assert_null(strstr(last(), "identity"));
+	feed(f, "<iq type='get' id='n2' from='p.test' to='sync.p.test'><query xmlns='http://jabber.org/protocol/disco#info' "
+	    "node='urn:xmpp:delegation:2::jabber:iq:roster'/></iq>");
+	assert_non_null(strstr(last(), "item-not-found"));
+	feed(f, "<iq type='set' id='out1' from='p.test' to='sync.p.test'><delegation xmlns='urn:xmpp:delegation:2'>"
+	    "<forwarded xmlns='urn:xmpp:forward:0'><iq xmlns='jabber:client' type='get' from='alice@p.test/a' id='iq7'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' client='c'/></iq></forwarded></delegation></iq>");
+	roster_answer(f, "alice@p.test", ROSTER);
+	a = last();
+	assert_non_null(strstr(a, "<iq type=\"result\" from=\"sync.p.test\" to=\"p.test\" id=\"out1\">"
+	    "<delegation xmlns=\"urn:xmpp:delegation:2\"><forwarded xmlns=\"urn:xmpp:forward:0\">"
+	    "<iq xmlns=\"jabber:client\" type=\"result\" from=\"alice@p.test\" to=\"alice@p.test/a\" id=\"iq7\">"
+	    "<sync xmlns=\"urn:xmpp:synckey:0\" type=\"full\""));
+	/* errors are wrapped too; ejabberd's namespace is answered in kind */
+	feed(f, "<iq type='set' id='out2' from='p.test' to='sync.p.test'><delegation xmlns='urn:xmpp:delegation:1'>"
+	    "<forwarded xmlns='urn:xmpp:forward:0'><iq xmlns='jabber:client' type='get' from='alice@p.test/a' "
+	    "to='alice@p.test' id='iq8'><sync xmlns='urn:xmpp:synckey:0'/></iq></forwarded></delegation></iq>");
+	assert_non_null(strstr(last(), "id=\"out2\"><delegation xmlns=\"urn:xmpp:delegation:1\">"));
+	assert_non_null(strstr(last(), "bad-request"));
+	/* only a served domain's server delegates, only for its own users */
+	feed(f, "<iq type='set' id='out3' from='evil.test' to='sync.p.test'><delegation xmlns='urn:xmpp:delegation:2'>"
+	    "<forwarded xmlns='urn:xmpp:forward:0'><iq xmlns='jabber:client' type='get' from='alice@p.test/a' id='iq9'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' client='c'/></iq></forwarded></delegation></iq>");
+	assert_non_null(strstr(last(), "forbidden"));
+	assert_null(strstr(last(), "<sync"));
+	feed(f, "<iq type='set' id='out4' from='p.test' to='sync.p.test'><delegation xmlns='urn:xmpp:delegation:2'>"
+	    "<forwarded xmlns='urn:xmpp:forward:0'><iq xmlns='jabber:client' type='get' from='eve@evil.test/x' id='iq10'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' client='c'/></iq></forwarded></delegation></iq>");
+	assert_non_null(strstr(last(), "bad-request"));
+	assert_non_null(strstr(last(), "id=\"out4\""));
+}
+
 int
 main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(the_adapter_view_versions_the_roster_and_hides_contacts),
+		T(delegated_requests_are_answered_wrapped),
 		T(disco_ping_and_unknown_requests),
 		T(senders_and_requests_are_checked),
 		T(without_privileges_the_service_says_what_is_missing),

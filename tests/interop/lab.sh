@@ -98,23 +98,24 @@ CFG
 				cat <<CFG
 plugin_paths = { "$LAB_ADAPTER_DIR" }
 VirtualHost "$LAB_DOMAIN"
-  modules_enabled = { "blocklist"; "synckey" }
+  modules_enabled = { "blocklist"; "synckey"; "delegation" }
   synckey_component = "$LAB_COMPONENT"
 CFG
 			else
 				cat <<CFG
 VirtualHost "$LAB_DOMAIN"
-  modules_enabled = { "blocklist" }
+  modules_enabled = { "blocklist"; "delegation" }
 CFG
 			fi
 			cat <<CFG
   disco_items = { { "$LAB_COMPONENT", "synckey" } }
   privileged_entities = { ["$LAB_COMPONENT"] = { roster = "get"; presence = "roster" } }
+  delegations = { ["urn:xmpp:synckey:0"] = { jid = "$LAB_COMPONENT" } }
 VirtualHost "q.test"
   privileged_entities = { ["$LAB_COMPONENT"] = { roster = "get"; presence = "roster" } }
 Component "$LAB_COMPONENT"
   component_secret = "$LAB_SECRET"
-  modules_enabled = { "privilege" }
+  modules_enabled = { "privilege"; "delegation" }
 CFG
 		else
 			printf 'VirtualHost "%s"\n' "$LAB_DOMAIN"
