@@ -325,6 +325,14 @@ skd_request_result(struct skd *d, xmpp_stanza_t *iq)
 		    c && xmpp_stanza_get_name(c) ? xmpp_stanza_get_name(c) : "no condition");
 		log_warnx("roster fetch for %s: %s", p.bare, text);
 		skd_send_error(d, p.to, p.req_id, "cancel", "service-unavailable", text);
+		if (c != NULL && xmpp_stanza_get_name(c) && strcmp(xmpp_stanza_get_name(c), "forbidden") == 0) {
+			/* ejabberd drops a domain's privileges when any connection
+			   of that component name closes: a new handshake regains
+			   them (one synckeyd per component name, synckeyd(8)) */
+			log_warnx("privileged request refused (forbidden): privileges lost; "
+			    "reconnecting to regain them");
+			d->relink = 1;
+		}
 		goto out;
 	}
 	if (skd_store_check(d) != 0) {

@@ -312,6 +312,7 @@ roster_timeout_and_refusal_get_errors(void **state)
 	}
 	assert_non_null(strstr(last(), "service-unavailable"));
 	assert_non_null(strstr(last(), "forbidden"));
+	assert_true(f->d.relink);	/* privileges lost: a new handshake regains them */
 }
 
 static void
