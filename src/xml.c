@@ -21,6 +21,8 @@
  */
 enum wmode { W_CLIENT, W_CANON };
 
+#define NS_XML	"http://www.w3.org/XML/1998/namespace"
+
 static int
 cmp_attr(const void *a, const void *b)
 {
@@ -44,6 +46,10 @@ open_tag(struct sk_text *b, xmpp_stanza_t *st, const char *parent_ns, int top, e
 
 	if (xmpp_stanza_get_attribute_count(st) > SK_XML_ATTRS_MAX)
 		return SK_ETOOBIG;
+	/* <xml:x/> is well-formed, but its namespace may never be declared
+	   as a default one: such a tree is not written (found by fuzzing) */
+	if (ns != NULL && strcmp(ns, NS_XML) == 0)
+		return SK_EINVAL;
 	n = xmpp_stanza_get_attributes(st, attrs, 2 * SK_XML_ATTRS_MAX);
 	for (i = 0; i + 1 < n; i += 2)
 		if (strcmp(attrs[i], "lang") == 0)

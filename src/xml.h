@@ -35,9 +35,10 @@ int sk_xml_roster_parse(xmpp_stanza_t *query, struct sk_state *st, size_t *skipp
  * protocol.md picks it, priority, ext = canonical text of every child but
  * <delay/>, xml = the stanza as the client receives it: no `to`,
  * xmlns='jabber:client', opening with SK_XML_PRES_OPEN; hash) and sets
- * *available = 1.  A presence deeper than SK_XML_DEPTH_MAX or with an
- * element of more than SK_XML_ATTRS_MAX attributes is kept without its
- * extensions: ext and xml NULL (the caller may log it).  Never recurses.
+ * *available = 1.  A presence deeper than SK_XML_DEPTH_MAX, with an
+ * element of more than SK_XML_ATTRS_MAX attributes, or with an element in
+ * the reserved XML namespace is kept without its extensions: ext and xml
+ * NULL (the caller may log it).  Never recurses.
  * type='unavailable': fills only out->jid, *available = 0.  Other types:
  * SK_ENOTFOUND (not state).  No from: SK_EINVAL.  ENOMEM.  The caller
  * frees out with sk_pres_free.

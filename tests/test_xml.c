@@ -187,6 +187,9 @@ deep_or_wide_presence_is_kept_without_extensions(void **unused)
 		{ SK_XML_DEPTH_MAX, 0, 1 }, { SK_XML_DEPTH_MAX + 1, 0, 0 }, { 3000, 0, 0 },
 		{ 2, SK_XML_ATTRS_MAX, 1 }, { 2, SK_XML_ATTRS_MAX + 1, 0 }, { 2, 3000, 0 },
 	};
+	xmpp_stanza_t *xns;
+	struct sk_pres px;
+	int ax;
 	size_t i;
 
 	(void)unused;
@@ -208,6 +211,14 @@ deep_or_wide_presence_is_kept_without_extensions(void **unused)
 		xmpp_stanza_release(a);
 		free(x);
 	}
+	/* fuzz/crashes/xml_pres-xml-namespace-element: an element in the XML
+	   namespace cannot be written as a default namespace */
+	xns = st("<presence from='b@p.test/r'><show>dnd</show><xml:x/></presence>");
+	assert_int_equal(sk_xml_pres_parse(xns, &px, &ax), 0);
+	assert_null(px.xml);
+	assert_string_equal(px.show, "dnd");
+	sk_pres_free(&px);
+	xmpp_stanza_release(xns);
 }
 
 int
