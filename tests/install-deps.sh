@@ -8,5 +8,6 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		build-essential autoconf automake libtool pkg-config \
 		libstrophe-dev liblmdb-dev lmdb-utils libssl-dev libexpat1-dev libcmocka-dev \
 		prosody prosody-modules lua-unbound python3 valgrind procps iproute2 \
-		clang libclang-rt-14-dev patch rsync >/dev/null
+		clang libclang-rt-14-dev patch rsync libxml2-utils \
+		ejabberd erlang-dev erlang-p1-xmpp >/dev/null
 fi

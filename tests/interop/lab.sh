@@ -273,6 +273,25 @@ lab_synckeyd_stop() {
 	rm -f "$LAB/synckeyd.pid"
 }
 
+# lab_schema_check LOG...: every synckey element in each stanza log
+# (tests/interop/xmpp.py with SK_SCHEMA_LOG) against xep/'s schema, as
+# one TAP line a log; 1 when any fails.  Needs $here (tests/interop).
+lab_schema_check() {
+	_lab_rc=0
+	for _lab_f in "$@"; do
+		[ -s "$_lab_f" ] || continue
+		if _lab_out=$(sh "$here/../xep/validate-log.sh" "$_lab_f" 2>&1); then
+			echo "ok - schema: $(printf '%s\n' "$_lab_out" | tail -n 2 | head -n 1 |
+				sed 's/^ok [0-9]* - //') in $(basename "$_lab_f")"
+		else
+			echo "not ok - schema: $(basename "$_lab_f") has stanzas the schema refuses"
+			printf '%s\n' "$_lab_out" | grep -A3 '^not ok' | sed 's/^/# /' | head -n 20
+			_lab_rc=1
+		fi
+	done
+	return $_lab_rc
+}
+
 lab_cleanup() {
 	[ -n "${LAB:-}" ] || return 0
 	for _lab_p in ${LAB_CLEANUP_PIDS:-}; do

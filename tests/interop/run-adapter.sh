@@ -41,18 +41,23 @@ printf 'alice@p.test from Alice\n' | lab_roster dave || exit 99
 lab_prosody_start || exit 99
 lab_synckeyd_start || exit 99
 LAB_SH="$here/lab.sh"
-export LAB LAB_C2S LAB_COMP SYNCKEYD LAB_SH LAB_ADAPTER
+SK_SCHEMA_LOG=$LAB/schema.log
+export LAB LAB_C2S LAB_COMP SYNCKEYD SK_SCHEMA_LOG LAB_SH LAB_ADAPTER
 timeout -k 5 300 "$PY" "$here/test_adapter.py" >"$LAB/tap" 2>&1 &
 LAB_CLEANUP_PIDS=$!
 wait "$LAB_CLEANUP_PIDS"
 rc=$?
 LAB_CLEANUP_PIDS=
 cat "$LAB/tap"
+# every synckey stanza the suite received (and sent, where none is
+# malformed on purpose) against xep/'s schema
+schema_ok=1
+lab_schema_check "$LAB/schema.log" "$LAB/schema.log.sent" || schema_ok=0
 plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$LAB/tap")
 passed=$(grep -c '^ok ' "$LAB/tap")
 failed=$(grep -c '^not ok ' "$LAB/tap")
 echo "# $passed passed, $failed failed, plan ${plan:-missing}, script exit $rc"
-if [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ] && [ -n "$plan" ] && [ "$passed" -eq "$plan" ]; then
+if [ "$rc" -eq 0 ] && [ "$schema_ok" -eq 1 ] && [ "$failed" -eq 0 ] && [ -n "$plan" ] && [ "$passed" -eq "$plan" ]; then
 	exit 0
 fi
 echo "---- synckeyd.log (tail)"; tail -n 30 "$LAB/synckeyd.log" 2>/dev/null

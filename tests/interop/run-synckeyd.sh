@@ -54,7 +54,8 @@ alice@p.test both Alice
 zed@p.test both Zed
 ROSTER
 
-export LAB LAB_C2S LAB_COMP SYNCKEYD
+SK_SCHEMA_LOG=$LAB/schema.log
+export LAB LAB_C2S LAB_COMP SYNCKEYD SK_SCHEMA_LOG
 # In the background so that the trap can stop it (and then, by their
 # pidfiles, the servers it started); its output is shown as it comes.
 timeout -k 5 600 "$PY" "$here/test_synckeyd.py" >"$LAB/tap" 2>&1 &
@@ -65,11 +66,15 @@ wait "$LAB_CLEANUP_PIDS"
 rc=$?
 LAB_CLEANUP_PIDS=
 wait "$tail_pid"
+# every synckey stanza the suite received (and sent, where none is
+# malformed on purpose) against xep/'s schema
+schema_ok=1
+lab_schema_check "$LAB/schema.log" || schema_ok=0
 plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$LAB/tap")
 passed=$(grep -c '^ok ' "$LAB/tap")
 failed=$(grep -c '^not ok ' "$LAB/tap")
 echo "# $passed passed, $failed failed, plan ${plan:-missing}, script exit $rc"
-if [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ] && [ -n "$plan" ] && [ "$passed" -eq "$plan" ] && [ "$plan" -gt 0 ]; then
+if [ "$rc" -eq 0 ] && [ "$schema_ok" -eq 1 ] && [ "$failed" -eq 0 ] && [ -n "$plan" ] && [ "$passed" -eq "$plan" ] && [ "$plan" -gt 0 ]; then
 	exit 0
 fi
 echo "---- synckeyd.log (tail)"

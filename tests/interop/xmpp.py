@@ -5,6 +5,7 @@ arrival order, and callers wait for exactly what they expect.
 """
 import base64
 import hashlib
+import os
 import socket
 import time
 import xml.etree.ElementTree as ET
@@ -18,6 +19,18 @@ NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 
 def q(ns, name):
     return "{%s}%s" % (ns, name)
+
+
+def schema_log(stanza, suffix=""):
+    """SK_SCHEMA_LOG=FILE: appends each synckey stanza received to FILE, and
+    each one sent to FILE.sent, one a line (tests/xep/validate-log.sh)."""
+    if os.environ.get("SK_SCHEMA_LOG"):
+        if isinstance(stanza, ET.Element):  # received: synckey is a child, never serialise deep trees
+            stanza = "" if stanza.find(q(NS_SYNC, "*")) is None else ET.tostring(stanza, encoding="unicode")
+        text = stanza.decode("utf-8", "replace") if isinstance(stanza, bytes) else stanza
+        if NS_SYNC in text:
+            with open(os.environ["SK_SCHEMA_LOG"] + suffix, "a", encoding="utf-8") as f:
+                f.write(text.replace("\r", "&#13;").replace("\n", "&#10;") + "\n")
 
 
 class Client:
@@ -54,6 +67,7 @@ class Client:
             else:
                 self.depth -= 1
                 if self.depth == 1:
+                    schema_log(el)
                     self.queue.append(el)
         return True
 
@@ -94,6 +108,7 @@ class Client:
             pass
 
     def send(self, xml):
+        schema_log(xml, ".sent")
         self.sock.sendall(xml.encode() if isinstance(xml, str) else xml)
 
     def iq(self, typ, to, payload, timeout=10.0, expect_error=False):

@@ -1,0 +1,245 @@
+%%% mod_synckey.erl - the synckey server adapter for ejabberd 23.01
+%%%
+%%% Gives synckeyd what an external component cannot see (xep/synckey.md,
+%%% "9.1 The server adapter"); the same protocol as adapters/prosody:
+%%%
+%%%   * the feature urn:xmpp:synckey:adapter:0 in the user domain's disco#info;
+%%%   * a view of one user for synckeyd: the roster with its version, or only
+%%%     <unchanged/> when synckeyd holds that version, and <hidden/> for each
+%%%     to/both contact whose presence the user does not get because one of
+%%%     them blocked the other (XEP-0191 via mod_blocking/mod_privacy);
+%%%   * going online without the presence flood: an initial presence carrying
+%%%     <sync-presence xmlns='urn:xmpp:synckey:0'/> loses the marker and sends
+%%%     no probe to local contacts while synckeyd is connected.  ejabberd pushes
+%%%     roster changes to every session, so the session is "interested" as is.
+%%%     Without synckeyd the presence is an ordinary one (the flood).
+%%%
+%%% And what ejabberd's mod_privilege does not send a component:
+%%%   * when the component connects, the current presence of every session on
+%%%     the host (with <delay/>), sent by each session's own process so that it
+%%%     stays in order with that session's later presence;
+%%%   * an unavailable presence for a session that ends without one (dropped
+%%%     connection, stream closed, kicked, stream management timeout).
+%%%
+%%% The roster version is a SHA-1 of the roster's content (items sorted), so it
+%%% changes with any change by any path, offline too, with or without
+%%% mod_roster versioning.
+%%%
+%%% Enable on the user host (ejabberd.yml):
+%%%     modules:
+%%%       mod_synckey:
+%%%         component: "sync.example.org"
+%%% See adapters/ejabberd/README.md for building and loading.
+
+-module(mod_synckey).
+-behaviour(gen_mod).
+
+-export([start/2, stop/1, reload/3, depends/2, mod_opt_type/1, mod_options/1,
+         mod_doc/0]).
+-export([disco_features/5, decode_iq_subel/1, process_view/1,
+         user_send_packet/1, multicast_route/1, component_connected/1,
+         c2s_handle_info/2, c2s_terminated/2]).
+
+-include("xmpp.hrl").
+-include("logger.hrl").
+
+-define(NS, <<"urn:xmpp:synckey:0">>).
+-define(NS_ADAPTER, <<"urn:xmpp:synckey:adapter:0">>).
+-define(QUIET, synckey_quiet).          % process dictionary of a c2s process
+
+%%% ---- gen_mod ---------------------------------------------------------------
+
+start(Host, _Opts) ->
+    ejabberd_hooks:add(disco_local_features, Host, ?MODULE, disco_features, 50),
+    %% before mod_privilege (50) forwards the presence to components
+    ejabberd_hooks:add(user_send_packet, Host, ?MODULE, user_send_packet, 10),
+    ejabberd_hooks:add(multicast_route, Host, ?MODULE, multicast_route, 50),
+    ejabberd_hooks:add(c2s_handle_info, Host, ?MODULE, c2s_handle_info, 50),
+    %% after mod_stream_mgmt (50: a resumed session stops there), before
+    %% ejabberd_c2s (100), which drops pres_last
+    ejabberd_hooks:add(c2s_terminated, Host, ?MODULE, c2s_terminated, 60),
+    ejabberd_hooks:add(component_connected, ?MODULE, component_connected, 50),
+    gen_iq_handler:add_iq_handler(ejabberd_sm, Host, ?NS_ADAPTER, ?MODULE,
+                                  process_view),
+    ?INFO_MSG("synckey adapter on ~ts for ~ts", [Host, component(Host)]),
+    ok.
+
+stop(Host) ->
+    ejabberd_hooks:delete(disco_local_features, Host, ?MODULE, disco_features, 50),
+    ejabberd_hooks:delete(user_send_packet, Host, ?MODULE, user_send_packet, 10),
+    ejabberd_hooks:delete(multicast_route, Host, ?MODULE, multicast_route, 50),
+    ejabberd_hooks:delete(c2s_handle_info, Host, ?MODULE, c2s_handle_info, 50),
+    ejabberd_hooks:delete(c2s_terminated, Host, ?MODULE, c2s_terminated, 60),
+    case gen_mod:is_loaded_elsewhere(Host, ?MODULE) of
+        false -> ejabberd_hooks:delete(component_connected, ?MODULE,
+                                       component_connected, 50);
+        true -> ok
+    end,
+    gen_iq_handler:remove_iq_handler(ejabberd_sm, Host, ?NS_ADAPTER),
+    ok.
+
+reload(_Host, _NewOpts, _OldOpts) -> ok.   % the option is read when used
+
+depends(_Host, _Opts) -> [{mod_roster, hard}].
+
+mod_opt_type(component) -> econf:domain().
+
+mod_options(_Host) -> [component].           % required
+
+mod_doc() ->
+    #{desc => <<"synckey server adapter (xep/synckey.md, 9.1)">>,
+      opts => [{component, #{value => "Domain",
+                             desc => <<"the JID of synckeyd (XEP-0114)">>}}]}.
+
+component(Host) -> jid:nameprep(gen_mod:get_module_opt(Host, ?MODULE, component)).
+
+synckeyd_up(Host) -> ejabberd_router:is_my_route(component(Host)).
+
+%%% ---- discovery ---------------------------------------------------------------
+
+disco_features({error, _} = Acc, _From, _To, _Node, _Lang) -> Acc;
+disco_features(Acc, _From, _To, <<>>, _Lang) ->
+    Feats = case Acc of {result, F} -> F; empty -> [] end,
+    {result, [?NS_ADAPTER | Feats]};
+disco_features(Acc, _From, _To, _Node, _Lang) -> Acc.
+
+%%% ---- the view: roster by version, hidden contacts -------------------------------
+
+%% gen_iq_handler would decode the child with xmpp:decode/1, which does not
+%% know this namespace: keep it as it is.
+decode_iq_subel(El) -> El.
+
+process_view(#iq{type = get, from = From, to = #jid{luser = U, lserver = S} = To,
+                 lang = Lang, sub_els = [El]} = IQ) ->
+    Component = component(S),
+    case jid:tolower(From) of
+        {<<>>, Component, <<>>} when U /= <<>> ->
+            Items = lists:sort(fun(A, B) -> item_key(A) =< item_key(B) end,
+                               ejabberd_hooks:run_fold(roster_get, S, [], [{U, S}])),
+            Ver = roster_version(Items),
+            Roster = case fxml:get_tag_attr_s(<<"ver">>, El) of
+                         Ver -> #xmlel{name = <<"unchanged">>};
+                         _ -> xmpp:encode(#roster_query{items = Items, ver = Ver})
+                     end,
+            Hidden = [#xmlel{name = <<"hidden">>,
+                             attrs = [{<<"jid">>, jid:encode(J)}]}
+                      || #roster_item{jid = J, subscription = Sub} <- Items,
+                         Sub == to orelse Sub == both, hidden(jid:remove_resource(To), J)],
+            xmpp:make_iq_result(IQ, #xmlel{name = <<"view">>,
+                                           attrs = [{<<"xmlns">>, ?NS_ADAPTER},
+                                                    {<<"ver">>, Ver}],
+                                           children = [Roster | Hidden]});
+        _ ->
+            Txt = <<"the synckey view is for ", Component/binary, " only">>,
+            xmpp:make_error(IQ, xmpp:err_forbidden(Txt, Lang))
+    end;
+process_view(#iq{lang = Lang} = IQ) ->
+    xmpp:make_error(IQ, xmpp:err_bad_request(<<"only get">>, Lang)).
+
+item_key(#roster_item{jid = J}) -> jid:tolower(J).
+
+%% The content, canonical: any change gives another version.
+roster_version(Items) ->
+    Bin = iolist_to_binary(
+            [[jid:encode(J), 0, atom_to_binary(Sub), 0, atom_to_binary(Ask), 0, Name, 0,
+              [[G, 1] || G <- lists:usort(Gs)], 2]
+             || #roster_item{jid = J, subscription = Sub, ask = Ask, name = Name,
+                             groups = Gs} <- Items]),
+    binary:encode_hex(crypto:hash(sha, Bin)).
+
+%% Would a fresh session of User miss Contact's presence because of a block?
+%% The user's default privacy list (XEP-0191 blocks live there) against
+%% incoming presence, and a local contact's default list against outgoing.
+hidden(User, Contact) ->
+    Pres = #presence{from = Contact, to = User},
+    denies(User, Pres, in) orelse
+        (ejabberd_router:is_my_host(Contact#jid.lserver) andalso
+         Contact#jid.luser /= <<>> andalso denies(Contact, Pres, out)).
+
+denies(#jid{lserver = S} = Owner, Pres, Dir) ->
+    ejabberd_hooks:run_fold(privacy_check_packet, S, allow, [Owner, Pres, Dir]) == deny.
+
+%%% ---- going online without the flood ---------------------------------------------
+
+is_marker(#xmlel{name = <<"sync-presence">>} = El) -> xmpp:get_ns(El) == ?NS;
+is_marker(_) -> false.
+
+%% A presence to the user's own bare JID, i.e. a broadcast one.
+user_send_packet({#presence{type = available, sub_els = Els,
+                            to = #jid{luser = U, lserver = S, lresource = <<>>}} = Pres,
+                  #{jid := #jid{luser = U, lserver = S}, lserver := Host} = State}) ->
+    Marked = lists:any(fun is_marker/1, Els),
+    Initial = not maps:is_key(pres_last, State),
+    erase(?QUIET),
+    if Marked andalso Initial ->
+           case synckeyd_up(Host) of
+               true -> put(?QUIET, true);
+               false -> ?INFO_MSG("~ts goes online marked, but ~ts is not connected: "
+                                  "ordinary presence",
+                                  [jid:encode(maps:get(jid, State)), component(Host)])
+           end;
+       true -> ok
+    end,
+    case Marked of
+        true -> {Pres#presence{sub_els = [E || E <- Els, not is_marker(E)]}, State};
+        false -> {Pres, State}
+    end;
+user_send_packet(Acc) -> Acc.
+
+%% ejabberd_c2s probes the user's own bare JID and each to/both contact with
+%% one multicast, in the same process, right after user_send_packet.  For a
+%% quiet session only its own JID and remote contacts are probed: synckeyd
+%% has the presence of local ones.
+multicast_route({From, Domain, Dests, #presence{type = probe} = P, Wrapped} = Acc) ->
+    case erase(?QUIET) of
+        true ->
+            Own = jid:tolower(jid:remove_resource(From)),
+            Keep = [J || J <- Dests,
+                         jid:tolower(jid:remove_resource(J)) == Own orelse
+                             not ejabberd_router:is_my_host(J#jid.lserver)],
+            {From, Domain, Keep, P, Wrapped};
+        _ -> Acc
+    end;
+multicast_route(Acc) -> Acc.
+
+%%% ---- what ejabberd does not tell a component --------------------------------------
+
+%% A component connected: if it is synckeyd for a host, ask every session of
+%% that host to send synckeyd its current presence.
+component_connected(Component) ->
+    lists:foreach(
+      fun(Host) ->
+              case gen_mod:is_loaded(Host, ?MODULE) andalso
+                   component(Host) == jid:nameprep(Component) of
+                  true ->
+                      To = jid:make(Component),
+                      Sessions = ejabberd_sm:get_vh_session_list(Host),
+                      ?INFO_MSG("~ts connected: asking ~B sessions of ~ts for their presence",
+                                [Component, length(Sessions), Host]),
+                      [ejabberd_sm:route(jid:make(U, S, R), {synckey_burst, To})
+                       || {U, S, R} <- Sessions];
+                  false -> ok
+              end
+      end, ejabberd_option:hosts()).
+
+%% In the session's own process.
+c2s_handle_info(#{jid := JID, lserver := Host} = State, {synckey_burst, To}) ->
+    case State of
+        #{pres_last := Pres, pres_timestamp := TS} ->
+            ejabberd_router:route(misc:add_delay_info(xmpp:set_from_to(Pres, JID, To),
+                                                      jid:make(Host), TS));
+        _ -> ok                                % no presence sent yet
+    end,
+    {stop, State};
+c2s_handle_info(State, _Info) -> State.
+
+%% The session ends while available: ejabberd broadcasts the unavailable to
+%% contacts only, so synckeyd would keep the resource online.
+c2s_terminated(#{pres_last := _, jid := JID, lserver := Host} = State, _Reason) ->
+    case synckeyd_up(Host) of
+        true -> ejabberd_router:route(#presence{type = unavailable, from = JID,
+                                                to = jid:make(component(Host))});
+        false -> ok
+    end,
+    State;
+c2s_terminated(State, _Reason) -> State.
