@@ -341,7 +341,10 @@ void
 skd_answer_sync(struct skd *d, const char *to, const char *id, const char *bare,
     const char *client, const struct sk_sync_result *res, const struct sk_state *live)
 {
-	size_t budget = d->cfg->stanza_budget - d->cfg->stanza_budget / 10 - 512;
+	/* the children's share: a tenth and 512 bytes for the <sync/>
+	   attributes and a delegation's wrapping, and the addresses */
+	size_t env = d->cfg->stanza_budget / 10 + 512 + 2 * (strlen(to) + strlen(id));
+	size_t budget = d->cfg->stanza_budget > env + 512 ? d->cfg->stanza_budget - env : 512;
 	size_t n = 0, i, first_end, nbreaks = 0, *breaks = NULL, acc;
 	struct sk_text text = { 0 }, first = { 0 }, attrs = { 0 };
 	struct child *v = NULL;

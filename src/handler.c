@@ -206,6 +206,14 @@ handle_iq(struct skd *d, xmpp_stanza_t *iq, int delegated)
 	}
 	if (strcmp(ns, SK_NS_SYNC) == 0) {
 		skd_request(d, iq, child);
+	} else if (strcmp(type, "set") == 0 && strcmp(ns, SK_NS_ROSTER) == 0 &&
+	    skd_user_domain(d, from) >= 0 && strchr(from, '/') == NULL) {
+		/* a roster push to the privileged entity (XEP-0356): taken;
+		   synckeyd reads rosters when a sync asks for them */
+		xmpp_stanza_t *res = skd_iq_new(d, "result", from, id);
+
+		skd_send(d, res);
+		xmpp_stanza_release(res);
 	} else if (strcmp(type, "set") == 0 && skd_deleg_ns(child) != NULL && !delegated) {
 		xmpp_stanza_t *inner = skd_deleg_open(d, iq, child);
 

@@ -53,8 +53,11 @@ bound(struct skd *d, struct sk_pres *p)
 		limit_log(d, p->jid, "is over max-presence-bytes: status cut");
 	}
 	if (stored_size(p) > max) {
-		limit_log(d, p->jid, "is over max-presence-bytes even without status: ignored");
-		return 1;
+		/* kept as a bare "available": never a stale earlier presence */
+		free(p->status);
+		free(p->show);
+		p->status = p->show = NULL;
+		limit_log(d, p->jid, "is over max-presence-bytes even with its status cut: kept without show and status");
 	}
 	sk_pres_hash(p);
 	if (slash != NULL) {

@@ -183,6 +183,11 @@ disco_ping_and_unknown_requests(void **state)
 	feed(f, "<iq type='get' id='p1' from='alice@p.test/a' to='sync.p.test'><ping xmlns='urn:xmpp:ping'/></iq>");
 	assert_non_null(strstr(last(), "id=\"p1\""));
 	assert_non_null(strstr(last(), "type=\"result\""));
+	/* a roster push to the privileged entity (XEP-0356) is taken */
+	feed(f, "<iq type='set' id='rp1' from='alice@p.test' to='sync.p.test'><query xmlns='jabber:iq:roster'>"
+	    "<item jid='x@p.test' subscription='both'/></query></iq>");
+	assert_non_null(strstr(last(), "type=\"result\""));
+	assert_non_null(strstr(last(), "id=\"rp1\""));
 	feed(f, "<iq type='get' id='u1' from='alice@p.test/a' to='sync.p.test'><query xmlns='jabber:iq:version'/></iq>");
 	assert_non_null(strstr(last(), "service-unavailable"));
 	assert_non_null(strstr(last(), "<text"));
