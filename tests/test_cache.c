@@ -203,6 +203,35 @@ a_long_contact_name_round_trips(void **unused)
 	tmpdir_free(dir);
 }
 
+/* Regression (reliability F5): a cache damaged so that the presence
+   cursor cannot be opened made sk_cache_load close the item cursor twice
+   (a double free under ASan).  Needs $top_srcdir (make check sets it). */
+static void
+a_damaged_presence_db_is_refused_once(void **unused)
+{
+	const char *top = getenv("top_srcdir");
+	char *dir, cmd[8400];
+	struct sk_cache *c;
+	struct sk_state st;
+	int rc;
+
+	(void)unused;
+	if (top == NULL)
+		skip();
+	dir = tmpdir_new();
+	snprintf(cmd, sizeof(cmd), "gunzip -c '%s/tests/fake/caches/cache-doublefree-seed75.mdb.gz' > '%s/data.mdb'",
+	    top, dir);
+	assert_int_equal(system(cmd), 0);
+	rc = sk_cache_open(dir, "alice@p.test", NULL, 0, &c);
+	if (rc == 0) {
+		assert_int_equal(sk_cache_load(c, &st), SK_ECORRUPT);
+		sk_cache_close(c);
+	} else {
+		assert_int_equal(rc, SK_ECORRUPT);
+	}
+	tmpdir_free(dir);
+}
+
 int
 main(void)
 {
@@ -214,6 +243,7 @@ main(void)
 		cmocka_unit_test(bad_arguments_are_refused),
 		cmocka_unit_test(truncated_or_empty_caches_are_refused),
 		cmocka_unit_test(a_long_contact_name_round_trips),
+		cmocka_unit_test(a_damaged_presence_db_is_refused_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

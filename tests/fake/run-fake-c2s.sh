@@ -52,5 +52,26 @@ check "... and its item is not in the cache" '! printf "%s" "$out" | grep -q eve
 sk --db "$T/c5" sync >/dev/null 2>"$T/err"
 check "the next sync carries the checkpoint's key" 'grep -q "^sync key=K2$" "$T/log"' "$(cat "$T/log")"
 
+# Damaged caches (reliability F5-F7): the three found by byte flips (a
+# double free, a SIGSEGV and a SIGBUS before), and byte flips of a good one
+for z in "$here"/caches/cache-*.mdb.gz; do
+	rm -rf "$T/dmg" && mkdir "$T/dmg" && gunzip -c "$z" >"$T/dmg/data.mdb"
+	sk --db "$T/dmg" roster >/dev/null 2>"$T/err"; rc=$?
+	check "damaged cache $(basename "$z" .mdb.gz): exit 4 and a message" '[ $rc -eq 4 ] && grep -q "cache" "$T/err"' "rc=$rc $(cat "$T/err")"
+done
+bad_flips=0
+for seed in $(seq 1 ${FLIPS:-40}); do
+	rm -rf "$T/flip" && cp -r "$T/c5" "$T/flip"
+	/usr/bin/python3 -c "
+import random, sys
+random.seed($seed); p = sys.argv[1]; b = bytearray(open(p, 'rb').read())
+for _ in range(random.randint(1, 8)):
+    j = random.randrange(len(b)); b[j] ^= 1 << random.randrange(8)
+open(p, 'wb').write(b)" "$T/flip/data.mdb"
+	sk --db "$T/flip" roster >/dev/null 2>&1; rc=$?
+	case $rc in 0|4) ;; *) bad_flips=$((bad_flips + 1)); echo "# seed $seed: exit $rc" ;; esac
+done
+check "${FLIPS:-40} byte-flipped caches: every run exits 0 or 4, never a signal" '[ $bad_flips -eq 0 ]'
+
 echo "1..$n"
 [ "$bad" -eq 0 ]
