@@ -49,7 +49,8 @@ static void
 entry_remove(struct skd *d, size_t i)
 {
 	entry_free(&d->delegs[i]);
-	d->delegs[i] = d->delegs[--d->ndelegs];
+	if (i != --d->ndelegs)
+		d->delegs[i] = d->delegs[d->ndelegs];
 }
 
 void
