@@ -49,37 +49,59 @@ end
 module:add_feature(NS_ADAPTER);
 
 -- ---- blocking (XEP-0191), read from mod_blocklist's store ------------------
+--
+-- A view names the contacts hidden by blocking, at a cost that follows the
+-- number of blocks, not the roster: each local user's blocklist (kept
+-- here, re-read after every change) and its reverse, who blocks a JID or
+-- a whole domain (built from the store once, kept up to date).
 
-local blocklists = {};	-- username -> blocklist table, dropped on every change
 local blocklist_store = storagemanager.open(host, "blocklist");
+local blocklists = {};		-- username -> { [jid] = true }
+local blocked_by = {};		-- blocked bare JID or domain -> { [username] = true }
+local indexed = false;
 
-local function blocklist_of(username)
-	local bl = blocklists[username];
-	if bl == nil then
-		bl = blocklist_store:get(username) or {};
-		blocklists[username] = bl;
+local function unindex(username)
+	for jid in pairs(blocklists[username] or {}) do
+		local set = blocked_by[jid];
+		if set then
+			set[username] = nil;
+			if next(set) == nil then blocked_by[jid] = nil; end
+		end
 	end
-	return bl;
+	blocklists[username] = nil;
 end
 
--- mod_blocklist's rule: the JID, its domain, or its bare JID.
-local function blocks(username, jid)
-	local bl = blocklist_of(username);
-	if bl[jid] then return true; end
-	local node, h = jid_split(jid);
-	return (h and bl[h]) or (node and bl[node .. "@" .. h]) or false;
+local function index(username)
+	unindex(username);
+	local bl = {};
+	for jid in pairs(blocklist_store:get(username) or {}) do
+		if type(jid) == "string" then
+			bl[jid] = true;
+			blocked_by[jid] = blocked_by[jid] or {};
+			blocked_by[jid][username] = true;
+		end
+	end
+	blocklists[username] = bl;
 end
 
-local function forget_blocklist(event)
+local function ensure_index()
+	if indexed then return; end
+	for username in blocklist_store:users() do index(username); end
+	indexed = true;
+end
+
+-- After mod_blocklist (priority -1) has saved the change: in a timer, as
+-- its handler ends the event.
+local function reindex(event)
 	local username = event.origin and event.origin.username;
-	if username then blocklists[username] = nil; end
+	if username and indexed then
+		module:add_timer(0, function () index(username); end);
+	end
 end
--- before mod_blocklist (priority -1) handles the change, and again after
-module:hook("iq-set/self/urn:xmpp:blocking:block", forget_blocklist, 10);
-module:hook("iq-set/self/urn:xmpp:blocking:unblock", forget_blocklist, 10);
-module:hook("iq-result/self/blocklist-push", forget_blocklist, 10);
+module:hook("iq-set/self/urn:xmpp:blocking:block", reindex, 10);
+module:hook("iq-set/self/urn:xmpp:blocking:unblock", reindex, 10);
 module:hook_global("user-deleted", function (event)
-	if event.host == host then blocklists[event.username] = nil; end
+	if event.host == host then unindex(event.username); end
 end);
 
 -- asked each time: modules load in no particular order
@@ -87,11 +109,39 @@ local function blocking_on()
 	return hosts[host].modules.blocklist ~= nil;
 end
 
+local function receives(item)
+	return item ~= nil and (item.subscription == "both" or item.subscription == "to");
+end
+
+-- The to/both contacts of username whose presence a fresh session would
+-- not get: the user blocks them (their JID or domain), or they block the
+-- user (mod_blocklist drops what they send to a JID they block).
+local function hidden_contacts(username, roster)
+	local user, out = username .. "@" .. host, {};
+	ensure_index();
+	for jid in pairs(blocklists[username] or {}) do
+		if jid:find("@", 1, true) then
+			if receives(roster[jid]) then out[jid] = true; end
+		else	-- a whole domain: the roster's contacts there
+			for cjid, item in pairs(roster) do
+				if type(cjid) == "string" and cjid ~= "pending" and receives(item) and
+				    (cjid == jid or select(2, jid_split(cjid)) == jid) then
+					out[cjid] = true;
+				end
+			end
+		end
+	end
+	for _, target in ipairs({ user, host }) do
+		for blocker in pairs(blocked_by[target] or {}) do
+			local cjid = blocker .. "@" .. host;
+			if receives(roster[cjid]) and bare_sessions[cjid] then out[cjid] = true; end
+		end
+	end
+	return out;
+end
+
 -- ---- the view: roster by version, hidden contacts ----------------------------
 
-local function receives(item)
-	return item.subscription == "both" or item.subscription == "to";
-end
 
 module:hook("iq-get/bare/" .. NS_ADAPTER .. ":view", function (event)
 	local origin, stanza = event.origin, event.stanza;
@@ -101,7 +151,6 @@ module:hook("iq-get/bare/" .. NS_ADAPTER .. ":view", function (event)
 		return true;
 	end
 	local username = jid_split(stanza.attr.to);
-	local user = username and username .. "@" .. host;
 	local roster, err = rostermanager.load_roster(username, host);
 	if not roster or err then
 		origin.send(st.error_reply(stanza, "wait", "internal-server-error",
@@ -128,17 +177,11 @@ module:hook("iq-get/bare/" .. NS_ADAPTER .. ":view", function (event)
 		end
 		reply:up();
 	end
-	-- Hidden: contacts whose presence a fresh login of the user would
-	-- not get because the user blocked them or they blocked the user.
+	-- Hidden: contacts whose presence a fresh session of the user would
+	-- not get because of blocking (XEP-0191).
 	if blocking_on() then
-		for jid, item in pairs(roster) do
-			if jid and jid ~= "pending" and receives(item) then
-				local node, h = jid_split(jid);
-				if blocks(username, jid) or
-				    (h == host and node and bare_sessions[jid] and blocks(node, user)) then
-					reply:tag("hidden", { jid = jid }):up();
-				end
-			end
+		for jid in pairs(hidden_contacts(username, roster)) do
+			reply:tag("hidden", { jid = jid }):up();
 		end
 	end
 	origin.send(reply);

@@ -9,7 +9,7 @@ SYNCKEYD=${SYNCKEYD:-${top_builddir:-.}/src/synckeyd}
 export SYNCKEYD
 . "$here/lab.sh"
 lab_trap
-for mode in adapter privilege-only; do
+for mode in ${BENCH_MODES:-adapter privilege-only}; do
 	for n in ${BENCH_SIZES:-100 1000 20000}; do
 		LAB_ADAPTER=1
 		[ "$mode" = adapter ] || LAB_ADAPTER=0
