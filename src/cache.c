@@ -16,12 +16,15 @@
 #include "itemrec.h"
 #include "store.h"
 
+#define SK_CACHE_SVC_MAX 3100
+
 struct sk_cache {
 	MDB_env	*env;
 	MDB_dbi	 meta, item, pres;
 	char	 client[SK_CLIENT_MAX + 1];
 	char	 key[SK_KEY_MAX + 1];
 	char	 ver[256];
+	char	 svc[SK_CACHE_SVC_MAX + 1];	/* "FLAGS JID" as stored */
 };
 
 static int
@@ -172,7 +175,8 @@ sk_cache_open(const char *dir, const char *owner, const char *client_id,
 		}
 		if ((rc = meta_get(t, c->meta, "client", c->client, sizeof(c->client))) != 0 ||
 		    (rc = meta_get(t, c->meta, "key", c->key, sizeof(c->key))) != 0 ||
-		    (rc = meta_get(t, c->meta, "ver", c->ver, sizeof(c->ver))) != 0)
+		    (rc = meta_get(t, c->meta, "ver", c->ver, sizeof(c->ver))) != 0 ||
+		    (rc = meta_get(t, c->meta, "service", c->svc, sizeof(c->svc))) != 0)
 			goto fail;
 		if (!sk_key_client_ok(c->client)) {
 			rc = SK_ECORRUPT;
@@ -368,5 +372,40 @@ sk_cache_set_key(struct sk_cache *c, const char *key)
 	if ((rc = map_rc(mdb_txn_commit(t))) != 0)
 		return rc;
 	snprintf(c->key, sizeof(c->key), "%s", key ? key : "");
+	return 0;
+}
+
+const char *
+sk_cache_service(const struct sk_cache *c, unsigned *flags)
+{
+	const char *sp = strchr(c->svc, ' ');
+
+	*flags = 0;
+	if (sp == NULL)
+		return "";
+	*flags = (unsigned)strtoul(c->svc, NULL, 10);
+	return sp + 1;
+}
+
+int
+sk_cache_set_service(struct sk_cache *c, const char *svc, unsigned flags)
+{
+	char buf[SK_CACHE_SVC_MAX + 1];
+	MDB_txn *t;
+	int rc;
+
+	buf[0] = '\0';
+	if (svc != NULL && svc[0] != '\0' &&
+	    (size_t)snprintf(buf, sizeof(buf), "%u %s", flags, svc) >= sizeof(buf))
+		return SK_ETOOBIG;
+	if ((rc = mdb_txn_begin(c->env, NULL, 0, &t)) != 0)
+		return map_rc(rc);
+	if ((rc = meta_put(t, c->meta, "service", buf)) != 0) {
+		mdb_txn_abort(t);
+		return rc;
+	}
+	if ((rc = map_rc(mdb_txn_commit(t))) != 0)
+		return rc;
+	memcpy(c->svc, buf, sizeof(buf));
 	return 0;
 }

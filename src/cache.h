@@ -48,4 +48,13 @@ int sk_cache_commit(struct sk_cache *c, const struct sk_state *st,
 /* Sets only the key (NULL drops it), in one transaction. */
 int sk_cache_set_key(struct sk_cache *c, const char *key);
 
+/*
+ * The sync service found last time, so that a reconnect need not look
+ * for it again: its JID ("" when none) and flags (SK_SVC_*).  Borrowed,
+ * valid until the next call on c.  Set NULL to forget it.
+ */
+#define SK_SVC_ADAPTER	1	/* the server runs the synckey adapter */
+const char *sk_cache_service(const struct sk_cache *c, unsigned *flags);
+int sk_cache_set_service(struct sk_cache *c, const char *svc, unsigned flags);
+
 #endif

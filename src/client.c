@@ -427,6 +427,30 @@ release_held(struct run *r, struct sk_state *st)
 	r->track = st;
 }
 
+/*
+ * Finds the sync service: the account itself when the server delegates
+ * the namespace (XEP-0355), else by disco#items and disco#info; or the
+ * one --component names.  A service found is kept in the cache, so that
+ * a reconnect need not look again.
+ */
+static void
+find_service(struct run *r, struct sk_cache *cache, const char *domain, char *svc,
+    size_t len, int *adapter)
+{
+	int delegated = 0;
+
+	svc[0] = '\0';
+	server_features(r, domain, &delegated, adapter);
+	if (r->o->component)
+		snprintf(svc, len, "%s", r->o->component);
+	else if (delegated)	/* the account itself takes the request */
+		snprintf(svc, len, "%.*s", (int)sk_jid_barelen(r->o->jid), r->o->jid);
+	else
+		discover(r, domain, svc, len);
+	if (svc[0] != '\0' && r->o->component == NULL)
+		(void)sk_cache_set_service(cache, svc, *adapter ? SK_SVC_ADAPTER : 0);
+}
+
 static void
 report_changes(const struct sk_client_opts *o, const struct sk_update *u)
 {
@@ -614,7 +638,9 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 	const char *domain = strchr(o->jid, '@');
 	struct sk_state st;
 	double t_auth;
-	int rc, delegated = 0, adapter = 0;
+	const char *cached = "";
+	unsigned sflags = 0;
+	int rc, adapter = 0;
 
 	memset(rep, 0, sizeof(*rep));
 	err[0] = '\0';
@@ -664,20 +690,27 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 		goto out;
 	}
 	t_auth = now_ms();
-	if (!o->standard) {
-		server_features(&r, domain, &delegated, &adapter);
-		if (o->component)
-			snprintf(svc, sizeof(svc), "%s", o->component);
-		else if (delegated)	/* the account itself takes the request */
-			snprintf(svc, sizeof(svc), "%.*s", (int)sk_jid_barelen(o->jid), o->jid);
-		else
-			discover(&r, domain, svc, sizeof(svc));
+	if (!o->standard && o->component == NULL &&
+	    (cached = sk_cache_service(cache, &sflags))[0] != '\0') {
+		/* found last time: no discovery until it fails */
+		snprintf(svc, sizeof(svc), "%s", cached);
+		adapter = (sflags & SK_SVC_ADAPTER) != 0;
+	} else if (!o->standard) {
+		find_service(&r, cache, domain, svc, sizeof(svc), &adapter);
 	}
 	if (svc[0] != '\0' && o->stay > 0)	/* online first, then the sync */
 		go_online(&r, adapter);
 	if (svc[0] != '\0') {
 		snprintf(rep->service, sizeof(rep->service), "%s", svc);
 		rc = sync_once(&r, svc, sk_cache_client(cache), sk_cache_key(cache), &st, rep, newkey);
+		if (rc > 0 && rc != SK_CLIENT_ECACHE && cached[0] != '\0' && r.state == 1) {
+			/* the service found last time failed: look again, once */
+			(void)sk_cache_set_service(cache, NULL, 0);
+			find_service(&r, cache, domain, svc, sizeof(svc), &adapter);
+			snprintf(rep->service, sizeof(rep->service), "%s", svc);
+			rc = svc[0] == '\0' ? fail(&r, SK_CLIENT_EPROTO, "the sync service is gone%s", NULL) :
+			    sync_once(&r, svc, sk_cache_client(cache), sk_cache_key(cache), &st, rep, newkey);
+		}
 		if (rc == -1) {
 			/* our state differs from the server's: start afresh */
 			if ((rc = sk_cache_set_key(cache, NULL)) == 0)

@@ -56,6 +56,20 @@ state_key_and_ver_round_trip(void **unused)
 	assert_int_equal(back.items[1].ask, 1);
 	assert_int_equal(back.pres[0].priority, -1);
 	assert_memory_equal(back.items[0].hash, st.items[0].hash, SK_HASH_LEN);
+	/* the service found last time survives a reopen; NULL forgets it */
+	{
+		unsigned fl = 9;
+
+		assert_string_equal(sk_cache_service(c, &fl), "");
+		assert_int_equal(fl, 0);
+		assert_int_equal(sk_cache_set_service(c, "sync.p.test", SK_SVC_ADAPTER), 0);
+		sk_cache_close(c);
+		assert_int_equal(sk_cache_open(dir, "me@p.test", NULL, 0, &c), 0);
+		assert_string_equal(sk_cache_service(c, &fl), "sync.p.test");
+		assert_int_equal(fl, SK_SVC_ADAPTER);
+		assert_int_equal(sk_cache_set_service(c, NULL, 0), 0);
+		assert_string_equal(sk_cache_service(c, &fl), "");
+	}
 	/* forget drops only the key */
 	assert_int_equal(sk_cache_set_key(c, NULL), 0);
 	assert_string_equal(sk_cache_key(c), "");

@@ -17,9 +17,12 @@ check() {
 fake() {	# fake SCENARIO: (re)start the fake server
 	kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null
 	: >"$T/log"
-	/usr/bin/python3 "$here/fake_c2s.py" "$PORT" "$1" "$T/log" >"$T/fake.out" 2>&1 &
+	# emptied here, not by the background job's redirection: else the wait
+	# below can still see the previous server's "ready"
+	: >"$T/fake.out"
+	/usr/bin/python3 "$here/fake_c2s.py" "$PORT" "$1" "$T/log" >>"$T/fake.out" 2>&1 &
 	fpid=$!
-	i=0; while [ $i -lt 50 ] && ! grep -q ready "$T/fake.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+	i=0; while [ $i -lt 300 ] && ! grep -q ready "$T/fake.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 }
 sk() { "$SK" --jid alice@p.test --password-file "$T/pw" --server 127.0.0.1:$PORT \
 	--component sync.p.test --timeout 2 "$@"; }
