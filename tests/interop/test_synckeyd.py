@@ -509,11 +509,20 @@ def t_long_token():
     used to hold back every later stanza on the link (expat's reparse
     deferral); another user's sync must now be answered within 1 s."""
     big = "<x xmlns='urn:example:big' data='%s'/>" % ("A" * int(os.environ.get("SK_BIG", "100000")))
-    # the whitespace only gets the presence through Prosody's own parser,
-    # which defers the same way on the sender's stream
-    ctx.bob1.send("<presence><show>dnd</show><status>bob-big</status>%s</presence>%s" % (big, " " * 49152))
+    # Whitespace gets the presence through Prosody's own parser, which
+    # defers the same way on the sender's stream: bob sends more until his
+    # ping comes back (bounded: 40 x 16 kB, 20 s)
+    ctx.bob1.send("<presence><show>dnd</show><status>bob-big</status>%s</presence>" % big)
     ctx.model.online[ctx.bob1.full] = ("dnd", "0", "bob-big")
-    ctx.bob1.ping()
+    for _ in range(40):
+        ctx.bob1.send(" " * 16384)
+        try:
+            ctx.bob1.ping(timeout=0.5)
+            break
+        except TimeoutError:
+            continue
+    else:
+        raise AssertionError("Prosody never took bob's presence")
     t0 = time.monotonic()
     s = sync(ctx.alice, "laptop", ctx.key)
     took = time.monotonic() - t0
