@@ -47,6 +47,12 @@ LAB_COMPONENT=sync.p.test
 LAB_SECRET=lab-component-secret
 
 lab_init() {
+	for _lab_p in "$1" "$2"; do	# a port in use would be another lab's
+		if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$_lab_p "; then
+			echo "Bail out! 127.0.0.1:$_lab_p is already in use" >&2
+			return 1
+		fi
+	done
 	LAB=$(mktemp -d "${TMPDIR:-/tmp}/sklab.XXXXXX") || return 1
 	LAB_C2S=$1
 	LAB_COMP=$2

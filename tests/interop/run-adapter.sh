@@ -15,13 +15,6 @@ SYNCKEYD=${SYNCKEYD:-${top_builddir:-.}/src/synckeyd}
 [ -x "$SYNCKEYD" ] || { echo "Bail out! no synckeyd at $SYNCKEYD (build it first)"; exit 99; }
 c2s=16222; comp=16347
 [ "${LAB_ADAPTER:-1}" = 0 ] && { c2s=16223; comp=16348; }
-for port in $c2s $comp; do
-	if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$port "; then
-		echo "Bail out! 127.0.0.1:$port is already in use"
-		exit 99
-	fi
-done
-
 . "$here/lab.sh"
 lab_trap
 lab_init $c2s $comp || exit 99
