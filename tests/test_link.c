@@ -80,22 +80,34 @@ fake_server(int lfd)
 	_exit(3);
 }
 
+/* A listening socket on 127.0.0.1, any port; its address into sa. */
+static int
+listen_loopback(struct sockaddr_in *sa)
+{
+	socklen_t salen = sizeof(*sa);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)sa, sizeof(*sa)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)sa, &salen), 0);
+	return lfd;
+}
+
 static void
 component_survives_its_first_stanza(void **unused)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t salen = sizeof(sa);
+	struct sockaddr_in sa;
 	xmpp_ctx_t *ctx;
 	xmpp_conn_t *conn;
 	pid_t pid;
 	int lfd, status, i;
 
 	(void)unused;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(lfd, 1), 0);
-	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &salen), 0);
+	lfd = listen_loopback(&sa);
 	if ((pid = fork()) == 0)
 		fake_server(lfd);
 	close(lfd);
@@ -184,8 +196,7 @@ fake_server_send(int lfd, const char *big, size_t n)
 static void
 receive_after(const char *big, size_t n)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t salen = sizeof(sa);
+	struct sockaddr_in sa;
 	xmpp_ctx_t *ctx;
 	xmpp_conn_t *conn;
 	pid_t pid;
@@ -193,11 +204,7 @@ receive_after(const char *big, size_t n)
 
 	got_after = 0;
 	assert_true(sk_nodefer_status() >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(lfd, 1), 0);
-	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &salen), 0);
+	lfd = listen_loopback(&sa);
 	if ((pid = fork()) == 0)
 		fake_server_send(lfd, big, n);
 	close(lfd);
