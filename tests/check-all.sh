@@ -43,7 +43,14 @@ count_trs() {
 		case "$r" in
 		SKIP) continue ;;
 		PASS|XFAIL) ;;
-		*) [ "$x" -gt 0 ] || x=1; echo "FAILED: $f ($r)" ;;
+		*)
+			[ "$x" -gt 0 ] || x=1
+			echo "FAILED: $f ($r)"
+			# what failed, then the end of its log, so that a CI
+			# log alone says why
+			grep -E '^(not ok|\[  FAILED  \])' "$log" | head -n 20
+			tail -n 40 "$log"
+			;;
 		esac
 		[ "$p" -gt 0 ] || [ "$x" -gt 0 ] || p=1
 		passed=$((passed + p))
