@@ -251,7 +251,7 @@ lab_prosody_stop() {
 }
 
 lab_synckeyd_start() {
-	_lab_mark=$(wc -c <"$LAB/synckeyd.log" 2>/dev/null || echo 0)
+	_lab_mark=$( (wc -c <"$LAB/synckeyd.log") 2>/dev/null || echo 0)
 	"${SYNCKEYD:?set SYNCKEYD to the synckeyd binary}" --server "127.0.0.1:$LAB_COMP" \
 		--jid "$LAB_COMPONENT" --secret-file "$LAB/secret" --domain "$LAB_DOMAIN" \
 		--db "$LAB/db" --log-level debug "$@" >>"$LAB/synckeyd.log" 2>&1 &
