@@ -2,8 +2,10 @@
 #define _GNU_SOURCE	/* RTLD_NEXT */
 #include <dlfcn.h>
 #include <stddef.h>
+#include <string.h>
 
 #include <expat.h>
+#include <strophe.h>
 
 #include "nodefer.h"
 
@@ -31,6 +33,23 @@
  * element deeper than NODEFER_DEPTH (the stream element counts one) and
  * everything inside it never reach libstrophe, which so never holds a
  * tree deeper than that.
+ *
+ * Render.  libstrophe's stanza callback (conn.c _handle_stream_stanza,
+ * the same from 0.12.0 to 0.14) first serialises the whole stanza with
+ * xmpp_stanza_to_text, through the PLT, for a debug line "RECV: ..." that
+ * it then drops below debug, and only then calls handler_fire_stanza: on
+ * a large roster answer that is about 29 % of synckeyd's CPU.  Its parser
+ * calls that callback from its end-element handler when a top-level
+ * stanza closes, which is ours to wrap.  So, when rendering is off, the
+ * wrapped end handler arms a flag for exactly that call (one top-level
+ * stanza, cleared when libstrophe's handler returns), and the
+ * xmpp_stanza_to_text defined here, the program's, which libstrophe's
+ * calls land on, spends it on the first render asked for while it is
+ * armed: the debug render, which comes before any handler, so before any
+ * xmpp_send.  That render fails (conn.c then logs nothing); a stanza of
+ * another name than the one that closed is rendered (and disarms): should
+ * a libstrophe ever drop the debug render, a handler's first send is not
+ * lost unless it has that name.  Every other call renders as libstrophe's.
  */
 #define NODEFER_DEPTH	64
 #define NODEFER_SLOTS	16	/* parsers at once: a component or client has one or two */
@@ -40,13 +59,18 @@ typedef XML_Bool (*defer_fn)(XML_Parser, XML_Bool);
 typedef void (*elem_fn)(XML_Parser, XML_StartElementHandler, XML_EndElementHandler);
 typedef void (*chars_fn)(XML_Parser, XML_CharacterDataHandler);
 typedef void (*free_fn)(XML_Parser);
+typedef int (*text_fn)(xmpp_stanza_t *, char **, size_t *);
 
 static parse_fn real_parse;
 static defer_fn set_deferral;
 static elem_fn real_set_elem;
 static chars_fn real_set_chars;
 static free_fn real_free;
+static text_fn real_to_text;
 static int resolved;
+
+static int render = 1;		/* sk_nodefer_set_render */
+static const char *armed;	/* the closing stanza's name (expat's, "ns\x1Fname") */
 
 /* One parser's handlers and depth, found by its user data (what the
    handlers are called with) or by the parser. */
@@ -70,6 +94,7 @@ resolve(void)
 	*(void **)&real_set_elem = dlsym(RTLD_NEXT, "XML_SetElementHandler");
 	*(void **)&real_set_chars = dlsym(RTLD_NEXT, "XML_SetCharacterDataHandler");
 	*(void **)&real_free = dlsym(RTLD_NEXT, "XML_ParserFree");
+	*(void **)&real_to_text = dlsym(RTLD_NEXT, "xmpp_stanza_to_text");
 	resolved = 1;
 }
 
@@ -119,7 +144,14 @@ guard_end(void *ud, const XML_Char *name)
 
 	if (s != NULL && s->depth > 0 && --s->depth >= NODEFER_DEPTH)
 		return;
-	if (s != NULL && s->end != NULL)
+	if (s == NULL || s->end == NULL)
+		return;
+	if (s->depth == 1 && !render) {
+		/* a top-level stanza: libstrophe calls its stanza callback */
+		armed = name;
+		s->end(ud, name);
+		armed = NULL;
+	} else
 		s->end(ud, name);
 }
 
@@ -197,10 +229,38 @@ XML_Parse(XML_Parser parser, const char *s, int len, int isFinal)
 }
 
 int
+xmpp_stanza_to_text(xmpp_stanza_t *stanza, char **buf, size_t *buflen)
+{
+	const char *want = armed, *name, *sep;
+
+	resolve();
+	armed = NULL;
+	if (want != NULL && (name = xmpp_stanza_get_name(stanza)) != NULL) {
+		/* expat's name is "namespace\x1Fname" as libstrophe asks */
+		sep = strrchr(want, '\x1F');
+		if (strcmp(sep != NULL ? sep + 1 : want, name) == 0) {
+			*buf = NULL;	/* auth.c reads it whatever the result */
+			*buflen = 0;
+			return XMPP_EINVOP;
+		}
+	}
+	if (real_to_text == NULL)
+		return XMPP_EINT;
+	return real_to_text(stanza, buf, buflen);
+}
+
+void
+sk_nodefer_set_render(int on)
+{
+	render = on != 0;
+}
+
+int
 sk_nodefer_status(void)
 {
 	resolve();
-	if (real_parse == NULL || real_set_elem == NULL || real_set_chars == NULL || real_free == NULL)
+	if (real_parse == NULL || real_set_elem == NULL || real_set_chars == NULL || real_free == NULL ||
+	    real_to_text == NULL)
 		return -1;
 	return set_deferral != NULL;
 }

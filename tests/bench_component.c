@@ -315,8 +315,9 @@ serve(int *errors)
 /*
  * The floor: libstrophe building the stanza from text, with a new parser
  * per stanza.  With `render` it also serialises it again, as libstrophe
- * 0.12's receive path does for every stanza (its debug log line), which a
- * component on libstrophe cannot avoid.
+ * 0.12's receive path does for every stanza (its debug log line); synckeyd
+ * skips that render unless its log level is debug (nodefer.c), so below
+ * debug, as here, the plain parse floor is the one it is measured against.
  */
 static double
 parse_floor(const char *xml, int loops, int render)

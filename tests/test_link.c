@@ -1,4 +1,4 @@
-/* test_link.c - the libstrophe SM workaround, against a FAKE SERVER on loopback */
+/* test_link.c - the libstrophe SM workaround and nodefer.c, against a FAKE SERVER on loopback */
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -33,10 +33,14 @@ static int
 on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
 	xmpp_stanza_t *reply = xmpp_message_new(xmpp_conn_get_context(conn), NULL, "x@p.test", "r1");
+	char *body = xmpp_message_get_body(st);
+	const char *from = xmpp_stanza_get_from(st);
 
-	(void)st;
 	(void)ud;
-	got_stanza = 1;
+	/* 1: the stanza, whole; its reply must still be rendered and sent */
+	got_stanza = body != NULL && strcmp(body, "hi") == 0 && from != NULL &&
+	    strcmp(from, "p.test") == 0 ? 1 : -1;
+	xmpp_free(xmpp_conn_get_context(conn), body);
 	xmpp_stanza_set_from(reply, "sync.p.test");
 	xmpp_send(conn, reply);
 	xmpp_stanza_release(reply);
@@ -97,8 +101,9 @@ listen_loopback(struct sockaddr_in *sa)
 	return lfd;
 }
 
+/* The exchange with fake_server, libstrophe logging to log (or not). */
 static void
-component_survives_its_first_stanza(void **unused)
+first_stanza(const xmpp_log_t *log)
 {
 	struct sockaddr_in sa;
 	xmpp_ctx_t *ctx;
@@ -106,14 +111,14 @@ component_survives_its_first_stanza(void **unused)
 	pid_t pid;
 	int lfd, status, i;
 
-	(void)unused;
+	got_stanza = up = 0;
 	lfd = listen_loopback(&sa);
 	if ((pid = fork()) == 0)
 		fake_server(lfd);
 	close(lfd);
 
 	xmpp_initialize();
-	ctx = xmpp_ctx_new(NULL, NULL);
+	ctx = xmpp_ctx_new(NULL, log);
 	conn = xmpp_conn_new(ctx);
 	assert_int_equal(skd_link_fix_sm(ctx, conn), 0);
 	xmpp_conn_set_jid(conn, "sync.p.test");
@@ -124,13 +129,70 @@ component_survives_its_first_stanza(void **unused)
 	for (i = 0; i < 20; i++)
 		xmpp_run_once(ctx, 10);	/* let the reply go out */
 	assert_true(up);
-	assert_true(got_stanza);
+	assert_int_equal(got_stanza, 1);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(WEXITSTATUS(status), 0);	/* the reply arrived */
 	xmpp_conn_release(conn);
 	xmpp_ctx_free(ctx);
 	xmpp_shutdown();
+}
+
+static void
+component_survives_its_first_stanza(void **unused)
+{
+	(void)unused;
+	first_stanza(NULL);
+}
+
+/*
+ * The receive-side render (nodefer.c): libstrophe logs "RECV: <text>"
+ * exactly when it rendered a received stanza, so a debug logger sees
+ * every such render.  With rendering off, the message is still handled
+ * whole and the reply (rendered by xmpp_send inside the handler) still
+ * goes out, but nothing received was rendered; with it on (synckeyd at
+ * debug level), both stanzas are logged.
+ */
+static int recv_rendered, recv_message, sent_message;
+
+static void
+count_renders(void *ud, xmpp_log_level_t level, const char *area, const char *msg)
+{
+	(void)ud;
+	(void)level;
+	(void)area;
+	/* the stream header is logged from its parts, not rendered */
+	if (strncmp(msg, "RECV: <", 7) == 0 && strncmp(msg, "RECV: <stream:", 14) != 0) {
+		recv_rendered++;
+		recv_message += strncmp(msg, "RECV: <message", 14) == 0;
+	}
+	sent_message += strncmp(msg, "SENT: <message", 14) == 0;
+}
+
+static const xmpp_log_t render_log = { count_renders, NULL };
+
+static void
+a_received_stanza_is_handled_but_not_rendered(void **unused)
+{
+	(void)unused;
+	recv_rendered = recv_message = sent_message = 0;
+	sk_nodefer_set_render(0);
+	first_stanza(&render_log);
+	sk_nodefer_set_render(1);
+	assert_int_equal(recv_rendered, 0);	/* neither <handshake/> nor <message> */
+	assert_int_equal(sent_message, 1);
+}
+
+static void
+at_debug_level_received_stanzas_are_logged(void **unused)
+{
+	(void)unused;
+	recv_rendered = recv_message = sent_message = 0;
+	sk_nodefer_set_render(1);
+	first_stanza(&render_log);
+	assert_int_equal(recv_rendered, 2);	/* <handshake/> and <message> */
+	assert_int_equal(recv_message, 1);
+	assert_int_equal(sent_message, 1);
 }
 
 /*
@@ -269,6 +331,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(component_survives_its_first_stanza),
+		cmocka_unit_test(a_received_stanza_is_handled_but_not_rendered),
+		cmocka_unit_test(at_debug_level_received_stanzas_are_logged),
 		cmocka_unit_test(a_long_token_in_pieces_does_not_stall_the_link),
 		cmocka_unit_test(a_stanza_nested_100000_deep_does_not_crash),
 	};
