@@ -310,19 +310,21 @@ unusable_new_files_keep_the_secrets_in_use(void **state)
 
 /* ---- the program ---------------------------------------------------------------- */
 
-/* Runs synckeyctl -d DIR (f's store when NULL) with args (shell words);
+/* Runs synckeyctl -d DIR (f's store when NULL, no -d when "") with args;
    when it exits 0 and check is given, runs check in python3 with d the
    JSON it printed (99 when that fails).  Returns the exit code. */
 static int
 ctl(const struct fx *f, const char *dir, const char *args, const char *check)
 {
 	const char *top = getenv("top_builddir");
-	char cmd[8192];
+	char cmd[16384], d[4200] = "";
 	int st;
 
-	snprintf(cmd, sizeof(cmd), "%s/src/synckeyctl -d '%s' %s >'%s/out' 2>'%s/err' "
-	    "|| exit $?; %s%s%s%s%s", top && *top ? top : ".", dir ? dir : f->dir,
-	    args, f->dir, f->dir,
+
+	if (dir == NULL || *dir != '\0')
+		snprintf(d, sizeof(d), "-d '%s'", dir ? dir : f->dir);
+	snprintf(cmd, sizeof(cmd), "%s/src/synckeyctl %s %s >'%s/out' 2>'%s/err' "
+	    "|| exit $?; %s%s%s%s%s", top && *top ? top : ".", d, args, f->dir, f->dir,
 	    check ? "python3 -c \"import json; d = json.load(open('" : "exit 0",
 	    check ? f->dir : "", check ? "/out')); " : "", check ? check : "",
 	    check ? "\" || exit 99" : "");
@@ -350,6 +352,7 @@ synckeyctl_answers_in_json_with_documented_exit_codes(void **state)
 	struct sk_store_clients l;
 	char path[4200];
 	struct stat sb;
+	FILE *conf;
 	int reloaded = 0;
 
 	if (system("python3 -c 1 >/dev/null 2>&1") != 0) {
@@ -376,6 +379,15 @@ synckeyctl_answers_in_json_with_documented_exit_codes(void **state)
 	    "['expired'] is False"), 0);
 	assert_int_equal(ctl(f, NULL, "--json revoke u@a.test c2", "assert d['removed'] == "
 	    "[{'id': 'c2', 'snapshots': 1}] and d['clients_removed'] == 1"), 0);
+	/* -c: the folder and key-ttl of synckeyd's configuration file. */
+	snprintf(path, sizeof(path), "%s/synckeyd.conf", f->dir);
+	assert_non_null(conf = fopen(path, "w"));
+	fprintf(conf, "# synckeyd\nserver = 127.0.0.1:5347\ndb = %s\nkey-ttl = 10\n", f->dir);
+	assert_int_equal(fclose(conf), 0);
+	setenv("SK_CONF", path, 1);
+	assert_int_equal(ctl(f, "", "-c \"$SK_CONF\" --json user v@a.test",
+	    "assert d['key_ttl_s'] == 864000"), 0);
+	assert_int_equal(ctl(f, NULL, "-c \"$SK_CONF\" summary", NULL), 1);
 	/* The text forms. */
 	assert_int_equal(ctl(f, NULL, "summary", NULL), 0);
 	assert_int_equal(ctl(f, NULL, "user v@a.test", NULL), 0);
