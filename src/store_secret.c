@@ -78,9 +78,12 @@ create_secret(int dirfd, unsigned char *secret)
 static int
 write_file(int dirfd, const char *name, const unsigned char *buf, size_t len)
 {
+	struct stat dsb;
 	char tmp[32];
 	int fd, rc = 0;
 
+	if (fstat(dirfd, &dsb) != 0)
+		return errno;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
 	/* A NAME.tmp left by a crash is ours to replace. */
 	if (unlinkat(dirfd, tmp, 0) != 0 && errno != ENOENT)
@@ -89,8 +92,12 @@ write_file(int dirfd, const char *name, const unsigned char *buf, size_t len)
 	    O_CLOEXEC, 0600);
 	if (fd < 0)
 		return errno;
+	/* root rotating the secret of a daemon that runs as another user
+	   (systemd's DynamicUser): the files stay the folder owner's. */
+	if (geteuid() == 0 && fchown(fd, dsb.st_uid, dsb.st_gid) != 0)
+		rc = errno;
 	errno = 0;
-	if (write(fd, buf, len) != (ssize_t)len || fsync(fd) != 0)
+	if (rc == 0 && (write(fd, buf, len) != (ssize_t)len || fsync(fd) != 0))
 		rc = errno ? errno : EIO;
 	if (close(fd) != 0 && rc == 0)
 		rc = errno;
