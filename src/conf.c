@@ -282,6 +282,13 @@ skd_config_parse(struct skd_config *cfg, int argc, char **argv)
 }
 
 int
+skd_config_read(struct skd_config *cfg, const char *path)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	return parse_file(cfg, path, NULL, 0);
+}
+
+int
 skd_config_load_secret(struct skd_config *cfg)
 {
 	char buf[1024];

@@ -37,6 +37,13 @@ struct skd_config {
  * Ownership: strings in cfg are owned by cfg: skd_config_free().
  */
 int skd_config_parse(struct skd_config *cfg, int argc, char **argv);
+/*
+ * Reads FILE alone into cfg (zeroed first: no defaults, no flags, no
+ * required settings), for a tool that needs a setting of synckeyd's file
+ * (synckeyctl -c: db, key-ttl).  Errors on stderr as above; 0 or 1.
+ * Ownership as for skd_config_parse().
+ */
+int skd_config_read(struct skd_config *cfg, const char *path);
 /* Reads the component secret (refusing group/world-readable files). 0/1. */
 int skd_config_load_secret(struct skd_config *cfg);
 void skd_config_free(struct skd_config *cfg);

@@ -1,17 +1,13 @@
-/* store.c - the LMDB store: opening, the secret, batches, meta (layout in store.h) */
+/* store.c - the LMDB store: opening, batches, meta (layout in store.h) */
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <lmdb.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "bytes.h"
 #include "error.h"
@@ -159,42 +155,6 @@ store_del_prefix(struct sk_store *s, MDB_dbi dbi, const void *prefix, size_t ple
 
 /* ---- opening ------------------------------------------------------------ */
 
-static int
-load_secret(struct sk_store *s, const char *dir)
-{
-	char path[PATH_MAX];
-	struct stat sb;
-	ssize_t n;
-	int fd, rc = 0;
-
-	if (snprintf(path, sizeof(path), "%s/secret", dir) >= (int)sizeof(path))
-		return ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && !s->rdonly) {
-		/* First start: a new deployment secret, readable only by us. */
-		if (RAND_bytes(s->secret, SK_SECRET_LEN) != 1)
-			return SK_ESECRET;
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return errno;
-		if (write(fd, s->secret, SK_SECRET_LEN) != SK_SECRET_LEN || fsync(fd) != 0)
-			rc = errno ? errno : EIO;
-		close(fd);
-		return rc;
-	}
-	if (fd < 0)
-		return errno == ENOENT ? SK_ESECRET : errno;
-	if (fstat(fd, &sb) != 0)
-		rc = errno;
-	else if (!S_ISREG(sb.st_mode) || sb.st_size != SK_SECRET_LEN ||
-	    (sb.st_mode & 077) != 0)
-		rc = SK_ESECRET;	/* wrong size, or group/world access */
-	else if ((n = read(fd, s->secret, SK_SECRET_LEN)) != SK_SECRET_LEN)
-		rc = n < 0 ? errno : SK_ESECRET;
-	close(fd);
-	return rc;
-}
-
 /* Opens the five databases and checks (or, on a new map, writes) the schema. */
 static int
 open_dbs(struct sk_store *s)
@@ -287,7 +247,7 @@ sk_store_open(const char *dir, unsigned flags, struct sk_store **out)
 		rc = errno;
 		goto fail;
 	}
-	if ((rc = load_secret(s, dir)) != 0)
+	if ((rc = store_secret_load(s, dir, !s->rdonly)) != 0)
 		goto fail;
 	if (env != NULL && *env != '\0')
 		mapsize = (size_t)strtoull(env, NULL, 10);
@@ -309,6 +269,7 @@ fail:
 	if (s->env != NULL)
 		mdb_env_close(s->env);
 	OPENSSL_cleanse(s->secret, sizeof(s->secret));
+	OPENSSL_cleanse(s->prev, sizeof(s->prev));
 	free(s);
 	return rc;
 }
@@ -321,6 +282,7 @@ sk_store_close(struct sk_store *s)
 	(void)sk_store_flush(s);
 	mdb_env_close(s->env);
 	OPENSSL_cleanse(s->secret, sizeof(s->secret));
+	OPENSSL_cleanse(s->prev, sizeof(s->prev));
 	free(s);
 }
 

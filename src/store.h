@@ -20,7 +20,9 @@
  *
  * The deployment secret lives beside the map in the file "secret"
  * (SK_SECRET_LEN random bytes from RAND_bytes, mode 0600, created at first
- * open; a group- or world-readable secret is refused).
+ * open; a group- or world-readable secret is refused), and after a
+ * rotation the one before it in "secret.prev" (see "The secret and its
+ * rotation" below; the formats are in store_secret.c).
  *
  * Batching.  Writes go into one open write transaction that the caller
  * commits with sk_store_flush() (after N events or T ms: the daemon
@@ -61,8 +63,56 @@ int sk_store_open(const char *dir, unsigned flags, struct sk_store **out);
    see them) and closes.  NULL is accepted. */
 void sk_store_close(struct sk_store *s);
 
-/* The deployment secret, SK_SECRET_LEN bytes, owned by the store. */
+/* The deployment secret, SK_SECRET_LEN bytes, owned by the store: the
+   current one, which signs every new key. */
 const unsigned char *sk_store_secret(const struct sk_store *s);
+
+/* --- the secret and its rotation --------------------------------------- */
+
+/*
+ * synckeyctl rotate-secret makes a new secret current while synckeyd runs:
+ * the one it replaces moves to "secret.prev" with a date, and keys it
+ * signed keep verifying until then (then they get a full sync with
+ * reason invalid-key, as a forged key would).  One previous secret is
+ * kept: a second rotation before the date drops the first one's keys.
+ * synckeyd notices the new files by sk_store_secret_refresh() (each
+ * second, and at once on SIGHUP).
+ */
+
+/*
+ * Decodes a key as sk_key_decode() does, trying the current secret, then
+ * the previous one while now < its date.  0 and *k filled, or SK_EKEY.
+ */
+int sk_store_key_decode(const struct sk_store *s, const char *bare,
+    const char *client, const char *text, uint64_t now, struct sk_key *k);
+
+/*
+ * Reads the secret files again when they changed on disk since they were
+ * read (a rename, a rewrite), or always when force is 1.  *reloaded (may
+ * be NULL) is set to 1 when s now holds what the files hold.  On an error
+ * s keeps the secrets it had.  Errors: errno values, SK_ESECRET (a file
+ * missing, of the wrong size, or readable by group or others), SK_ESTORE.
+ */
+int sk_store_secret_refresh(struct sk_store *s, int force, int *reloaded);
+
+/* The state of the secret files of a store folder (no secret bytes). */
+struct sk_store_secret_info {
+	uint64_t	changed;	/* "secret" last written (its mtime) */
+	int		has_prev;	/* "secret.prev" is there */
+	uint64_t	prev_until;	/* which verifies keys while now < it */
+};
+/* Fills info for the store in dir.  Errors: errno values, SK_ESECRET. */
+int sk_store_secret_info(const char *dir, struct sk_store_secret_info *info);
+/*
+ * Rotates the secret of the store in dir (which need not be open): a new
+ * random secret becomes current; the old one verifies keys until now +
+ * keep seconds, or, when keep is 0, is deleted at once (a leaked secret).
+ * before gets the state the rotation replaced.  Rotations are serialised
+ * by flock(2) on dir.  On an error the current secret is still the old
+ * one, or the rotation is complete.  Errors: errno values, SK_ESECRET.
+ */
+int sk_store_secret_rotate(const char *dir, uint64_t now, uint64_t keep,
+    struct sk_store_secret_info *before);
 
 /* Commits the open batch, if any. */
 int sk_store_flush(struct sk_store *s);

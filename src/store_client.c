@@ -27,8 +27,8 @@ client_encode(unsigned char *b, const struct sk_client_rec *r)
 	sk_put_le64(b + 33, r->used);
 }
 
-static int
-client_decode(const MDB_val *v, struct sk_client_rec *r)
+int
+store_client_decode(const MDB_val *v, struct sk_client_rec *r)
 {
 	const unsigned char *b = v->mv_data;
 
@@ -54,7 +54,7 @@ sk_store_client_get(struct sk_store *s, const char *bare, const char *client,
 	if ((rc = store_client_key(key, bare, client, &klen)) != 0 ||
 	    (rc = store_get(s, s->client, key, klen, &v)) != 0)
 		return rc;
-	return client_decode(&v, rec);
+	return store_client_decode(&v, rec);
 }
 
 int
@@ -115,7 +115,7 @@ sk_store_client_evict(struct sk_store *s, const char *bare, unsigned max,
 		for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 		    rc == 0 && k.mv_size > plen && memcmp(k.mv_data, prefix, plen) == 0;
 		    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-			if (client_decode(&v, &r) != 0)
+			if (store_client_decode(&v, &r) != 0)
 				memset(&r, 0, sizeof(r));	/* damaged: evict first */
 			if (n == 0 || r.used < best.used ||
 			    (r.used == best.used && r.created < best.created)) {
@@ -157,7 +157,7 @@ sk_store_gc(struct sk_store *s, uint64_t now, uint64_t ttl, size_t *removed)
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;) {
 		struct sk_client_rec r;
 
-		if (client_decode(&v, &r) != 0 || r.used + ttl < now) {
+		if (store_client_decode(&v, &r) != 0 || r.used + ttl < now) {
 			if ((rc = mdb_cursor_del(c, 0)) != 0)
 				break;
 			s->pending++;
@@ -187,7 +187,7 @@ sk_store_gc(struct sk_store *s, uint64_t now, uint64_t ttl, size_t *removed)
 			ck.mv_data = k.mv_data;
 			txnid = sk_get_be((const unsigned char *)kb + k.mv_size - 8, 8);
 			keep = mdb_get(t, s->client, &ck, &cv) == 0 &&
-			    client_decode(&cv, &r) == 0 &&
+			    store_client_decode(&cv, &r) == 0 &&
 			    (txnid == r.cur || txnid == r.prev);
 		}
 		if (!keep) {

@@ -2,16 +2,21 @@
 #ifndef SK_STORE_IMPL_H
 #define SK_STORE_IMPL_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
+#include <time.h>
 
 #include <lmdb.h>
 
 #include "store.h"
 
 /*
- * The store is split by record kind: store.c (opening, secret, batch,
- * meta), store_pres.c (live presence), store_client.c (client records,
- * snapshots, garbage collection).  This header is theirs alone.
+ * The store is split by record kind: store.c (opening, batch, meta),
+ * store_secret.c (the secret files and their rotation), store_pres.c
+ * (live presence), store_client.c (client records, snapshots, garbage
+ * collection), store_admin.c (walks for synckeyctl).  This header is
+ * theirs alone.
  */
 #define KEYBUF 1100	/* bare JID, client ID, separators, txn */
 
@@ -23,8 +28,26 @@ struct sk_store {
 	int		 rdonly;
 	int		 lost;		/* a batch was lost: sk_store_recover */
 	unsigned char	 secret[SK_SECRET_LEN];
+	/* store_secret.c: the secret before the last rotation, accepted
+	   while now < prev_until (0: none), and what the two files looked
+	   like when read, to notice a rotation by another process */
+	unsigned char	 prev[SK_SECRET_LEN];
+	uint64_t	 prev_until;
+	struct store_stamp {
+		dev_t		dev;
+		ino_t		ino;
+		off_t		size;
+		struct timespec	mtim, ctim;
+		int		present;
+	}		 stamp[2];
 };
 
+
+/* Reads the secret files of dir into s (creating "secret" when create is
+   1 and it is absent); s keeps its secrets on error (store_secret.c). */
+int store_secret_load(struct sk_store *s, const char *dir, int create);
+/* Decodes a stored client record: 0 or SK_ECORRUPT (store_client.c). */
+int store_client_decode(const MDB_val *v, struct sk_client_rec *r);
 
 /* MDB_* and errno to error.h codes. */
 int store_map_rc(int rc);

@@ -84,7 +84,7 @@ check_key(struct sk_store *s, const struct sk_sync_cfg *cfg, const char *bare,
 	/* The MAC is checked first: nothing in a key is believed before. */
 	if (text == NULL)
 		kc->reason = SK_REASON_NO_KEY;
-	else if (sk_key_decode(sk_store_secret(s), bare, client, text, &kc->key) != 0)
+	else if (sk_store_key_decode(s, bare, client, text, now, &kc->key) != 0)
 		kc->reason = SK_REASON_INVALID_KEY;
 	else if (now > kc->key.issued && now - kc->key.issued > cfg->ttl)
 		kc->reason = SK_REASON_EXPIRED;

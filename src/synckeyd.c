@@ -14,8 +14,29 @@
 #include "nodefer.h"
 
 #define GC_EVERY_MS (3600 * 1000)
+#define SECRET_EVERY_MS 1000
 
 static volatile sig_atomic_t stop, hup;
+
+/*
+ * synckeyctl rotate-secret replaces the secret files while we run: look
+ * at them each second, and at once on SIGHUP.  Unusable new files leave
+ * the secrets in use as they were; that is logged once, not each second.
+ */
+static void
+refresh_secret(struct skd *d, int force)
+{
+	static int last_rc;
+	int rc, reloaded = 0;
+
+	rc = sk_store_secret_refresh(d->store, force, &reloaded);
+	if (rc != 0 && rc != last_rc)
+		log_warnx("secret files in %s unusable, keeping the secrets in use: %s",
+		    d->cfg->db, sk_strerror(rc));
+	else if (reloaded)
+		log_info("secret files in %s read again", d->cfg->db);
+	last_rc = rc;
+}
 
 static void
 on_signal(int sig)
@@ -34,7 +55,7 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	struct skd d;
 	xmpp_ctx_t *ctx;
-	uint64_t last_gc;
+	uint64_t last_gc, last_secret;
 	int rc;
 
 	if ((rc = skd_config_parse(&cfg, argc, argv)) != 0) {
@@ -86,7 +107,7 @@ main(int argc, char **argv)
 	}
 
 	skd_link_start(&link, &d);
-	last_gc = d.now_ms();
+	last_gc = last_secret = d.now_ms();
 	while (!stop) {
 		xmpp_run_once(ctx, 20);
 		skd_link_poll(&link);
@@ -95,7 +116,13 @@ main(int argc, char **argv)
 			hup = 0;
 			skd_ingest_flush(&d, 1);
 			log_reopen();
-			log_info("SIGHUP: batch committed, log reopened");
+			refresh_secret(&d, 1);
+			last_secret = d.now_ms();
+			log_info("SIGHUP: batch committed, log reopened, secret files checked");
+		}
+		if (d.now_ms() - last_secret >= SECRET_EVERY_MS) {
+			refresh_secret(&d, 0);
+			last_secret = d.now_ms();
 		}
 		if (d.now_ms() - last_gc >= GC_EVERY_MS) {
 			size_t removed = 0;

@@ -1,4 +1,5 @@
-/* text.c - a growable string for XML written by hand, with escaping */
+/* text.c - a growable string for XML and JSON written by hand, with escaping */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,29 @@ sk_text_esc(struct sk_text *t, const char *s, size_t n)
 		run = i + 1;
 	}
 	sk_text_add(t, s + run, n - run);
+}
+
+void
+sk_text_json(struct sk_text *t, const char *s)
+{
+	char esc[8];
+
+	sk_text_add(t, "\"", 1);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			sk_text_add(t, esc, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			sk_text_add(t, esc, 6);
+		} else {
+			sk_text_add(t, s, 1);
+		}
+	}
+	sk_text_add(t, "\"", 1);
 }
 
 void

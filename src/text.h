@@ -1,4 +1,4 @@
-/* text.h - a growable string for XML written by hand, with escaping */
+/* text.h - a growable string for XML and JSON written by hand, with escaping */
 #ifndef SK_TEXT_H
 #define SK_TEXT_H
 
@@ -19,6 +19,9 @@ void sk_text_add(struct sk_text *t, const char *s, size_t n);
 void sk_text_str(struct sk_text *t, const char *s);
 /* Adds s with & < > " ' escaped (for text and attribute values). */
 void sk_text_esc(struct sk_text *t, const char *s, size_t n);
+/* Adds s as a JSON string, quotes included: " \\ and control characters
+   escaped; other bytes as they are (JIDs and client IDs are UTF-8). */
+void sk_text_json(struct sk_text *t, const char *s);
 void sk_text_free(struct sk_text *t);
 
 #endif
