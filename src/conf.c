@@ -22,6 +22,7 @@ const char skd_usage[] =
     "                [--key-ttl DAYS] [--max-clients N] [--batch-events N]\n"
     "                [--batch-ms MS] [--max-presence-bytes BYTES]\n"
     "                [--max-resources N] [--max-pending N]\n"
+    "                [--max-view-bytes BYTES]\n"
     "       synckeyd --help | --version\n";
 
 /* A setting: its name (flag without "--" and file key), bounds, field. */
@@ -52,6 +53,7 @@ static const struct setting settings[] = {
 	{ "max-presence-bytes",	K_SIZE,	  OFF(max_presence_bytes), 512, 1048576 },
 	{ "max-resources",	K_UINT,	  OFF(max_resources), 1, 10000 },
 	{ "max-pending",	K_UINT,	  OFF(max_pending), 1, 1000000 },
+	{ "max-view-bytes",	K_SIZE,	  OFF(max_view_bytes), 0, 1ul << 36 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -220,6 +222,7 @@ skd_config_parse(struct skd_config *cfg, int argc, char **argv)
 	cfg->max_presence_bytes = 16384;
 	cfg->max_resources = 64;
 	cfg->max_pending = 10000;
+	cfg->max_view_bytes = 64ul << 20;
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		const struct setting *s;

@@ -27,6 +27,7 @@ struct skd_config {
 	size_t		 max_presence_bytes;	/* one stored presence */
 	unsigned	 max_resources;		/* stored per contact */
 	unsigned	 max_pending;		/* sync requests waiting for a roster */
+	size_t		 max_view_bytes;	/* live states kept between syncs */
 };
 
 /*

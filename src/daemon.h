@@ -33,6 +33,7 @@ struct skd {
 	xmpp_ctx_t		*ctx;		/* borrowed */
 	xmpp_conn_t		*conn;		/* link.c; NULL when down */
 	struct sk_store		*store;		/* owned */
+	struct sk_views		*views;		/* owned: live states kept (view.h) */
 	struct sk_sync_cfg	 sync;
 
 	/* privileges granted per served domain (privilege.c) */

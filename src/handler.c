@@ -44,6 +44,8 @@ send_conn_text(struct skd *d, const char *xml, size_t len)
 int
 skd_init(struct skd *d, struct skd_config *cfg, xmpp_ctx_t *ctx)
 {
+	int rc;
+
 	memset(d, 0, sizeof(*d));
 	d->cfg = cfg;
 	d->ctx = ctx;
@@ -53,6 +55,8 @@ skd_init(struct skd *d, struct skd_config *cfg, xmpp_ctx_t *ctx)
 	d->send_text = send_conn_text;
 	d->now_ms = mono_ms;
 	d->now_s = wall_s;
+	if ((rc = sk_views_new(cfg->max_view_bytes, &d->views)) != 0)
+		return rc;
 	return sk_store_open(cfg->db, 0, &d->store);
 }
 
@@ -68,6 +72,8 @@ skd_free(struct skd *d)
 		log_warnx("final store commit failed: %s", sk_strerror(rc));
 	sk_store_close(d->store);
 	d->store = NULL;
+	sk_views_free(d->views);
+	d->views = NULL;
 }
 
 void

@@ -15,6 +15,7 @@ struct skd_pending {
 	char		 id[32];	/* our roster get's id */
 	char		*to, *req_id;	/* where the answer goes */
 	char		*bare, *client, *key;
+	char		*ver;		/* the roster version we hold, or NULL */
 	int		 checkpoint;
 	uint64_t	 deadline;	/* ms, monotonic */
 };
@@ -27,6 +28,7 @@ pending_free(struct skd_pending *p)
 	free(p->bare);
 	free(p->client);
 	free(p->key);
+	free(p->ver);
 }
 
 static void
@@ -101,8 +103,10 @@ fetch_roster(struct skd *d, int dom, const char *from, const char *id, const cha
 	if (d->adapter[dom]) {
 		xmpp_stanza_set_name(q, "view");
 		xmpp_stanza_set_ns(q, SK_NS_ADAPTER);
-		if (sk_store_roster_ver(d->store, bare, ver) == 0 && ver[0] != '\0')
+		if (sk_store_roster_ver(d->store, bare, ver) == 0 && ver[0] != '\0') {
 			xmpp_stanza_set_attribute(q, "ver", ver);
+			p->ver = strdup(ver);	/* NULL: only no view is used again */
+		}
 	} else {
 		xmpp_stanza_set_name(q, "query");
 		xmpp_stanza_set_ns(q, SK_NS_ROSTER);
@@ -192,13 +196,13 @@ out:
 }
 
 static void
-run_checkpoint(struct skd *d, struct skd_pending *p, struct sk_state *live)
+run_checkpoint(struct skd *d, struct skd_pending *p, const struct sk_view *v)
 {
 	char newkey[SK_KEY_MAX + 1], text[160];
 	xmpp_stanza_t *iq, *cp;
 	int rc;
 
-	rc = sk_sync_checkpoint(d->store, &d->sync, p->bare, p->client, p->key, live,
+	rc = sk_sync_checkpoint_view(d->store, &d->sync, p->bare, p->client, p->key, v,
 	    (uint64_t)d->now_s(), newkey);
 	if (rc == SK_EKEY || rc == SK_EEXPIRED || rc == SK_ERESET || rc == SK_ENOTFOUND) {
 		snprintf(text, sizeof(text), "the key cannot be used for a checkpoint (%s): "
@@ -228,12 +232,12 @@ run_checkpoint(struct skd *d, struct skd_pending *p, struct sk_state *live)
 }
 
 static void
-run_sync(struct skd *d, struct skd_pending *p, struct sk_state *live)
+run_sync(struct skd *d, struct skd_pending *p, const struct sk_view *v)
 {
 	struct sk_sync_result res;
 	int rc;
 
-	rc = sk_sync_run(d->store, &d->sync, p->bare, p->client, p->key, live,
+	rc = sk_sync_run_view(d->store, &d->sync, p->bare, p->client, p->key, v,
 	    (uint64_t)d->now_s(), &res);
 	if (rc != 0) {
 		log_warnx("sync of %s/%s failed: %s", p->bare, p->client, sk_strerror(rc));
@@ -244,46 +248,17 @@ run_sync(struct skd *d, struct skd_pending *p, struct sk_state *live)
 	log_debug("sync %s/%s: %s%s%s, %zu changes", p->bare, p->client,
 	    res.full ? "full" : "delta", res.full ? " " : "",
 	    res.full ? sk_reason_name(res.reason) : "", res.changes.n);
-	skd_answer_sync(d, p->to, p->req_id, p->bare, p->client, &res, live);
+	skd_answer_sync(d, p->to, p->req_id, p->bare, p->client, &res, &v->live);
 	sk_sync_result_free(&res);
 }
 
-/*
- * The user's roster into live from the answer: a privileged roster
- * result, or the adapter's view (the roster, or "unchanged" and the one
- * stored here; stored again when it changed) with the hidden contacts
- * into hidden.  0 or an error of error.h.
- */
+/* The contacts the adapter's view hides from the user (blocking). */
 static int
-answer_roster(struct skd *d, const char *bare, xmpp_stanza_t *iq, struct sk_state *live,
-    struct sk_strv *hidden, size_t *skipped)
+answer_hidden(xmpp_stanza_t *view, struct sk_strv *hidden)
 {
-	xmpp_stanza_t *view = xmpp_stanza_get_child_by_name_and_ns(iq, "view", SK_NS_ADAPTER);
-	xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(view ? view : iq, "query", SK_NS_ROSTER);
 	xmpp_stanza_t *c;
-	const char *ver = view ? xmpp_stanza_get_attribute(view, "ver") : NULL;
 	int rc;
 
-	if (view != NULL && xmpp_stanza_get_child_by_name(view, "unchanged") != NULL) {
-		if ((rc = sk_store_roster_get(d->store, bare, live)) != 0) {
-			/* asked with a version we no longer hold: ask afresh */
-			log_warnx("stored roster of %s unusable (%s): dropped", bare, sk_strerror(rc));
-			(void)sk_store_roster_del(d->store, bare);
-			return rc;
-		}
-	} else if (view != NULL && q == NULL) {
-		return SK_EINVAL;	/* neither the roster nor "unchanged" */
-	} else if (q != NULL && (rc = sk_xml_roster_parse(q, live, skipped)) != 0) {
-		return rc;
-	} else if (view != NULL) {
-		/* kept for the next "changed since?"; without a version, not */
-		if (ver == NULL || strlen(ver) > SK_ROSTER_VER_MAX)
-			rc = sk_store_roster_del(d->store, bare);
-		else
-			rc = sk_store_roster_put(d->store, bare, ver, live);
-		if (rc != 0)
-			log_warnx("roster of %s not stored: %s", bare, sk_strerror(rc));
-	}
 	for (c = view ? xmpp_stanza_get_children(view) : NULL; c; c = xmpp_stanza_get_next(c)) {
 		const char *name = xmpp_stanza_get_name(c), *jid = xmpp_stanza_get_attribute(c, "jid");
 
@@ -293,15 +268,92 @@ answer_roster(struct skd *d, const char *bare, xmpp_stanza_t *iq, struct sk_stat
 	return 0;
 }
 
+/*
+ * The user's roster into live from the answer: a privileged roster
+ * result, or the adapter's view (the roster, or "unchanged" and the one
+ * stored here; stored again when it changed).  *ver is the version of
+ * the roster (borrowed from iq or p), NULL when unversioned.  0 or an
+ * error of error.h.
+ */
+static int
+answer_roster(struct skd *d, const struct skd_pending *p, xmpp_stanza_t *iq,
+    xmpp_stanza_t *view, struct sk_state *live, const char **ver, size_t *skipped)
+{
+	xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(view ? view : iq, "query", SK_NS_ROSTER);
+	int rc;
+
+	*ver = NULL;
+	if (view != NULL && xmpp_stanza_get_child_by_name(view, "unchanged") != NULL) {
+		if ((rc = sk_store_roster_get(d->store, p->bare, live)) != 0) {
+			/* asked with a version we no longer hold: ask afresh */
+			log_warnx("stored roster of %s unusable (%s): dropped", p->bare, sk_strerror(rc));
+			(void)sk_store_roster_del(d->store, p->bare);
+			return rc;
+		}
+		*ver = p->ver;
+	} else if (view != NULL && q == NULL) {
+		return SK_EINVAL;	/* neither the roster nor "unchanged" */
+	} else if (q != NULL && (rc = sk_xml_roster_parse(q, live, skipped)) != 0) {
+		return rc;
+	} else if (view != NULL) {
+		/* kept for the next "changed since?"; without a version, not */
+		*ver = xmpp_stanza_get_attribute(view, "ver");
+		if (*ver == NULL || strlen(*ver) > SK_ROSTER_VER_MAX) {
+			*ver = NULL;
+			rc = sk_store_roster_del(d->store, p->bare);
+		} else {
+			rc = sk_store_roster_put(d->store, p->bare, *ver, live);
+		}
+		if (rc != 0) {
+			log_warnx("roster of %s not stored: %s", p->bare, sk_strerror(rc));
+			*ver = NULL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The view to answer from: the one kept for the user when the roster is
+ * the version it was built from (the adapter said "unchanged") and it
+ * is still exact, else one built now (*owned, the caller's).
+ */
+static int
+view_for(struct skd *d, const struct skd_pending *p, xmpp_stanza_t *iq,
+    const struct sk_strv *hidden, struct sk_view **v, struct sk_view **owned,
+    const char **ver)
+{
+	xmpp_stanza_t *view = xmpp_stanza_get_child_by_name_and_ns(iq, "view", SK_NS_ADAPTER);
+	struct sk_state live;
+	size_t skipped = 0;
+	int rc;
+
+	*owned = NULL;
+	if (view != NULL && p->ver != NULL &&
+	    xmpp_stanza_get_child_by_name(view, "unchanged") != NULL &&
+	    (*v = sk_views_get(d->views, d->store, p->bare, p->ver, hidden)) != NULL) {
+		*ver = p->ver;
+		return 0;
+	}
+	sk_state_init(&live);
+	if ((rc = answer_roster(d, p, iq, view, &live, ver, &skipped)) == 0)
+		rc = sk_view_build(d->store, &live, hidden, owned);
+	sk_state_free(&live);
+	if (skipped)
+		log_warnx("roster of %s: %zu malformed items left out", p->bare, skipped);
+	*v = *owned;
+	return rc;
+}
+
 int
 skd_request_result(struct skd *d, xmpp_stanza_t *iq)
 {
 	const char *id = xmpp_stanza_get_id(iq), *from = xmpp_stanza_get_from(iq);
+	struct sk_view *v, *owned;
 	struct skd_pending p;
-	struct sk_state live;
 	struct sk_strv hidden;
-	size_t i, skipped = 0;
+	const char *ver;
 	char text[256];
+	size_t i;
 	int rc;
 
 	for (i = 0; id != NULL && i < d->npending; i++)
@@ -340,26 +392,23 @@ skd_request_result(struct skd *d, xmpp_stanza_t *iq)
 		    "the sync store cannot be written (full or failing); try again later");
 		goto out;
 	}
-	sk_state_init(&live);
 	sk_strv_init(&hidden);
-	if ((rc = answer_roster(d, p.bare, iq, &live, &hidden, &skipped)) != 0 ||
-	    (rc = sk_sync_live(d->store, &live)) != 0) {
+	if ((rc = answer_hidden(xmpp_stanza_get_child_by_name_and_ns(iq, "view", SK_NS_ADAPTER),
+	    &hidden)) != 0 ||
+	    (rc = view_for(d, &p, iq, &hidden, &v, &owned, &ver)) != 0) {
 		log_warnx("roster of %s not usable: %s", p.bare, sk_strerror(rc));
 		skd_send_error(d, p.to, p.req_id, "wait", "internal-server-error",
 		    "the sync service could not read the roster; try again later");
 	} else {
-		/* what the server does not deliver to the user (blocking) */
-		for (i = 0; i < hidden.n; i++)
-			sk_state_del_pres_bare(&live, hidden.v[i]);
-		if (skipped)
-			log_warnx("roster of %s: %zu malformed items left out", p.bare, skipped);
 		if (p.checkpoint)
-			run_checkpoint(d, &p, &live);
+			run_checkpoint(d, &p, v);
 		else
-			run_sync(d, &p, &live);
+			run_sync(d, &p, v);
+		/* kept for the next sync while exact (a versioned roster) */
+		if (owned != NULL && (rc = sk_views_put(d->views, p.bare, ver, &hidden, owned)) != 0)
+			log_warnx("view of %s not kept: %s", p.bare, sk_strerror(rc));
 		skd_ingest_flush(d, 0);
 	}
-	sk_state_free(&live);
 	sk_strv_free(&hidden);
 out:
 	pending_free(&p);

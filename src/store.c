@@ -56,6 +56,7 @@ store_fail(struct sk_store *s, int rc)
 	s->txn = NULL;
 	s->pending = 0;
 	s->lost = 1;
+	store_pres_forget(s);
 	return store_map_rc(rc);
 }
 
@@ -283,6 +284,7 @@ sk_store_close(struct sk_store *s)
 	mdb_env_close(s->env);
 	OPENSSL_cleanse(s->secret, sizeof(s->secret));
 	OPENSSL_cleanse(s->prev, sizeof(s->prev));
+	free(s->changes);
 	free(s);
 }
 
@@ -301,8 +303,10 @@ sk_store_flush(struct sk_store *s)
 		return 0;
 	if (s->rdonly)
 		mdb_txn_abort(s->txn);
-	else if ((rc = mdb_txn_commit(s->txn)) != 0)
+	else if ((rc = mdb_txn_commit(s->txn)) != 0) {
 		s->lost = 1;	/* LMDB freed the txn: the batch is lost */
+		store_pres_forget(s);
+	}
 	s->txn = NULL;
 	s->pending = 0;
 	return store_map_rc(rc);

@@ -153,6 +153,18 @@ int sk_store_pres_get(struct sk_store *s, const char *bare, struct sk_state *st)
 /* Number of stored presence resources. */
 int sk_store_pres_count(struct sk_store *s, size_t *n);
 
+/*
+ * Presence changes, for states kept between syncs (view.h).  Every
+ * presence write (put, del, del_bare) is change number
+ * sk_store_pres_gen() of its contact; the store remembers the contacts
+ * (sk_snap_h64 of the bare JID) of the last 65536 changes, in memory, for
+ * this handle.  sk_store_pres_change() gives the contact of change g:
+ * 0, or SK_ENOTFOUND when g is no longer known (too old, presence
+ * cleared, a batch lost): then any contact may have changed.
+ */
+uint64_t sk_store_pres_gen(const struct sk_store *s);
+int sk_store_pres_change(const struct sk_store *s, uint64_t g, uint64_t *h64);
+
 /* --- rosters (server adapter mode) ----------------------------------------- */
 
 /*

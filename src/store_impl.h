@@ -27,6 +27,12 @@ struct sk_store {
 	size_t		 pending;
 	int		 rdonly;
 	int		 lost;		/* a batch was lost: sk_store_recover */
+	/* store_pres.c: the last STORE_CHANGES presence changes, change g
+	   at changes[g % STORE_CHANGES] (the contact's sk_snap_h64); the
+	   ones numbered <= pres_floor are unknown (presence cleared, a
+	   batch lost) */
+	uint64_t	*changes;
+	uint64_t	 pres_gen, pres_floor;
 	unsigned char	 secret[SK_SECRET_LEN];
 	/* store_secret.c: the secret before the last rotation, accepted
 	   while now < prev_until (0: none), and what the two files looked
@@ -42,6 +48,11 @@ struct sk_store {
 	}		 stamp[2];
 };
 
+
+#define STORE_CHANGES 65536u	/* a power of two */
+
+/* Everything may have changed: presence cleared, or a batch lost. */
+void store_pres_forget(struct sk_store *s);
 
 /* Reads the secret files of dir into s (creating "secret" when create is
    1 and it is absent); s keeps its secrets on error (store_secret.c). */

@@ -154,18 +154,23 @@ issue(struct sk_store *s, const struct sk_sync_cfg *cfg, const char *bare,
 	return sk_key_encode(sk_store_secret(s), bare, client, &k, out);
 }
 
-int
-sk_sync_run(struct sk_store *s, const struct sk_sync_cfg *cfg,
-    const char *bare, const char *client, const char *key,
-    const struct sk_state *live, uint64_t now, struct sk_sync_result *res)
+/*
+ * The answer to a sync against a live state with its blob (livelen bytes)
+ * and digest: a view's, or built by sk_sync_run (which gives the blob to
+ * res, *own_blob).
+ */
+static int
+run(struct sk_store *s, const struct sk_sync_cfg *cfg, const char *bare,
+    const char *client, const char *key, const struct sk_state *live,
+    const unsigned char *live_blob, size_t livelen, const char *digest,
+    uint64_t now, struct sk_sync_result *res)
 {
 	struct sk_snap vold, vlive;
 	struct keycheck kc;
 	const void *blob;
-	size_t len, livelen;
+	size_t len;
 	int rc;
 
-	sk_sync_result_init(res);
 	if ((rc = check_key(s, cfg, bare, client, key, now, &kc)) != 0)
 		goto fail;
 	if (kc.reason == SK_REASON_NONE) {
@@ -184,13 +189,11 @@ sk_sync_run(struct sk_store *s, const struct sk_sync_cfg *cfg,
 			memcpy(res->old_blob, blob, len);
 		}
 	}
-	if ((rc = sk_snap_build(live, &res->live_blob, &livelen)) != 0)
-		goto fail;
 	if (kc.reason == SK_REASON_NONE) {
 		if (sk_snap_view(&vold, res->old_blob, len) != 0) {
 			/* A damaged snapshot costs a full sync, not an error. */
 			kc.reason = SK_REASON_UNKNOWN_KEY;
-		} else if ((rc = sk_snap_view(&vlive, res->live_blob, livelen)) != 0 ||
+		} else if ((rc = sk_snap_view(&vlive, live_blob, livelen)) != 0 ||
 		    (rc = sk_diff(&vold, &vlive, &res->changes)) != 0) {
 			if (rc != SK_ECORRUPT)
 				goto fail;
@@ -200,8 +203,8 @@ sk_sync_run(struct sk_store *s, const struct sk_sync_cfg *cfg,
 	}
 	res->full = kc.reason != SK_REASON_NONE;
 	res->reason = kc.reason;
-	if ((rc = sk_digest_state_b64(live, res->digest)) != 0 ||
-	    (rc = issue(s, cfg, bare, client, &kc, res->live_blob, livelen, now,
+	memcpy(res->digest, digest, sizeof(res->digest));
+	if ((rc = issue(s, cfg, bare, client, &kc, live_blob, livelen, now,
 	    res->key)) != 0)
 		goto fail;
 	return 0;
@@ -211,9 +214,41 @@ fail:
 }
 
 int
-sk_sync_checkpoint(struct sk_store *s, const struct sk_sync_cfg *cfg,
+sk_sync_run(struct sk_store *s, const struct sk_sync_cfg *cfg,
     const char *bare, const char *client, const char *key,
-    const struct sk_state *live, uint64_t now, char newkey[SK_KEY_MAX + 1])
+    const struct sk_state *live, uint64_t now, struct sk_sync_result *res)
+{
+	char digest[SK_DIGEST_B64];
+	unsigned char *blob;
+	size_t len;
+	int rc;
+
+	sk_sync_result_init(res);
+	if ((rc = sk_snap_build(live, &blob, &len)) != 0)
+		return rc;
+	if ((rc = sk_digest_state_b64(live, digest)) != 0) {
+		free(blob);
+		return rc;
+	}
+	res->live_blob = blob;	/* the changes borrow from it */
+	return run(s, cfg, bare, client, key, live, blob, len, digest, now, res);
+}
+
+int
+sk_sync_run_view(struct sk_store *s, const struct sk_sync_cfg *cfg,
+    const char *bare, const char *client, const char *key,
+    const struct sk_view *v, uint64_t now, struct sk_sync_result *res)
+{
+	sk_sync_result_init(res);
+	return run(s, cfg, bare, client, key, &v->live, v->blob, v->len,
+	    v->digest, now, res);
+}
+
+static int
+checkpoint(struct sk_store *s, const struct sk_sync_cfg *cfg,
+    const char *bare, const char *client, const char *key,
+    const struct sk_state *live, const struct sk_view *v, uint64_t now,
+    char newkey[SK_KEY_MAX + 1])
 {
 	static const int codes[] = {
 		[SK_REASON_NO_KEY] = SK_EKEY,
@@ -231,11 +266,29 @@ sk_sync_checkpoint(struct sk_store *s, const struct sk_sync_cfg *cfg,
 		return rc;
 	if (kc.reason != SK_REASON_NONE)
 		return codes[kc.reason];
+	if (v != NULL)
+		return issue(s, cfg, bare, client, &kc, v->blob, v->len, now, newkey);
 	if ((rc = sk_snap_build(live, &blob, &len)) != 0)
 		return rc;
 	rc = issue(s, cfg, bare, client, &kc, blob, len, now, newkey);
 	free(blob);
 	return rc;
+}
+
+int
+sk_sync_checkpoint(struct sk_store *s, const struct sk_sync_cfg *cfg,
+    const char *bare, const char *client, const char *key,
+    const struct sk_state *live, uint64_t now, char newkey[SK_KEY_MAX + 1])
+{
+	return checkpoint(s, cfg, bare, client, key, live, NULL, now, newkey);
+}
+
+int
+sk_sync_checkpoint_view(struct sk_store *s, const struct sk_sync_cfg *cfg,
+    const char *bare, const char *client, const char *key,
+    const struct sk_view *v, uint64_t now, char newkey[SK_KEY_MAX + 1])
+{
+	return checkpoint(s, cfg, bare, client, key, &v->live, v, now, newkey);
 }
 
 int

@@ -11,6 +11,7 @@
 #include "key.h"
 #include "state.h"
 #include "store.h"
+#include "view.h"
 
 /*
  * One sync or checkpoint, from a parsed request and the live state to a
@@ -49,7 +50,8 @@ struct sk_sync_result {
 	char		 key[SK_KEY_MAX + 1];
 	char		 digest[SK_DIGEST_B64];
 	/* delta only: ITEM/PRES refs index the live state; strings borrow
-	   from old_blob (owned here) and live_blob (owned here) */
+	   from old_blob (owned here) and the live blob: live_blob (owned
+	   here) after sk_sync_run, the view's after sk_sync_run_view */
 	struct sk_changes changes;
 	unsigned char	*old_blob;
 	unsigned char	*live_blob;
@@ -75,6 +77,11 @@ int sk_sync_live(struct sk_store *s, struct sk_state *live);
 int sk_sync_run(struct sk_store *s, const struct sk_sync_cfg *cfg,
     const char *bare, const char *client, const char *key,
     const struct sk_state *live, uint64_t now, struct sk_sync_result *res);
+/* The same against a view (view.h), whose blob and digest are used as
+   they are: res borrows from v, which must outlive it. */
+int sk_sync_run_view(struct sk_store *s, const struct sk_sync_cfg *cfg,
+    const char *bare, const char *client, const char *key,
+    const struct sk_view *v, uint64_t now, struct sk_sync_result *res);
 
 /*
  * Answers a checkpoint: key must be usable (else SK_EKEY, SK_EEXPIRED,
@@ -84,6 +91,9 @@ int sk_sync_run(struct sk_store *s, const struct sk_sync_cfg *cfg,
 int sk_sync_checkpoint(struct sk_store *s, const struct sk_sync_cfg *cfg,
     const char *bare, const char *client, const char *key,
     const struct sk_state *live, uint64_t now, char newkey[SK_KEY_MAX + 1]);
+int sk_sync_checkpoint_view(struct sk_store *s, const struct sk_sync_cfg *cfg,
+    const char *bare, const char *client, const char *key,
+    const struct sk_view *v, uint64_t now, char newkey[SK_KEY_MAX + 1]);
 
 /*
  * What the client applies for res: a full result becomes every record of

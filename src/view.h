@@ -1,0 +1,79 @@
+/* view.h - each user's live state, kept ready between syncs */
+#ifndef SK_VIEW_H
+#define SK_VIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "digest.h"
+#include "state.h"
+#include "store.h"
+#include "apply.h"
+
+/*
+ * A view is what a sync answers from: the user's live state (roster
+ * items, their contacts' stored presence, hidden contacts left out),
+ * its snapshot blob and its digest.  Building one costs O(roster):
+ * presence lookups, two sorts, a hash per record.  Kept between syncs,
+ * a view is used again while it is exact: the same roster version (the
+ * server adapter versions rosters), the same hidden contacts, and no
+ * presence change of a to/both contact since it was built (the store's
+ * change numbers, store.h).  A null sync then costs O(changes since),
+ * not O(roster).
+ */
+struct sk_view {
+	struct sk_state	 live;		/* sorted, as sk_sync_live() leaves it */
+	unsigned char	*blob;		/* sk_snap_build(live) */
+	size_t		 len;
+	char		 digest[SK_DIGEST_B64];
+	/* private to view.c */
+	uint64_t	 gen;		/* the store's presence change number */
+	uint64_t	*watch;		/* sorted sk_snap_h64 of to/both contacts */
+	size_t		 nwatch;
+	char		*bare, *ver, *hidden;
+	size_t		 bytes;		/* what it holds, about */
+	struct sk_view	*older, *newer, *next_in_bucket;
+};
+
+/*
+ * Builds the view of a state whose items are the user's roster: takes
+ * the stored presence of every to/both contact, removes the presence of
+ * the hidden contacts (may be NULL), sorts, builds the blob and digest.
+ * live is moved into the view (left empty).  *out is owned by the
+ * caller: sk_view_free(), or sk_views_put().  0 or an error of error.h.
+ */
+int sk_view_build(struct sk_store *s, struct sk_state *live,
+    const struct sk_strv *hidden, struct sk_view **out);
+void sk_view_free(struct sk_view *v);
+
+/* The cache: views of recently synced users, bounded in bytes. */
+struct sk_views;
+
+/* *out owned by the caller: sk_views_free().  0 or ENOMEM. */
+int sk_views_new(size_t max_bytes, struct sk_views **out);
+void sk_views_free(struct sk_views *c);
+
+/*
+ * The kept view of bare if it is still exact for roster version ver and
+ * the hidden contacts (any order), else NULL (and a stale view is
+ * dropped).  Borrowed: valid until the next sk_views_put/drop/free.
+ */
+struct sk_view *sk_views_get(struct sk_views *c, const struct sk_store *s,
+    const char *bare, const char *ver, const struct sk_strv *hidden);
+
+/*
+ * Keeps v (built from roster version ver and hidden) as bare's view,
+ * replacing the one kept, and evicts the least recently used views over
+ * the bound.  Takes v in every case (on error, or when v alone is over
+ * the bound, it is freed).  0 or ENOMEM.
+ */
+int sk_views_put(struct sk_views *c, const char *bare, const char *ver,
+    const struct sk_strv *hidden, struct sk_view *v);
+
+/* Forgets bare's view (its roster or its blocking changed). */
+void sk_views_drop(struct sk_views *c, const char *bare);
+
+/* Views kept, and their bytes. */
+void sk_views_stats(const struct sk_views *c, size_t *n, size_t *bytes);
+
+#endif
