@@ -23,6 +23,7 @@
 local st = require "util.stanza";
 local jid_split = require "util.jid".split;
 local jid_bare = require "util.jid".bare;
+local jid_prep = require "util.jid".prep;
 local rostermanager = require "core.rostermanager";
 local storagemanager = require "core.storagemanager";
 
@@ -71,17 +72,21 @@ local function unindex(username)
 	blocklists[username] = nil;
 end
 
-local function index(username)
+local function set_index(username, bl)
 	unindex(username);
+	blocklists[username] = bl;
+	for jid in pairs(bl) do
+		blocked_by[jid] = blocked_by[jid] or {};
+		blocked_by[jid][username] = true;
+	end
+end
+
+local function index(username)
 	local bl = {};
 	for jid in pairs(blocklist_store:get(username) or {}) do
-		if type(jid) == "string" then
-			bl[jid] = true;
-			blocked_by[jid] = blocked_by[jid] or {};
-			blocked_by[jid][username] = true;
-		end
+		if type(jid) == "string" then bl[jid] = true; end
 	end
-	blocklists[username] = bl;
+	set_index(username, bl);
 end
 
 local function ensure_index()
@@ -90,16 +95,35 @@ local function ensure_index()
 	indexed = true;
 end
 
--- After mod_blocklist (priority -1) has saved the change: in a timer, as
--- its handler ends the event.
-local function reindex(event)
-	local username = event.origin and event.origin.username;
-	if username and indexed then
+-- A block or unblock counts at once: applied here from the request itself,
+-- before mod_blocklist (priority -1) handles it, so that a view asked for
+-- right after the answer already hides (or shows) the contact; then read
+-- again from mod_blocklist's store in a timer (its handler ends the event),
+-- which also undoes what it refused.
+local function apply(username, items, on)
+	local bl = {};
+	if on or #items > 0 then	-- else "unblock all"
+		for jid in pairs(blocklists[username] or {}) do bl[jid] = true; end
+	end
+	for _, jid in ipairs(items) do bl[jid] = on or nil; end
+	set_index(username, bl);
+end
+
+local function reindex(on)
+	return function (event)
+		local username = event.origin and event.origin.username;
+		if not (username and indexed) then return; end
+		local items = {};
+		for item in event.stanza.tags[1]:childtags("item") do
+			local jid = item.attr.jid and jid_prep(item.attr.jid);
+			if jid then items[#items + 1] = jid; end
+		end
+		apply(username, items, on);
 		module:add_timer(0, function () index(username); end);
 	end
 end
-module:hook("iq-set/self/urn:xmpp:blocking:block", reindex, 10);
-module:hook("iq-set/self/urn:xmpp:blocking:unblock", reindex, 10);
+module:hook("iq-set/self/urn:xmpp:blocking:block", reindex(true), 10);
+module:hook("iq-set/self/urn:xmpp:blocking:unblock", reindex(false), 10);
 module:hook_global("user-deleted", function (event)
 	if event.host == host then unindex(event.username); end
 end);
