@@ -97,6 +97,16 @@ LAB_INTEROP_DIR='$LAB_INTEROP_DIR'
 ENV
 }
 
+# lab_have_server: 0 when $LAB_SERVER (default prosody) is installed,
+# with what the adapter needs (ejabberd: erlc, to build mod_synckey.erl)
+lab_have_server() {
+	case ${LAB_SERVER:-prosody} in
+	prosody) command -v prosody >/dev/null 2>&1 && command -v prosodyctl >/dev/null 2>&1 ;;
+	ejabberd) [ -x /usr/sbin/ejabberdctl ] && { [ "${LAB_ADAPTER:-1}" = 0 ] || command -v erlc >/dev/null 2>&1; } ;;
+	*) return 1 ;;
+	esac
+}
+
 # lab_attach: in a helper that got only $LAB (e.g. a test script's
 # subprocess), the settings lab_init chose
 lab_attach() {
@@ -518,7 +528,7 @@ _lab_ejabberd_stop() {
 # Any process still naming $LAB/ejabberd/ is this lab's: report, SIGKILL.
 _lab_ej_strays() {
 	for _lab_d in /proc/[0-9]*; do
-		tr '\0' ' ' <"$_lab_d/cmdline" 2>/dev/null | grep -qF "$LAB/ejabberd/" || continue
+		cat "$_lab_d/cmdline" 2>/dev/null | tr '\0' ' ' | grep -qF "$LAB/ejabberd/" || continue
 		[ "${_lab_d#/proc/}" = "$$" ] && continue
 		echo "lab: PID ${_lab_d#/proc/} of this lab's ejabberd outlived the stop: SIGKILL" >&2
 		kill -KILL "${_lab_d#/proc/}" 2>/dev/null
@@ -590,7 +600,7 @@ _lab_prosody_stop() {
 }
 
 lab_synckeyd_start() {
-	_lab_mark=$(wc -c <"$LAB/synckeyd.log" 2>/dev/null || echo 0)
+	_lab_mark=$( (wc -c <"$LAB/synckeyd.log") 2>/dev/null || echo 0)
 	"${SYNCKEYD:?set SYNCKEYD to the synckeyd binary}" --server "127.0.0.1:$LAB_COMP" \
 		--jid "$LAB_COMPONENT" --secret-file "$LAB/secret" --domain "$LAB_DOMAIN" \
 		--db "$LAB/db" --log-level debug "$@" >>"$LAB/synckeyd.log" 2>&1 &
