@@ -54,7 +54,7 @@ ROSTER
 
 SK_SCHEMA_LOG=$LAB/schema.log
 LAB_SH="$here/lab.sh"
-export LAB LAB_C2S LAB_COMP LAB_SERVER SYNCKEYD SK_SCHEMA_LOG LAB_SH
+export LAB LAB_C2S LAB_COMP LAB_SERVER LAB_ADAPTER SYNCKEYD SK_SCHEMA_LOG LAB_SH
 # In the background so that the trap can stop it (and then, by their
 # pidfiles, the servers it started); its output is shown as it comes.
 timeout -k 5 600 "$PY" "$here/test_synckeyd.py" >"$LAB/tap" 2>&1 &

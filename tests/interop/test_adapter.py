@@ -20,11 +20,14 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xmpp import Client, State, q, NS_SYNC, NS_ROSTER, NS_CLIENT  # noqa: E402
+from xmpp import LAB_SERVER, EJ_NO_BURST, skip_reason  # noqa: E402
 
 LAB = os.environ["LAB"]
 C2S = int(os.environ["LAB_C2S"])
 ADAPTER = os.environ.get("LAB_ADAPTER", "1") != "0"
-SERVER = os.environ.get("LAB_SERVER", "prosody")
+SERVER = LAB_SERVER
+EJ_NO_DROP = ("ejabberd 23.01 without the adapter tells a component of no dropped session unless a "
+              "local contact of it is online (measured: carl/c2 still served after its TCP close)")
 SVC = "sync.p.test"
 NS_BLOCK = "urn:xmpp:blocking"
 MARK = "<sync-presence xmlns='%s'/>" % NS_SYNC
@@ -37,9 +40,10 @@ def check(name, fn, adapter_only=False, skip=None):
     n = len(results) + 1
     if adapter_only and not ADAPTER:
         skip = {SERVER: "privilege-only mode cannot know this"}
-    if skip and SERVER in skip:
+    why = skip_reason(skip)
+    if why:
         results.append(True)
-        print("ok %d - %s # SKIP %s" % (n, name, skip[SERVER]), flush=True)
+        print("ok %d - %s # SKIP %s" % (n, name, why), flush=True)
         return
     try:
         fn()
@@ -354,11 +358,14 @@ def main():
                             "receives exactly like a broadcast one (synckeyd.log: erin's to-bob-only arrives as "
                             "<presence to='sync.p.test' from='erin@p.test/e1'>), so synckeyd serves it to alice: "
                             "a real leak, not fixed here"})
-    check("a contact's dropped TCP connection: offline, as for a fresh login", t_abrupt_drop)
+    check("a contact's dropped TCP connection: offline, as for a fresh login", t_abrupt_drop,
+          skip={"ejabberd-privonly": EJ_NO_DROP})
     check("a contact cancelling the subscription: item none, presence gone", t_subscription_cancelled)
     check("rename, groups, add, remove from another device: exactly those items in the delta", t_roster_changes)
-    check("a roster change while synckeyd was down: full/reset with the change", t_roster_while_down)
-    check("a contact online before synckeyd connected is served", t_online_before_synckeyd)
+    check("a roster change while synckeyd was down: full/reset with the change", t_roster_while_down,
+          skip={"ejabberd-privonly": EJ_NO_BURST})
+    check("a contact online before synckeyd connected is served", t_online_before_synckeyd,
+          skip={"ejabberd-privonly": EJ_NO_BURST})
     check("going online marked: no presence flood; answer equals a fresh login", t_online_without_flood,
           adapter_only=True)
     check("contacts changing status during the sync end up exact (answer, then live in order)",
