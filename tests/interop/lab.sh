@@ -97,14 +97,29 @@ LAB_INTEROP_DIR='$LAB_INTEROP_DIR'
 ENV
 }
 
-# lab_have_server: 0 when $LAB_SERVER (default prosody) is installed,
-# with what the adapter needs (ejabberd: erlc, to build mod_synckey.erl)
+# lab_have_server: 0 when $LAB_SERVER (default prosody) can run here;
+# else it prints the automake SKIP line with the reason, and 1.
+# ejabberd needs root (ejabberdctl runs the node as the user ejabberd only
+# from root or that user, and the lab chowns its folder), and erlc to
+# build mod_synckey.erl unless LAB_ADAPTER=0.
 lab_have_server() {
 	case ${LAB_SERVER:-prosody} in
-	prosody) command -v prosody >/dev/null 2>&1 && command -v prosodyctl >/dev/null 2>&1 ;;
-	ejabberd) [ -x /usr/sbin/ejabberdctl ] && { [ "${LAB_ADAPTER:-1}" = 0 ] || command -v erlc >/dev/null 2>&1; } ;;
-	*) return 1 ;;
+	prosody)
+		command -v prosody >/dev/null 2>&1 && command -v prosodyctl >/dev/null 2>&1 && return 0
+		echo "SKIP: prosody is not installed" ;;
+	ejabberd)
+		if [ ! -x /usr/sbin/ejabberdctl ]; then
+			echo "SKIP: ejabberd is not installed"
+		elif [ "$(id -u)" != 0 ]; then
+			echo "SKIP: the ejabberd lab needs root (ejabberdctl su's to the user ejabberd)"
+		elif [ "${LAB_ADAPTER:-1}" != 0 ] && ! command -v erlc >/dev/null 2>&1; then
+			echo "SKIP: no erlc to build adapters/ejabberd (apt-get install erlang-dev)"
+		else
+			return 0
+		fi ;;
+	*) echo "SKIP: LAB_SERVER=$LAB_SERVER is neither prosody nor ejabberd" ;;
 	esac
+	return 1
 }
 
 # lab_attach: in a helper that got only $LAB (e.g. a test script's
@@ -177,7 +192,8 @@ CFG
 }
 
 # ejabberd runs as the user ejabberd (ejabberdctl as root always su's to
-# it), so its folder belongs to that user and $LAB only lets it through.
+# it), so its folder belongs to that user and $LAB only lets it through
+# (the folders above $LAB, ${TMPDIR:-/tmp}, must let it through too).
 # The node needs no epmd: ERL_DIST_PORT gives it a fixed distribution
 # port on 127.0.0.1 (ejabberdctl then passes -start_epmd false), and its
 # name is per lab (sklab<c2s port>), so suites run side by side.

@@ -9,10 +9,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 . "$here/lab.sh"
-if ! lab_have_server; then
-	echo "SKIP: ${LAB_SERVER:-prosody} is not installed"
-	exit 77
-fi
+lab_have_server || exit 77
 SYNCKEYD=${SYNCKEYD:-${top_builddir:-.}/src/synckeyd}
 [ -x "$SYNCKEYD" ] || { echo "Bail out! no synckeyd at $SYNCKEYD (build it first)"; exit 99; }
 case ${LAB_SERVER:-prosody}/${LAB_ADAPTER:-1} in

@@ -4,7 +4,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lab.sh"
-lab_have_server || { echo "SKIP: ${LAB_SERVER:-prosody} is not installed"; exit 77; }
+lab_have_server || exit 77
 SYNCKEYD=${SYNCKEYD:-${top_builddir:-.}/src/synckeyd}
 SK=${SYNCKEY:-${top_builddir:-.}/src/synckey}
 # with synckeyd: c2s, component; without: c2s2, comp2; nothing listens on far

@@ -13,10 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3     # Debian's python3; a python3 on PATH may be another one
 
 . "$here/lab.sh"
-if ! lab_have_server; then
-	echo "SKIP: ${LAB_SERVER:-prosody} is not installed"
-	exit 77
-fi
+lab_have_server || exit 77
 [ -x "$PY" ] || { echo "Bail out! $PY is missing (apt-get install python3)"; exit 99; }
 SYNCKEYD=${SYNCKEYD:-${top_builddir:-.}/src/synckeyd}
 # the server adapter is on unless LAB_ADAPTER=0 (privilege-only), on ports of its own
