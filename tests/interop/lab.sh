@@ -42,7 +42,7 @@
 # Files in $LAB: secret db/ synckeyd.log synckeyd.pid lab.env, and
 # Prosody: prosody.cfg.lua prosody.pid prosody.log prosody.out data/ certs/ hosts;
 # ejabberd: ejabberd/ (ejabberd.yml, ejctl = ejabberdctl bound to the lab,
-# ejabberd.pid, logs/ejabberd.log, console.log, spool/, ebin/mod_synckey.beam).
+# ejabberd.pid, logs/ejabberd.log, console.log, spool/, mod_synckey/ebin/).
 # $LAB_SERVER_LOG names the server's log.  A helper that starts the server
 # or synckeyd itself (test_synckeyd.py, demo.py) gets them stopped by
 # lab_cleanup too, through these pidfiles.
@@ -200,14 +200,17 @@ CFG
 _lab_ejabberd_init() {
 	_lab_ej=$LAB/ejabberd
 	LAB_SERVER_LOG=$_lab_ej/logs/ejabberd.log
-	mkdir -p "$_lab_ej/spool" "$_lab_ej/logs" "$_lab_ej/ebin" "$_lab_ej/import"
+	# not ejabberd/ebin: Erlang would take that folder for the ejabberd
+	# application's own (code:priv_dir) and look for translations there
+	_lab_ebin=$_lab_ej/mod_synckey/ebin
+	mkdir -p "$_lab_ej/spool" "$_lab_ej/logs" "$_lab_ebin" "$_lab_ej/import"
 	chmod 711 "$LAB"
 	if [ "$LAB_MODE" = sync ] && [ "$LAB_ADAPTER" != 0 ] &&
-	    ! OUT=$_lab_ej/ebin sh "$LAB_ADAPTER_DIR/build.sh" >>"$_lab_ej/build.out" 2>&1; then
+	    ! OUT=$_lab_ebin sh "$LAB_ADAPTER_DIR/build.sh" >>"$_lab_ej/build.out" 2>&1; then
 		echo "lab: cannot build mod_synckey.erl (see $_lab_ej/build.out)" >&2
 		return 1
 	fi
-	printf -- '-pa %s\n' "$_lab_ej/ebin" >"$_lab_ej/vm.args"
+	printf -- '-pa %s\n' "$_lab_ebin" >"$_lab_ej/vm.args"
 	printf '{lookup,["file","native"]}.\n{host,{127,0,0,1},["localhost","%s","%s","q.test"]}.\n{resolv_conf,"%s"}.\n' \
 		"$LAB_DOMAIN" "$LAB_COMPONENT" "$_lab_ej/resolv.conf" >"$_lab_ej/inetrc"
 	echo 'nameserver 127.0.0.1' >"$_lab_ej/resolv.conf"
