@@ -1,45 +1,55 @@
-# lab.sh - a real Prosody (and synckeyd) on 127.0.0.1 in a temporary folder, for tests and the demo
+# lab.sh - a real Prosody or ejabberd (and synckeyd) on 127.0.0.1 in a temporary folder, for tests and the demo
 #
 # A library for POSIX sh: source it, then call the functions.
 #
 #   . tests/interop/lab.sh
 #   lab_init C2S_PORT COMPONENT_PORT [nosync]
-#                 new $LAB (mktemp -d) with prosody.cfg.lua and the component
-#                 secret (mode 0600).  nosync: a plain Prosody with no
-#                 component and no privileges (client fall-back tests).
+#                 new $LAB (mktemp -d) with the server's config and the
+#                 component secret (mode 0600).  nosync: a plain server
+#                 with no component and no privileges (client fall-back tests).
+#                 LAB_SERVER=prosody (default) or ejabberd chooses the server.
 #   lab_trap      on EXIT/INT/TERM stop everything by PID and remove $LAB
 #                 (keep it with LAB_KEEP=1)
+#   lab_attach    in a helper process given $LAB: the settings of lab_init
 #   lab_user NAME PASSWORD [HOST]      register NAME@HOST (default p.test)
-#   lab_roster USER [HOST] < LINES     write USER's roster as Prosody's own Lua
-#                 data file; only while Prosody is stopped or USER is offline.
+#   lab_roster USER [HOST] < LINES     write USER's roster.  Prosody: its
+#                 own Lua data file, only while Prosody is stopped or USER is
+#                 offline.  ejabberd: a XEP-0227 import, at start or at once
+#                 (items added or replaced, none removed).
 #                 A line is "jid sub name group" (space separated, as before)
 #                 or, when it holds a TAB, "jid TAB sub TAB name TAB g1,g2 TAB ask"
 #                 (name and groups may hold spaces and any UTF-8).
 #   lab_roster_gen COUNT [PREFIX] [HOST]  print COUNT generated TAB lines
 #                 (PREFIX0001@HOST ..., subscriptions both/to/from/none in
-#                 turn) to pipe into lab_roster: large rosters in a second.
-#   lab_prosody_start / lab_prosody_stop
-#                 foreground Prosody as a background job; start waits (10 s
-#                 at most) for the ports; stop sends SIGTERM to the PID from
-#                 its pidfile, waits 10 s at most, then SIGKILL.
+#                 turn) to pipe into lab_roster: large rosters in seconds
+#                 (ejabberd: 20 000 contacts in about 11 s with the start).
+#   lab_server_start / lab_server_stop   (old names: lab_prosody_start/stop)
+#                 the server in the foreground as a background job; start
+#                 waits (Prosody 10 s, ejabberd 30 s at most) for the ports;
+#                 stop sends SIGTERM to the PID from its pidfile, waits 10 s
+#                 at most, then SIGKILL.
 #   lab_synckeyd_start [FLAGS] / lab_synckeyd_stop
 #                 $SYNCKEYD against the lab; start waits (10 s at most) until
 #                 it logs its privileges; the PID goes to $LAB/synckeyd.pid.
 #   lab_cleanup   what lab_trap runs; first stops the PIDs the caller put in
 #                 LAB_CLEANUP_PIDS (e.g. a test script that starts servers)
 #
-# The server adapter (adapters/prosody/mod_synckey.lua) is on by default;
+# The server adapter (adapters/$LAB_SERVER/mod_synckey.*) is on by default;
 # LAB_ADAPTER=0 before lab_init gives privilege-only mode.  It is found
 # through $top_srcdir (automake sets it), $LAB_TOP, or the caller's $here
 # (tests/interop).
 #
-# Files in $LAB: prosody.cfg.lua prosody.pid prosody.log prosody.out data/
-# certs/ hosts secret db/ synckeyd.log synckeyd.pid.  A helper that starts
-# Prosody or synckeyd itself (test_synckeyd.py, demo.py) gets them stopped
-# by lab_cleanup too, through these pidfiles.
+# Files in $LAB: secret db/ synckeyd.log synckeyd.pid lab.env, and
+# Prosody: prosody.cfg.lua prosody.pid prosody.log prosody.out data/ certs/ hosts;
+# ejabberd: ejabberd/ (ejabberd.yml, ejctl = ejabberdctl bound to the lab,
+# ejabberd.pid, logs/ejabberd.log, console.log, spool/, mod_synckey/ebin/).
+# $LAB_SERVER_LOG names the server's log.  A helper that starts the server
+# or synckeyd itself (test_synckeyd.py, demo.py) gets them stopped by
+# lab_cleanup too, through these pidfiles.
 # Names: users on p.test, the component sync.p.test, and q.test, a second
-# host synckeyd does not serve.  s2s is off, so no name is ever resolved
-# (and the lab's own hosts file is the only place unbound would look).
+# host synckeyd does not serve, on both servers.  s2s is off, so no name is
+# ever resolved (and the lab's own hosts file / inetrc is the only place
+# the server would look).
 # Every wait is bounded; every process is stopped by PID; only 127.0.0.1.
 
 LAB_DOMAIN=p.test
@@ -47,7 +57,15 @@ LAB_COMPONENT=sync.p.test
 LAB_SECRET=lab-component-secret
 
 lab_init() {
-	for _lab_p in "$1" "$2"; do	# a port in use would be another lab's
+	LAB_SERVER=${LAB_SERVER:-prosody}
+	case $LAB_SERVER in
+	prosody | ejabberd) ;;
+	*) echo "lab: LAB_SERVER is prosody or ejabberd, not $LAB_SERVER" >&2; return 1 ;;
+	esac
+	# ejabberd's Erlang distribution needs a port of its own (no epmd, see below)
+	LAB_DIST=
+	[ "$LAB_SERVER" = ejabberd ] && LAB_DIST=${LAB_DIST_PORT:-$(($1 + 2))}
+	for _lab_p in "$1" "$2" $LAB_DIST; do	# a port in use would be another lab's
 		if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$_lab_p "; then
 			echo "Bail out! 127.0.0.1:$_lab_p is already in use" >&2
 			return 1
@@ -59,17 +77,61 @@ lab_init() {
 	LAB_MODE=${3:-sync}
 	LAB_ADAPTER=${LAB_ADAPTER:-1}
 	_lab_top=${LAB_TOP:-${top_srcdir:-${here:+$here/../..}}}
-	LAB_ADAPTER_DIR=$(cd "${_lab_top:-.}/adapters/prosody" 2>/dev/null && pwd)
-	if [ "$LAB_ADAPTER" != 0 ] && [ ! -f "$LAB_ADAPTER_DIR/mod_synckey.lua" ]; then
-		echo "lab: adapters/prosody/mod_synckey.lua not found (set LAB_TOP)" >&2
+	LAB_ADAPTER_DIR=$(cd "${_lab_top:-.}/adapters/$LAB_SERVER" 2>/dev/null && pwd)
+	LAB_INTEROP_DIR=$(cd "${_lab_top:-.}/tests/interop" 2>/dev/null && pwd)
+	if [ "$LAB_ADAPTER" != 0 ] && ! ls "$LAB_ADAPTER_DIR"/mod_synckey.* >/dev/null 2>&1; then
+		echo "lab: adapters/$LAB_SERVER/mod_synckey.* not found (set LAB_TOP)" >&2
 		return 1
 	fi
-	LAB_PROSODY_PID=
+	LAB_SERVER_PID=
 	LAB_SYNCKEYD_PID=
-	mkdir -p "$LAB/data" "$LAB/certs" "$LAB/db"
-	printf '127.0.0.1 localhost %s %s q.test\n' "$LAB_DOMAIN" "$LAB_COMPONENT" >"$LAB/hosts"
+	mkdir -p "$LAB/db"
 	(umask 077 && printf '%s\n' "$LAB_SECRET" >"$LAB/secret")
 	chmod 600 "$LAB/secret"
+	"_lab_${LAB_SERVER}_init" || return 1
+	# what a helper process needs to drive this lab (lab_attach)
+	cat >"$LAB/lab.env" <<ENV
+LAB_SERVER='$LAB_SERVER' LAB_C2S='$LAB_C2S' LAB_COMP='$LAB_COMP' LAB_DIST='$LAB_DIST'
+LAB_MODE='$LAB_MODE' LAB_ADAPTER='$LAB_ADAPTER' LAB_SERVER_LOG='$LAB_SERVER_LOG'
+LAB_INTEROP_DIR='$LAB_INTEROP_DIR'
+ENV
+}
+
+# lab_have_server: 0 when $LAB_SERVER (default prosody) can run here;
+# else it prints the automake SKIP line with the reason, and 1.
+# ejabberd needs root (ejabberdctl runs the node as the user ejabberd only
+# from root or that user, and the lab chowns its folder), and erlc to
+# build mod_synckey.erl unless LAB_ADAPTER=0.
+lab_have_server() {
+	case ${LAB_SERVER:-prosody} in
+	prosody)
+		command -v prosody >/dev/null 2>&1 && command -v prosodyctl >/dev/null 2>&1 && return 0
+		echo "SKIP: prosody is not installed" ;;
+	ejabberd)
+		if [ ! -x /usr/sbin/ejabberdctl ]; then
+			echo "SKIP: ejabberd is not installed"
+		elif [ "$(id -u)" != 0 ]; then
+			echo "SKIP: the ejabberd lab needs root (ejabberdctl su's to the user ejabberd)"
+		elif [ "${LAB_ADAPTER:-1}" != 0 ] && ! command -v erlc >/dev/null 2>&1; then
+			echo "SKIP: no erlc to build adapters/ejabberd (apt-get install erlang-dev)"
+		else
+			return 0
+		fi ;;
+	*) echo "SKIP: LAB_SERVER=$LAB_SERVER is neither prosody nor ejabberd" ;;
+	esac
+	return 1
+}
+
+# lab_attach: in a helper that got only $LAB (e.g. a test script's
+# subprocess), the settings lab_init chose
+lab_attach() {
+	. "$LAB/lab.env"
+}
+
+_lab_prosody_init() {
+	LAB_SERVER_LOG=$LAB/prosody.log
+	mkdir -p "$LAB/data" "$LAB/certs"
+	printf '127.0.0.1 localhost %s %s q.test\n' "$LAB_DOMAIN" "$LAB_COMPONENT" >"$LAB/hosts"
 	{
 		cat <<CFG
 -- written by lab.sh for one test run; everything stays in $LAB
@@ -129,6 +191,137 @@ CFG
 	} >"$LAB/prosody.cfg.lua"
 }
 
+# ejabberd runs as the user ejabberd (ejabberdctl as root always su's to
+# it), so its folder belongs to that user and $LAB only lets it through
+# (the folders above $LAB, ${TMPDIR:-/tmp}, must let it through too).
+# The node needs no epmd: ERL_DIST_PORT gives it a fixed distribution
+# port on 127.0.0.1 (ejabberdctl then passes -start_epmd false), and its
+# name is per lab (sklab<c2s port>), so suites run side by side.
+_lab_ejabberd_init() {
+	_lab_ej=$LAB/ejabberd
+	LAB_SERVER_LOG=$_lab_ej/logs/ejabberd.log
+	# not ejabberd/ebin: Erlang would take that folder for the ejabberd
+	# application's own (code:priv_dir) and look for translations there
+	_lab_ebin=$_lab_ej/mod_synckey/ebin
+	mkdir -p "$_lab_ej/spool" "$_lab_ej/logs" "$_lab_ebin" "$_lab_ej/import"
+	chmod 711 "$LAB"
+	if [ "$LAB_MODE" = sync ] && [ "$LAB_ADAPTER" != 0 ] &&
+	    ! OUT=$_lab_ebin sh "$LAB_ADAPTER_DIR/build.sh" >>"$_lab_ej/build.out" 2>&1; then
+		echo "lab: cannot build mod_synckey.erl (see $_lab_ej/build.out)" >&2
+		return 1
+	fi
+	printf -- '-pa %s\n' "$_lab_ebin" >"$_lab_ej/vm.args"
+	printf '{lookup,["file","native"]}.\n{host,{127,0,0,1},["localhost","%s","%s","q.test"]}.\n{resolv_conf,"%s"}.\n' \
+		"$LAB_DOMAIN" "$LAB_COMPONENT" "$_lab_ej/resolv.conf" >"$_lab_ej/inetrc"
+	echo 'nameserver 127.0.0.1' >"$_lab_ej/resolv.conf"
+	cat >"$_lab_ej/ejabberdctl.cfg" <<CFG
+ERLANG_NODE=sklab$LAB_C2S@localhost
+ERL_DIST_PORT=$LAB_DIST
+INET_DIST_INTERFACE=127.0.0.1
+ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"
+EJABBERD_PID_PATH=$_lab_ej/ejabberd.pid
+EJABBERD_BYPASS_WARNINGS=true
+CFG
+	# ejctl: ejabberdctl bound to this lab's node and files
+	cat >"$_lab_ej/ejctl" <<CTL
+#!/bin/sh
+exec /usr/sbin/ejabberdctl --config-dir "$_lab_ej" --config "$_lab_ej/ejabberd.yml" \\
+  --ctl-config "$_lab_ej/ejabberdctl.cfg" --spool "$_lab_ej/spool" --logs "$_lab_ej/logs" "\$@"
+CTL
+	chmod 755 "$_lab_ej/ejctl"
+	_lab_ejabberd_yml >"$_lab_ej/ejabberd.yml"
+	chown -R ejabberd:ejabberd "$_lab_ej"
+}
+
+# The twin of the Prosody config: p.test (+ q.test, not served), no TLS,
+# plain passwords (SASL PLAIN of xmpp.py), no stream management, no
+# offline storage; privileges roster get + presence roster
+# (urn:xmpp:privilege:1), delegation of urn:xmpp:synckey:0
+# (urn:xmpp:delegation:1), and the adapter on p.test.
+_lab_ejabberd_yml() {
+	cat <<YML
+# written by lab.sh for one test run; everything stays in $LAB
+hosts:
+  - $LAB_DOMAIN
+  - q.test
+loglevel: ${LAB_EJABBERD_LOG_LEVEL:-info}
+log_rotate_count: 0
+certfiles: []
+auth_method: internal
+auth_password_format: plain
+listen:
+  - port: $LAB_C2S
+    ip: "127.0.0.1"
+    module: ejabberd_c2s
+    max_stanza_size: 262144
+    access: c2s
+    starttls: false
+YML
+	[ "$LAB_MODE" = sync ] && cat <<YML
+  - port: $LAB_COMP
+    ip: "127.0.0.1"
+    module: ejabberd_service
+    hosts:
+      $LAB_COMPONENT:
+        password: "$LAB_SECRET"
+YML
+	cat <<YML
+acl:
+  sync_component:
+    server: $LAB_COMPONENT
+access_rules:
+  c2s:
+    allow: all
+  sync_priv:
+    allow: sync_component
+api_permissions:
+  "console commands":
+    from:
+      - ejabberd_ctl
+    who: all
+    what: "*"
+modules:
+YML
+	_lab_ej_modules q.test | sed 's/^/  /'
+	# host_config's modules replace the global ones for that host
+	printf 'host_config:\n  %s:\n    modules:\n' "$LAB_DOMAIN"
+	_lab_ej_modules "$LAB_DOMAIN" | sed 's/^/      /'
+}
+
+# The modules of HOST; delegation and the adapter on $LAB_DOMAIN only,
+# as in the Prosody config.
+_lab_ej_modules() {
+	cat <<YML
+mod_disco: {}
+mod_ping: {}
+mod_privacy: {}
+mod_blocking: {}
+mod_roster:
+  versioning: true
+  store_current_id: true
+YML
+	[ "$LAB_MODE" = sync ] || return 0
+	cat <<YML
+mod_privilege:
+  roster:
+    get: sync_priv
+  presence:
+    roster: sync_priv
+YML
+	[ "$1" = "$LAB_DOMAIN" ] || return 0
+	cat <<YML
+mod_delegation:
+  namespaces:
+    "urn:xmpp:synckey:0":
+      access: sync_priv
+YML
+	[ "$LAB_ADAPTER" != 0 ] && cat <<YML
+mod_synckey:
+  component: "$LAB_COMPONENT"
+YML
+	return 0
+}
+
 lab_trap() {
 	trap 'lab_cleanup' EXIT
 	trap 'lab_cleanup; trap - EXIT; exit 130' INT
@@ -136,21 +329,62 @@ lab_trap() {
 }
 
 lab_user() {
-	if ! prosodyctl --config "$LAB/prosody.cfg.lua" register "$1" "${3:-$LAB_DOMAIN}" "$2" \
+	"_lab_${LAB_SERVER}_user" "$1" "$2" "${3:-$LAB_DOMAIN}"
+}
+
+_lab_prosody_user() {
+	if ! prosodyctl --config "$LAB/prosody.cfg.lua" register "$1" "$3" "$2" \
 	    >>"$LAB/prosodyctl.out" 2>&1; then
-		echo "lab: cannot register $1@${3:-$LAB_DOMAIN} (see $LAB/prosodyctl.out)" >&2
+		echo "lab: cannot register $1@$3 (see $LAB/prosodyctl.out)" >&2
 		return 1
 	fi
 }
 
-# Lua data file in Prosody's "internal" storage; strings escaped for Lua.
+# ejabberdctl takes about a second a call: users and rosters become pieces
+# of one XEP-0227 (PIEFXIS) file that the node imports when it starts
+# (lab_server_start), or at once when it already runs.  Users (1u-*)
+# sort before rosters (2r-*).
+_lab_ejabberd_user() {
+	_lab_piece 1u "<host jid='$3'><user name='$1' password='$2'/></host>"
+	# the password, for a pending "ask" (_lab_ej_asks)
+	(umask 077 && printf '%s@%s\t%s\n' "$1" "$3" "$2" >>"$LAB/ejabberd/passwords")
+	_lab_ej_flush
+}
+
+# A piece, named by kind and time: lab_roster may run in a subshell (a
+# pipe), so no counter of this shell would be seen by the next call.
+_lab_piece() {
+	_lab_f=$(mktemp "$LAB/ejabberd/import/$1-$(date +%s%N)-XXXXXX") || return 1
+	if [ $# -gt 1 ]; then
+		printf '%s\n' "$2" >"$_lab_f"
+	else
+		cat >"$_lab_f"
+	fi
+}
+
+# lab_roster's line formats, for awk: parse() sets jid sub_ name groups ask
+_LAB_AWK_PARSE='
+	function parse() {
+		if (index($0, "\t") > 0) {
+			split($0, f, "\t"); jid = f[1]; sub_ = f[2]; name = f[3]; groups = f[4]; ask = f[5]
+		} else {
+			jid = $1; sub_ = $2; name = $3; groups = $4; ask = ""
+		}
+		if (sub_ == "") sub_ = "none"
+	}'
+
 lab_roster() {
+	"_lab_${LAB_SERVER}_roster" "$1" "${2:-$LAB_DOMAIN}"
+}
+
+# Lua data file in Prosody's "internal" storage; strings escaped for Lua.
+_lab_prosody_roster() {
 	# a new roster version each time, as Prosody's own saves give
 	_lab_seq=$((${_lab_seq:-0} + 1))
 	_lab_ver=$(( $(date +%s) * 1000 + _lab_seq % 1000 ))
-	_lab_dir="$LAB/data/$(printf '%s' "${2:-$LAB_DOMAIN}" | sed 's/\./%2e/g')/roster"
+	_lab_dir="$LAB/data/$(printf '%s' "$2" | sed 's/\./%2e/g')/roster"
 	mkdir -p "$_lab_dir" || return 1
-	awk -v ver="$_lab_ver" '
+	awk -v ver="$_lab_ver" "$_LAB_AWK_PARSE"'
 	function lua(s,   o, i, c) {
 		o = ""
 		for (i = 1; i <= length(s); i++) {
@@ -162,22 +396,46 @@ lab_roster() {
 	BEGIN { print "return {"; printf "  [false] = { version = %s; pending = {} };\n", ver }
 	/^[ \t]*$/ { next }
 	{
-		if (index($0, "\t") > 0) {
-			n = split($0, f, "\t"); jid = f[1]; sub_ = f[2]; name = f[3]; groups = f[4]; ask = f[5]
-		} else {
-			jid = $1; sub_ = $2; name = $3; groups = $4; ask = ""
-		}
+		parse()
 		g = ""
 		if (groups != "") {
 			n = split(groups, gs, ",")
 			for (i = 1; i <= n; i++) g = g "[" lua(gs[i]) "] = true; "
 		}
-		printf "  [%s] = { subscription = %s; ", lua(jid), lua(sub_ == "" ? "none" : sub_)
+		printf "  [%s] = { subscription = %s; ", lua(jid), lua(sub_)
 		if (name != "") printf "name = %s; ", lua(name)
 		if (ask != "") printf "ask = %s; ", lua(ask)
 		printf "groups = { %s} };\n", g
 	}
 	END { print "}" }' >"$_lab_dir/$1.dat"
+}
+
+# The roster as a PIEFXIS <user/> with an empty password: ejabberd then
+# imports the items without registering (the user may exist already).
+# Items are added or replaced, never removed.  ejabberd's import ignores
+# "ask": those go to $LAB/ejabberd/asks, and the user asks for real
+# after the import (_lab_ej_asks).
+_lab_ejabberd_roster() {
+	awk -v u="$1" -v h="$2" -v asks="$LAB/ejabberd/asks" "$_LAB_AWK_PARSE"'
+	function x(s) {
+		gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s)
+		gsub("\047", "\\&apos;", s); gsub(/"/, "\\&quot;", s)
+		return s
+	}
+	BEGIN { printf "<host jid=\047%s\047><user name=\047%s\047 password=\047\047><query xmlns=\047jabber:iq:roster\047>\n", h, u }
+	/^[ \t]*$/ { next }
+	{
+		parse()
+		printf "<item jid=\047%s\047 subscription=\047%s\047", x(jid), x(sub_)
+		if (name != "") printf " name=\047%s\047", x(name)
+		printf ">"
+		n = split(groups, gs, ",")
+		for (i = 1; i <= n; i++) if (gs[i] != "") printf "<group>%s</group>", x(gs[i])
+		print "</item>"
+		if (ask == "subscribe") printf "%s@%s\t%s\n", u, h, jid >>asks
+	}
+	END { print "</query></user></host>" }' | _lab_piece 2r
+	_lab_ej_flush
 }
 
 lab_roster_gen() {
@@ -211,10 +469,29 @@ lab_pid_from() {
 	printf '%s\n' "$_lab_p"
 }
 
+# The server of the lab ($LAB_SERVER), started as a background job of the
+# caller and stopped by PID; the old names stay for their callers.
+lab_server_start() {
+	"_lab_${LAB_SERVER:-prosody}_start"
+}
+
+lab_server_stop() {
+	"_lab_${LAB_SERVER:-prosody}_stop"
+	LAB_SERVER_PID=
+}
+
 lab_prosody_start() {
+	lab_server_start
+}
+
+lab_prosody_stop() {
+	lab_server_stop
+}
+
+_lab_prosody_start() {
 	rm -f "$LAB/prosody.pid"
 	prosody --config "$LAB/prosody.cfg.lua" -F >>"$LAB/prosody.out" 2>&1 &
-	LAB_PROSODY_PID=$!
+	LAB_SERVER_PID=$!
 	lab_wait_port "$LAB_C2S" || return 1
 	if [ "$LAB_MODE" = sync ]; then
 		lab_wait_port "$LAB_COMP" || return 1
@@ -225,8 +502,100 @@ lab_prosody_start() {
 		sleep 0.1
 		_lab_i=$((_lab_i + 1))
 	done
-	_lab_p=$(lab_pid_from "$LAB/prosody.pid") && LAB_PROSODY_PID=$_lab_p
+	_lab_p=$(lab_pid_from "$LAB/prosody.pid") && LAB_SERVER_PID=$_lab_p
 	return 0
+}
+
+# ejabberdctl foreground, as a job; up when its ports listen, it has
+# written its pidfile (the beam process, what lab_server_stop signals)
+# and it answers ejabberdctl; then what lab_user and lab_roster queued.
+_lab_ejabberd_start() {
+	rm -f "$LAB/ejabberd/ejabberd.pid"
+	"$LAB/ejabberd/ejctl" foreground >>"$LAB/ejabberd/console.log" 2>&1 &
+	LAB_SERVER_PID=$!
+	if ! _lab_ej_wait_up; then
+		echo "lab: ejabberd did not start within 30 s" >&2
+		tail -n 20 "$LAB/ejabberd/console.log" >&2
+		return 1
+	fi
+	_lab_ej_flush
+}
+
+_lab_ej_wait_up() {
+	_lab_i=0
+	while [ $_lab_i -lt 300 ]; do
+		if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$LAB_C2S " &&
+		    { [ "$LAB_MODE" != sync ] || ss -ltn 2>/dev/null | grep -q "127.0.0.1:$LAB_COMP "; } &&
+		    lab_pid_from "$LAB/ejabberd/ejabberd.pid" >/dev/null; then
+			timeout 30 "$LAB/ejabberd/ejctl" status >/dev/null 2>&1 && return 0
+		fi
+		[ -z "${LAB_SERVER_PID:-}" ] || kill -0 "$LAB_SERVER_PID" 2>/dev/null || return 1
+		sleep 0.1
+		_lab_i=$((_lab_i + 1))
+	done
+	return 1
+}
+
+# SIGTERM to the beam process is init:stop(), a clean shutdown; then the
+# launcher (ejabberdctl, su) ends.  Nothing of the node may survive.
+_lab_ejabberd_stop() {
+	_lab_p=$(lab_pid_from "$LAB/ejabberd/ejabberd.pid") && lab_stop_pid "$_lab_p"
+	lab_stop_pid "${LAB_SERVER_PID:-}"
+	_lab_ej_strays
+}
+
+# Any process still naming $LAB/ejabberd/ is this lab's: report, SIGKILL.
+_lab_ej_strays() {
+	for _lab_d in /proc/[0-9]*; do
+		cat "$_lab_d/cmdline" 2>/dev/null | tr '\0' ' ' | grep -qF "$LAB/ejabberd/" || continue
+		[ "${_lab_d#/proc/}" = "$$" ] && continue
+		echo "lab: PID ${_lab_d#/proc/} of this lab's ejabberd outlived the stop: SIGKILL" >&2
+		kill -KILL "${_lab_d#/proc/}" 2>/dev/null
+	done
+}
+
+_lab_ej_running() {
+	lab_pid_from "$LAB/ejabberd/ejabberd.pid" >/dev/null
+}
+
+# Import the queued pieces (when the node runs), then the pending asks.
+_lab_ej_flush() {
+	_lab_ej_running || return 0
+	ls "$LAB/ejabberd/import/" | grep -q . || return 0
+	_lab_imp=$LAB/ejabberd/import.xml
+	{
+		echo "<?xml version='1.0' encoding='UTF-8'?>"
+		echo "<server-data xmlns='urn:xmpp:pie:0'>"
+		cat "$LAB/ejabberd/import/"*
+		echo "</server-data>"
+	} >"$_lab_imp"
+	chown ejabberd "$_lab_imp"
+	if ! timeout 600 "$LAB/ejabberd/ejctl" import_piefxis "$_lab_imp" >>"$LAB/ejabberd/ejctl.out" 2>&1; then
+		echo "lab: ejabberd refused $_lab_imp (see $LAB/ejabberd/ejctl.out and $LAB_SERVER_LOG)" >&2
+		return 1
+	fi
+	rm -f "$LAB/ejabberd/import/"*
+	_lab_ej_asks
+}
+
+# A pending subscription, as the server itself makes it: a session of the
+# user sends <presence type='subscribe'/>; the ping makes it done.
+_lab_ej_asks() {
+	[ -s "$LAB/ejabberd/asks" ] || return 0
+	timeout 60 /usr/bin/python3 - "$LAB/ejabberd/asks" "$LAB/ejabberd/passwords" "$LAB_C2S" \
+	    "$LAB_INTEROP_DIR" <<'PY' || { echo "lab: a pending subscription could not be made" >&2; return 1; }
+import sys
+sys.path.insert(0, sys.argv[4])
+from xmpp import Client
+pw = dict(l.rstrip("\n").split("\t", 1) for l in open(sys.argv[2]))
+for line in open(sys.argv[1]):
+    user, contact = line.rstrip("\n").split("\t")
+    c = Client(user, pw[user], int(sys.argv[3]), resource="lab-ask").connect()
+    c.send("<presence to='%s' type='subscribe'/>" % contact)
+    c.ping()
+    c.close()
+PY
+	rm -f "$LAB/ejabberd/asks"
 }
 
 lab_stop_pid() {
@@ -244,10 +613,9 @@ lab_stop_pid() {
 	wait "$1" 2>/dev/null || true
 }
 
-lab_prosody_stop() {
-	_lab_p=$(lab_pid_from "$LAB/prosody.pid") || _lab_p=${LAB_PROSODY_PID:-}
+_lab_prosody_stop() {
+	_lab_p=$(lab_pid_from "$LAB/prosody.pid") || _lab_p=${LAB_SERVER_PID:-}
 	lab_stop_pid "$_lab_p"
-	LAB_PROSODY_PID=
 }
 
 lab_synckeyd_start() {
@@ -305,7 +673,7 @@ lab_cleanup() {
 	done
 	LAB_CLEANUP_PIDS=
 	lab_synckeyd_stop
-	lab_prosody_stop
+	lab_server_stop
 	if [ -z "${LAB_KEEP:-}" ]; then
 		rm -rf "$LAB"
 	else

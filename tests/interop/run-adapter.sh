@@ -4,18 +4,20 @@
 # A Prosody of its own on 127.0.0.1 (c2s 16222, component 16347) with the
 # server adapter (LAB_ADAPTER=0: privilege-only mode, where the cases that
 # mode cannot know are skipped), synckeyd, and test_adapter.py's TAP.
+# LAB_SERVER=ejabberd: an ejabberd instead (27242/27243; 27252/27253).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
-if ! command -v prosody >/dev/null 2>&1; then
-	echo "SKIP: prosody is not installed"
-	exit 77
-fi
+. "$here/lab.sh"
+lab_have_server || exit 77
 SYNCKEYD=${SYNCKEYD:-${top_builddir:-.}/src/synckeyd}
 [ -x "$SYNCKEYD" ] || { echo "Bail out! no synckeyd at $SYNCKEYD (build it first)"; exit 99; }
-c2s=16222; comp=16347
-[ "${LAB_ADAPTER:-1}" = 0 ] && { c2s=16223; comp=16348; }
-. "$here/lab.sh"
+case ${LAB_SERVER:-prosody}/${LAB_ADAPTER:-1} in
+prosody/0) c2s=16223; comp=16348 ;;
+ejabberd/0) c2s=27252; comp=27253 ;;
+ejabberd/*) c2s=27242; comp=27243 ;;
+*) c2s=16222; comp=16347 ;;
+esac
 lab_trap
 lab_init $c2s $comp || exit 99
 for u in alice bob carl dave erin frank; do
@@ -31,11 +33,11 @@ for u in bob carl erin; do
 	printf 'alice@p.test both Alice\n' | lab_roster $u || exit 99
 done
 printf 'alice@p.test from Alice\n' | lab_roster dave || exit 99
-lab_prosody_start || exit 99
+lab_server_start || exit 99
 lab_synckeyd_start || exit 99
 LAB_SH="$here/lab.sh"
 SK_SCHEMA_LOG=$LAB/schema.log
-export LAB LAB_C2S LAB_COMP SYNCKEYD SK_SCHEMA_LOG LAB_SH LAB_ADAPTER
+export LAB LAB_C2S LAB_COMP LAB_SERVER SYNCKEYD SK_SCHEMA_LOG LAB_SH LAB_ADAPTER
 timeout -k 5 300 "$PY" "$here/test_adapter.py" >"$LAB/tap" 2>&1 &
 LAB_CLEANUP_PIDS=$!
 wait "$LAB_CLEANUP_PIDS"
@@ -54,5 +56,5 @@ if [ "$rc" -eq 0 ] && [ "$schema_ok" -eq 1 ] && [ "$failed" -eq 0 ] && [ -n "$pl
 	exit 0
 fi
 echo "---- synckeyd.log (tail)"; tail -n 30 "$LAB/synckeyd.log" 2>/dev/null
-echo "---- prosody.log (tail)"; tail -n 20 "$LAB/prosody.log" 2>/dev/null
+echo "---- $LAB_SERVER_LOG (tail)"; tail -n 20 "$LAB_SERVER_LOG" 2>/dev/null
 exit 1

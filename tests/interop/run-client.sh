@@ -1,11 +1,17 @@
 #!/bin/sh
 # run-client.sh - the synckey CLI against a real Prosody, with and without synckeyd (automake test driver)
+# LAB_SERVER=ejabberd: against ejabberd (ports 27262/27263, 27272/27273; none listens on 27299)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-command -v prosody >/dev/null 2>&1 || { echo "SKIP: prosody is not installed"; exit 77; }
+. "$here/lab.sh"
+lab_have_server || exit 77
 SYNCKEYD=${SYNCKEYD:-${top_builddir:-.}/src/synckeyd}
 SK=${SYNCKEY:-${top_builddir:-.}/src/synckey}
-. "$here/lab.sh"
+# with synckeyd: c2s, component; without: c2s2, comp2; nothing listens on far
+case ${LAB_SERVER:-prosody} in
+ejabberd) c2s=27262 comp=27263 c2s2=27272 comp2=27273 far=27299 ;;
+*) c2s=25222 comp=25347 c2s2=25223 comp2=25348 far=25299 ;;
+esac
 trap lab_cleanup EXIT INT TERM
 
 n=0
@@ -17,17 +23,17 @@ check() { if eval "$2"; then ok "$1"; else notok "$1" "${3:-}"; fi; }
 field() { printf '%s' "$out" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
 # ---- with the sync service
-lab_init 25222 25347
+lab_init $c2s $comp
 for u in alice bob carl; do lab_user $u pw; done
 lab_roster alice <<ROSTER
 bob@p.test both Bob Friends
 carl@p.test both Carl
 ROSTER
-lab_prosody_start || exit 1
+lab_server_start || exit 1
 lab_synckeyd_start || exit 1
 printf 'pw\n' >"$LAB/pw"; chmod 600 "$LAB/pw"
 printf 'wrong\n' >"$LAB/wrong"; chmod 600 "$LAB/wrong"
-sk() { "$SK" --jid alice@p.test --password-file "$LAB/pw" --db "$LAB/cache" --server 127.0.0.1:25222 "$@"; }
+sk() { "$SK" --jid alice@p.test --password-file "$LAB/pw" --db "$LAB/cache" --server 127.0.0.1:$c2s "$@"; }
 
 out=$(sk --json sync); rc=$?
 check "first sync is full (no-key)" '[ $rc -eq 0 ] && [ "$(field mode)" = full ] && [ "$(field reason)" = no-key ]' "$out"
@@ -38,7 +44,7 @@ check "second sync is null" '[ $rc -eq 0 ] && [ "$(field mode)" = null ] && [ "$
 import sys, time
 sys.path.insert(0, '$here')
 from xmpp import Client
-b = Client('bob@p.test', 'pw', 25222, resource='b1').connect()
+b = Client('bob@p.test', 'pw', $c2s, resource='b1').connect()
 b.presence(status='bob-online')
 time.sleep(30)
 " &
@@ -59,11 +65,11 @@ out=$(sk --json sync); rc=$?
 check "after a checkpoint the next sync is null" '[ $rc -eq 0 ] && [ "$(field mode)" = null ]' "$out"
 kill "$bobpid" 2>/dev/null; wait "$bobpid" 2>/dev/null
 
-"$SK" --jid alice@p.test --password-file "$LAB/wrong" --db "$LAB/c-wrong" --server 127.0.0.1:25222 sync >/dev/null 2>"$LAB/err"; rc=$?
+"$SK" --jid alice@p.test --password-file "$LAB/wrong" --db "$LAB/c-wrong" --server 127.0.0.1:$c2s sync >/dev/null 2>"$LAB/err"; rc=$?
 check "wrong password: exit 2 and a message" '[ $rc -eq 2 ] && grep -q "authentication failed" "$LAB/err"' "rc=$rc $(cat "$LAB/err")"
-"$SK" --jid alice@p.test --password-file "$LAB/pw" --db "$LAB/c-unreach" --server 127.0.0.1:25299 sync >/dev/null 2>"$LAB/err"; rc=$?
+"$SK" --jid alice@p.test --password-file "$LAB/pw" --db "$LAB/c-unreach" --server 127.0.0.1:$far sync >/dev/null 2>"$LAB/err"; rc=$?
 check "unreachable server: exit 3 and a message" '[ $rc -eq 3 ] && grep -q "cannot reach" "$LAB/err"' "rc=$rc $(cat "$LAB/err")"
-"$SK" --jid bob@p.test --password-file "$LAB/pw" --db "$LAB/cache" --server 127.0.0.1:25222 sync >/dev/null 2>"$LAB/err"; rc=$?
+"$SK" --jid bob@p.test --password-file "$LAB/pw" --db "$LAB/cache" --server 127.0.0.1:$c2s sync >/dev/null 2>"$LAB/err"; rc=$?
 check "another account's cache: exit 4, refused" '[ $rc -eq 4 ] && grep -q "another account" "$LAB/err"' "rc=$rc $(cat "$LAB/err")"
 # tamper: change one byte of a stored name; the digest check refuses it
 cp "$LAB/cache/data.mdb" "$LAB/before.mdb"
@@ -82,7 +88,7 @@ check "bad option: exit 1" '[ $rc -eq 1 ]'
 lab_cleanup
 
 # ---- a server without the sync service: the standard path
-lab_init 25223 25348 nosync
+lab_init $c2s2 $comp2 nosync
 for u in alice bob carl; do lab_user $u pw; done
 lab_roster alice <<ROSTER
 bob@p.test both Bob Friends
@@ -91,19 +97,19 @@ ROSTER
 lab_roster bob <<ROSTER
 alice@p.test both Alice
 ROSTER
-lab_prosody_start || exit 1
+lab_server_start || exit 1
 printf 'pw\n' >"$LAB/pw"; chmod 600 "$LAB/pw"
 /usr/bin/python3 -c "
 import sys, time
 sys.path.insert(0, '$here')
 from xmpp import Client
-b = Client('bob@p.test', 'pw', 25223, resource='b1').connect()
+b = Client('bob@p.test', 'pw', $c2s2, resource='b1').connect()
 b.presence(status='bob-online')
 time.sleep(20)
 " &
 bobpid=$!
 sleep 1
-sk2() { "$SK" --jid alice@p.test --password-file "$LAB/pw" --db "$LAB/cache" --server 127.0.0.1:25223 "$@"; }
+sk2() { "$SK" --jid alice@p.test --password-file "$LAB/pw" --db "$LAB/cache" --server 127.0.0.1:$c2s2 "$@"; }
 out=$(sk2 --json sync); rc=$?
 check "no sync service: standard path" '[ $rc -eq 0 ] && [ "$(field mode)" = standard ]' "$out"
 out=$(sk2 roster)

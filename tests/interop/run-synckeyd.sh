@@ -3,25 +3,27 @@
 #
 # Builds nothing: runs $top_builddir/src/synckeyd (or $SYNCKEYD) against a
 # Prosody of its own on 127.0.0.1 (c2s 15222, component 15347; 15232 and 15357
-# with LAB_ADAPTER=0, privilege-only mode) and prints
-# the TAP lines of test_synckeyd.py.  Exit 77 (SKIP) only when prosody is
+# with LAB_ADAPTER=0, privilege-only mode), or with LAB_SERVER=ejabberd an
+# ejabberd (27222/27223, 27232/27233; distribution port c2s+2), and prints
+# the TAP lines of test_synckeyd.py.  Exit 77 (SKIP) only when the server is
 # not installed; exit 0 only when every scenario passed.  LAB_KEEP=1 keeps
 # the lab folder (logs, data) for a look afterwards.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3     # Debian's python3; a python3 on PATH may be another one
 
-if ! command -v prosody >/dev/null 2>&1 || ! command -v prosodyctl >/dev/null 2>&1; then
-	echo "SKIP: prosody is not installed"
-	exit 77
-fi
+. "$here/lab.sh"
+lab_have_server || exit 77
 [ -x "$PY" ] || { echo "Bail out! $PY is missing (apt-get install python3)"; exit 99; }
 SYNCKEYD=${SYNCKEYD:-${top_builddir:-.}/src/synckeyd}
 # the server adapter is on unless LAB_ADAPTER=0 (privilege-only), on ports of its own
-c2s=15222; comp=15347
-[ "${LAB_ADAPTER:-1}" = 0 ] && { c2s=15232; comp=15357; }
+case ${LAB_SERVER:-prosody}/${LAB_ADAPTER:-1} in
+prosody/0) c2s=15232; comp=15357 ;;
+ejabberd/0) c2s=27232; comp=27233 ;;
+ejabberd/*) c2s=27222; comp=27223 ;;
+*) c2s=15222; comp=15347 ;;
+esac
 [ -x "$SYNCKEYD" ] || { echo "Bail out! no synckeyd at $SYNCKEYD (build it first)"; exit 99; }
-. "$here/lab.sh"
 lab_trap
 lab_init $c2s $comp || exit 99
 
@@ -48,7 +50,8 @@ zed@p.test both Zed
 ROSTER
 
 SK_SCHEMA_LOG=$LAB/schema.log
-export LAB LAB_C2S LAB_COMP SYNCKEYD SK_SCHEMA_LOG
+LAB_SH="$here/lab.sh"
+export LAB LAB_C2S LAB_COMP LAB_SERVER LAB_ADAPTER SYNCKEYD SK_SCHEMA_LOG LAB_SH
 # In the background so that the trap can stop it (and then, by their
 # pidfiles, the servers it started); its output is shown as it comes.
 timeout -k 5 600 "$PY" "$here/test_synckeyd.py" >"$LAB/tap" 2>&1 &
@@ -72,6 +75,6 @@ if [ "$rc" -eq 0 ] && [ "$schema_ok" -eq 1 ] && [ "$failed" -eq 0 ] && [ -n "$pl
 fi
 echo "---- synckeyd.log (tail)"
 tail -n 40 "$LAB/synckeyd.log" 2>/dev/null
-echo "---- prosody.log (tail)"
-tail -n 20 "$LAB/prosody.log" 2>/dev/null
+echo "---- $LAB_SERVER_LOG (tail)"
+tail -n 20 "$LAB_SERVER_LOG" 2>/dev/null
 exit 1

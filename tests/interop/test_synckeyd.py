@@ -30,11 +30,13 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xmpp import Client, State, error_condition, q, NS_SYNC, NS_ROSTER, NS_CLIENT  # noqa: E402
+from xmpp import LAB_SERVER, EJ_NO_BURST, skip_reason  # noqa: E402
 
 LAB = os.environ["LAB"]
 C2S = int(os.environ["LAB_C2S"])
 COMP = int(os.environ["LAB_COMP"])
 SYNCKEYD = os.environ["SYNCKEYD"]
+SERVER = LAB_SERVER
 SVC = "sync.p.test"
 DISCO = "http://jabber.org/protocol/disco#info"
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -67,7 +69,19 @@ def wait_port(port, timeout=10):
     raise TimeoutError("nothing listens on 127.0.0.1:%d after %d s" % (port, timeout))
 
 
+def lab_sh(fn):
+    """A lab.sh function on this lab (ejabberd: its start and stop); its exit status."""
+    return subprocess.run(["sh", "-c", '. "$LAB_SH"; lab_attach; ' + fn], env=dict(os.environ),
+                          stdout=subprocess.DEVNULL, timeout=120).returncode
+
+
 def start_prosody():
+    """The lab's server: Prosody started here, ejabberd through lab.sh."""
+    if SERVER != "prosody":
+        if lab_sh("lab_server_start") != 0:
+            raise RuntimeError("lab_server_start failed (%s)" % SERVER)
+        procs["prosody"] = None
+        return
     pidfile = os.path.join(LAB, "prosody.pid")
     if os.path.exists(pidfile):
         os.unlink(pidfile)
@@ -123,9 +137,11 @@ def wait_log(text, mark=0, timeout=15):
 
 def stop(name, sig=signal.SIGTERM):
     """Stops a process this script started, by PID; its exit status."""
-    p = procs.pop(name, None)
-    if p is None:
+    if name not in procs:
         return None
+    p = procs.pop(name)
+    if p is None:                   # the server, run by lab.sh
+        return lab_sh("lab_server_stop")
     if p.poll() is None:
         p.send_signal(sig)
     try:
@@ -179,7 +195,13 @@ ctx.last = None         # the last answer seen, printed when a scenario fails
 ctx.sessions = {}       # full JID -> Client
 
 
-def check(name, fn):
+def check(name, fn, skip=None):
+    """skip: {server: the measured reason the case cannot hold there}"""
+    why = skip_reason(skip)
+    if why:
+        results.append(True)
+        print("ok %d - %s # SKIP %s" % (len(results), name, why), flush=True)
+        return
     try:
         if getattr(ctx, "broken", False):
             resync()    # a failed scenario must not fail the next one too
@@ -596,8 +618,9 @@ def t_restart_prosody():
     ctx.sessions.clear()
     ctx.model.online.clear()
     mark = log_size()
-    pid = pid_of_lab(os.path.join(LAB, "prosody.pid"))
-    expect(pid == procs["prosody"].pid, "prosody.pid %r" % pid)
+    if SERVER == "prosody":
+        pid = pid_of_lab(os.path.join(LAB, "prosody.pid"))
+        expect(pid == procs["prosody"].pid, "prosody.pid %r" % pid)
     rc = stop("prosody")
     expect(rc == 0, "Prosody exited %r on SIGTERM" % rc)
     wait_log("link to", mark)
@@ -633,15 +656,18 @@ def main():
           t_invalid_keys)
     check("checkpoint gives a new key; the next delta holds only later changes", t_checkpoint)
     check("presence extensions are kept, and a change in an extension alone is sent", t_extensions)
-    check("a presence nested 15 000 deep is kept without its extension; synckeyd stays up", t_deep_presence)
+    check("a presence nested 15 000 deep is kept without its extension; synckeyd stays up", t_deep_presence,
+          skip={"ejabberd": "ejabberd 23.01 itself dies on that presence (beam: Segmentation fault in "
+                            "console.log; measured with no component and no adapter: nesting 3 000 survives, "
+                            "5 000 kills the node), before synckeyd sees it"})
     check("a 100 kB attribute in pieces does not hold back another user's sync (< 1 s)", t_long_token)
     check("SIGHUP commits, reopens the log and keeps running", t_sighup)
     check("bad requests give bad-request (modify) with a text", t_bad_requests)
     check("a user of a domain not served gets forbidden (auth) with a text", t_forbidden)
     check("synckeyd stopped and restarted: old key gives full/reset, then deltas",
-          t_restart_synckeyd(signal.SIGTERM, "stopped"))
+          t_restart_synckeyd(signal.SIGTERM, "stopped"), skip={"ejabberd-privonly": EJ_NO_BURST})
     check("synckeyd killed (SIGKILL) and restarted: store intact, reset, then deltas",
-          t_restart_synckeyd(signal.SIGKILL, "killed"))
+          t_restart_synckeyd(signal.SIGKILL, "killed"), skip={"ejabberd-privonly": EJ_NO_BURST})
     check("Prosody restarted: synckeyd reconnects by itself; old key gives full/reset", t_restart_prosody)
     return 0
 

@@ -1,0 +1,3 @@
+#!/bin/sh
+# run-adapter-ejabberd-privonly.sh - run-adapter.sh on ejabberd 23.01 without the adapter (127.0.0.1:27252/27253)
+LAB_SERVER=ejabberd LAB_ADAPTER=0 exec sh "$(dirname "$0")/run-adapter.sh"
