@@ -76,6 +76,7 @@ setup(void **state)
 	f->cfg.max_clients = 16;
 	f->cfg.batch_events = 512;
 	f->cfg.batch_ms = 20;
+	f->cfg.max_view_bytes = 64u << 20;	/* views kept, as by default */
 	f->cfg.max_presence_bytes = 16384;
 	f->cfg.max_resources = 64;
 	f->cfg.max_pending = 10000;
@@ -845,6 +846,51 @@ the_adapter_view_versions_the_roster_and_hides_contacts(void **state)
 	assert_null(strstr(last(), "<item"));
 }
 
+/* A view kept from the last sync is used again only while exact: a
+   contact's presence change after it comes in the next delta. */
+static void
+a_kept_view_follows_presence_changes(void **state)
+{
+	struct fx *f = *state;
+	char id[64], ver[64], xml[1024], key[200];
+	int i;
+
+	grant(f);
+	feed(f, "<iq type='result' id='adapter-0' from='p.test' to='sync.p.test'>"
+	    "<query xmlns='http://jabber.org/protocol/disco#info'>"
+	    "<feature var='urn:xmpp:synckey:adapter:0'/></query></iq>");
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><status>bob-1</status></presence>");
+	key[0] = '\0';
+	for (i = 0; i < 4; i++) {
+		if (i == 2)
+			feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><status>bob-2</status></presence>");
+		snprintf(xml, sizeof(xml), "<iq type='get' id='s%d' from='alice@p.test/a' to='sync.p.test'>"
+		    "<sync xmlns='urn:xmpp:synckey:0' client='c'%s%s%s/></iq>", i,
+		    key[0] ? " key='" : "", key, key[0] ? "'" : "");
+		feed(f, xml);
+		last_view(id, sizeof(id), ver, sizeof(ver));
+		snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='alice@p.test' to='sync.p.test'>"
+		    "<view xmlns='urn:xmpp:synckey:adapter:0' ver='3'>%s</view></iq>", id, i == 0 ?
+		    "<query xmlns='jabber:iq:roster' ver='3'><item jid='bob@p.test' subscription='both'/></query>" :
+		    "<unchanged/>");
+		feed(f, xml);
+		attr_of(last(), "key", key, sizeof(key));
+		switch (i) {
+		case 0:
+			assert_non_null(strstr(last(), "bob-1"));
+			break;
+		case 1:	/* from the kept view: nothing changed */
+		case 3:
+			assert_null(strstr(last(), "<presence"));
+			break;
+		case 2:
+			assert_non_null(strstr(last(), "type=\"delta\""));
+			assert_non_null(strstr(last(), "bob-2"));
+			break;
+		}
+	}
+}
+
 /* XEP-0355: a request the server forwards is answered inside the same
    wrapping, to the server, with the inner IQ back to the client. */
 static void
@@ -895,6 +941,7 @@ main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(the_adapter_view_versions_the_roster_and_hides_contacts),
+		T(a_kept_view_follows_presence_changes),
 		T(delegated_requests_are_answered_wrapped),
 		T(disco_ping_and_unknown_requests),
 		T(senders_and_requests_are_checked),

@@ -33,15 +33,6 @@ teardown(void **state)
 	return 0;
 }
 
-static void
-pres(struct sk_store *s, const char *jid, const char *status)
-{
-	struct sk_pres p = { .jid = (char *)jid, .status = (char *)status };
-
-	sk_pres_hash(&p);
-	assert_int_equal(sk_store_pres_put(s, &p), 0);
-}
-
 static size_t
 count_pres(struct sk_store *s, const char *bare)
 {

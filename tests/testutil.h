@@ -34,4 +34,17 @@ tmpdir_free(char *path)
 	free(path);
 }
 
+#ifdef SK_STORE_H
+/* Stores an available presence of jid with that status (tests that
+   include cmocka.h and store.h before this header). */
+static inline void
+pres(struct sk_store *s, const char *jid, const char *status)
+{
+	struct sk_pres p = { .jid = (char *)jid, .status = (char *)status };
+
+	sk_pres_hash(&p);
+	assert_int_equal(sk_store_pres_put(s, &p), 0);
+}
+#endif
+
 #endif

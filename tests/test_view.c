@@ -1,0 +1,283 @@
+/* test_view.c - views kept between syncs: used again only while exact */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "error.h"
+#include "store.h"
+#include "sync.h"
+#include "view.h"
+#include "testutil.h"
+
+#define NOW 1700000000ULL
+#define USER "u@a.test"
+
+struct fx {
+	char		*dir;
+	struct sk_store	*s;
+	struct sk_views	*c;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->dir = tmpdir_new();
+	assert_int_equal(sk_store_open(f->dir, 0, &f->s), 0);
+	assert_int_equal(sk_views_new(64u << 20, &f->c), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	sk_views_free(f->c);
+	sk_store_close(f->s);
+	tmpdir_free(f->dir);
+	free(f);
+	return 0;
+}
+
+/* A roster of n contacts c0..c(n-1)@a.test, every fourth one "from"
+   (their presence does not count for the user). */
+static void
+roster(struct sk_state *st, unsigned n)
+{
+	char jid[64];
+	unsigned i;
+
+	sk_state_init(st);
+	for (i = 0; i < n; i++) {
+		struct sk_item it = { .jid = jid, .sub = i % 4 == 3 ? SK_SUB_FROM : SK_SUB_BOTH };
+
+		snprintf(jid, sizeof(jid), "c%u@a.test", i);
+		assert_int_equal(sk_state_put_item(st, &it), 0);
+	}
+}
+
+/* Builds the view of a roster of n contacts and keeps it under ver. */
+static struct sk_view *
+keep(struct fx *f, unsigned n, const char *ver, const struct sk_strv *hidden)
+{
+	struct sk_state st;
+	struct sk_view *v;
+
+	roster(&st, n);
+	assert_int_equal(sk_view_build(f->s, &st, hidden, &v), 0);
+	assert_int_equal(st.nitems, 0);		/* moved into the view */
+	assert_int_equal(sk_views_put(f->c, USER, ver, hidden, v), 0);
+	return v;
+}
+
+/* The view a fresh build gives now: what a kept view must equal. */
+static void
+assert_same_as_fresh(struct fx *f, const struct sk_view *v, unsigned n,
+    const struct sk_strv *hidden)
+{
+	struct sk_state st;
+	struct sk_view *fresh;
+
+	roster(&st, n);
+	assert_int_equal(sk_view_build(f->s, &st, hidden, &fresh), 0);
+	assert_string_equal(v->digest, fresh->digest);
+	assert_int_equal(v->len, fresh->len);
+	assert_memory_equal(v->blob, fresh->blob, v->len);
+	sk_view_free(fresh);
+}
+
+static void
+a_view_is_used_again_until_a_watched_contact_changes(void **state)
+{
+	struct fx *f = *state;
+	struct sk_view *v, *again;
+
+	pres(f->s, "c0@a.test/r", "one");
+	v = keep(f, 8, "7", NULL);
+	assert_int_equal(v->live.npres, 1);
+	assert_ptr_equal(sk_views_get(f->c, f->s, USER, "7", NULL), v);
+	/* a contact outside the roster, and one whose presence the user does
+	   not receive (subscription from): still exact */
+	pres(f->s, "stranger@b.test/r", "x");
+	pres(f->s, "c3@a.test/r", "from-only");
+	again = sk_views_get(f->c, f->s, USER, "7", NULL);
+	assert_ptr_equal(again, v);
+	assert_same_as_fresh(f, again, 8, NULL);
+	/* a watched contact: stale, dropped, and the rebuild has the change */
+	pres(f->s, "c1@a.test/r", "two");
+	assert_null(sk_views_get(f->c, f->s, USER, "7", NULL));
+	v = keep(f, 8, "7", NULL);
+	assert_int_equal(v->live.npres, 2);
+	assert_same_as_fresh(f, v, 8, NULL);
+	/* a resource going away counts as much */
+	assert_int_equal(sk_store_pres_del(f->s, "c0@a.test/r"), 0);
+	assert_null(sk_views_get(f->c, f->s, USER, "7", NULL));
+	keep(f, 8, "7", NULL);
+	assert_int_equal(sk_store_pres_del_bare(f->s, "c1@a.test"), 0);
+	assert_null(sk_views_get(f->c, f->s, USER, "7", NULL));
+}
+
+static void
+another_roster_version_or_hidden_list_is_another_view(void **state)
+{
+	struct fx *f = *state;
+	struct sk_strv h1, h2;
+	struct sk_view *v;
+
+	sk_strv_init(&h1);
+	sk_strv_init(&h2);
+	assert_int_equal(sk_strv_add(&h1, "c1@a.test", 9), 0);
+	assert_int_equal(sk_strv_add(&h1, "c0@a.test", 9), 0);
+	assert_int_equal(sk_strv_add(&h2, "c0@a.test", 9), 0);
+	assert_int_equal(sk_strv_add(&h2, "c1@a.test", 9), 0);
+	pres(f->s, "c0@a.test/r", "zero");
+	pres(f->s, "c2@a.test/r", "two");
+	v = keep(f, 8, "7", &h1);
+	assert_int_equal(v->live.npres, 1);	/* c0 hidden, c2 not */
+	/* the same contacts hidden in another order: the same view */
+	assert_ptr_equal(sk_views_get(f->c, f->s, USER, "7", &h2), v);
+	/* fewer hidden, or none */
+	assert_null(sk_views_get(f->c, f->s, USER, "7", NULL));
+	v = keep(f, 8, "7", &h1);
+	assert_int_equal(sk_strv_add(&h2, "c2@a.test", 9), 0);
+	assert_null(sk_views_get(f->c, f->s, USER, "7", &h2));
+	/* another roster version; no version at all is never kept */
+	keep(f, 8, "7", &h1);
+	assert_null(sk_views_get(f->c, f->s, USER, "8", &h1));
+	keep(f, 8, NULL, &h1);
+	assert_null(sk_views_get(f->c, f->s, USER, NULL, &h1));
+	assert_null(sk_views_get(f->c, f->s, USER, "7", &h1));
+	sk_strv_free(&h1);
+	sk_strv_free(&h2);
+}
+
+static void
+cleared_presence_lost_batches_and_old_changes_make_views_stale(void **state)
+{
+	struct fx *f = *state;
+	char jid[64];
+	unsigned i;
+
+	keep(f, 8, "7", NULL);
+	assert_int_equal(sk_store_pres_clear(f->s), 0);
+	assert_null(sk_views_get(f->c, f->s, USER, "7", NULL));
+	/* more changes than the store remembers, none of them watched:
+	   nothing tells they were not, so the view is stale */
+	keep(f, 8, "7", NULL);
+	for (i = 0; i < 65536; i++) {
+		snprintf(jid, sizeof(jid), "other%u@b.test/r", i % 100);
+		pres(f->s, jid, "x");
+	}
+	assert_non_null(sk_views_get(f->c, f->s, USER, "7", NULL));
+	pres(f->s, "other0@b.test/r", "one more");
+	assert_null(sk_views_get(f->c, f->s, USER, "7", NULL));
+	/* recovery from a lost batch clears presence: views built before go */
+	keep(f, 8, "7", NULL);
+	assert_int_equal(sk_store_flush(f->s), 0);
+	assert_ptr_not_equal(sk_views_get(f->c, f->s, USER, "7", NULL), NULL);
+	assert_int_equal(sk_store_recover(f->s), 0);	/* clears, as after a loss */
+	assert_null(sk_views_get(f->c, f->s, USER, "7", NULL));
+}
+
+static void
+the_cache_stays_within_its_bound(void **state)
+{
+	struct fx *f = *state;
+	struct sk_state st;
+	struct sk_view *v;
+	size_t n, bytes, one;
+	char user[32];
+	unsigned i;
+
+	sk_views_free(f->c);
+	roster(&st, 100);
+	assert_int_equal(sk_view_build(f->s, &st, NULL, &v), 0);
+	one = v->bytes;
+	sk_view_free(v);
+	assert_int_equal(sk_views_new(3 * one + one / 2, &f->c), 0);
+	for (i = 0; i < 10; i++) {
+		snprintf(user, sizeof(user), "u%u@a.test", i);
+		roster(&st, 100);
+		assert_int_equal(sk_view_build(f->s, &st, NULL, &v), 0);
+		assert_int_equal(sk_views_put(f->c, user, "1", NULL, v), 0);
+		/* u0 is used each time: the least recently used go first */
+		(void)sk_views_get(f->c, f->s, "u0@a.test", "1", NULL);
+	}
+	sk_views_stats(f->c, &n, &bytes);
+	assert_int_equal(n, 3);
+	assert_true(bytes <= 3 * one + one / 2);
+	assert_non_null(sk_views_get(f->c, f->s, "u0@a.test", "1", NULL));
+	assert_non_null(sk_views_get(f->c, f->s, "u9@a.test", "1", NULL));
+	assert_null(sk_views_get(f->c, f->s, "u1@a.test", "1", NULL));
+	/* a view over the whole bound is not kept */
+	roster(&st, 2000);
+	assert_int_equal(sk_view_build(f->s, &st, NULL, &v), 0);
+	assert_int_equal(sk_views_put(f->c, "big@a.test", "1", NULL, v), 0);
+	assert_null(sk_views_get(f->c, f->s, "big@a.test", "1", NULL));
+}
+
+/* The engine answers from a kept view exactly as from a state built
+   now: every step's digest and changes match, over random changes. */
+static void
+syncs_from_kept_views_equal_syncs_from_fresh_states(void **state)
+{
+	struct fx *f = *state;
+	char k1[SK_KEY_MAX + 1] = "", k2[SK_KEY_MAX + 1] = "", jid[64], st_[16];
+	unsigned step, seed = 12345;
+
+	for (step = 0; step < 200; step++) {
+		struct sk_sync_result r1, r2;
+		struct sk_state st;
+		struct sk_view *v, *fresh;
+		unsigned j, nch = (seed = seed * 1103515245 + 12345) >> 16 & 3;
+
+		for (j = 0; j < nch; j++) {
+			seed = seed * 1103515245 + 12345;
+			snprintf(jid, sizeof(jid), "c%u@a.test/r%u", (seed >> 16) % 40, (seed >> 8) % 2);
+			snprintf(st_, sizeof(st_), "s%u", step);
+			if ((seed >> 4) % 5 == 0)
+				assert_int_equal(sk_store_pres_del(f->s, jid), 0);
+			else
+				pres(f->s, jid, st_);
+		}
+		if ((v = sk_views_get(f->c, f->s, USER, "1", NULL)) == NULL)
+			v = keep(f, 32, "1", NULL);
+		roster(&st, 32);
+		assert_int_equal(sk_view_build(f->s, &st, NULL, &fresh), 0);
+		assert_int_equal(sk_sync_run_view(f->s, &(struct sk_sync_cfg){ SK_SYNC_TTL_DEFAULT, 4 },
+		    USER, "kept", k1[0] ? k1 : NULL, v, NOW + step, &r1), 0);
+		assert_int_equal(sk_sync_run_view(f->s, &(struct sk_sync_cfg){ SK_SYNC_TTL_DEFAULT, 4 },
+		    USER, "fresh", k2[0] ? k2 : NULL, fresh, NOW + step, &r2), 0);
+		assert_string_equal(r1.digest, r2.digest);
+		assert_int_equal(r1.full, r2.full);
+		assert_int_equal(r1.changes.n, r2.changes.n);
+		memcpy(k1, r1.key, sizeof(k1));
+		memcpy(k2, r2.key, sizeof(k2));
+		sk_sync_result_free(&r1);
+		sk_sync_result_free(&r2);
+		sk_view_free(fresh);
+	}
+}
+
+int
+main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(a_view_is_used_again_until_a_watched_contact_changes),
+		T(another_roster_version_or_hidden_list_is_another_view),
+		T(cleared_presence_lost_batches_and_old_changes_make_views_stale),
+		T(the_cache_stays_within_its_bound),
+		T(syncs_from_kept_views_equal_syncs_from_fresh_states),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
