@@ -45,7 +45,7 @@ cflags="-g -O1 -fno-omit-frame-pointer $san -DFUZZING_BUILD_MODE_UNSAFE_FOR_PROD
 objs=
 for f in "$src"/*.c; do
 	m=$(basename "$f" .c)
-	case $m in synckey|synckeyd) continue ;; esac
+	case $m in synckey|synckeyd|synckeyctl) continue ;; esac
 	o="$out/obj/$m.o"
 	if [ ! -f "$o" ] || [ "$f" -nt "$o" ] || [ "$out/src.path" -nt "$o" ] || \
 	    [ -n "$(find "$src" -name '*.h' -newer "$o" 2>/dev/null)" ]; then

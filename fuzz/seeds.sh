@@ -18,7 +18,7 @@ done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sk_seeds.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
-core="error hash state digest snap diff apply key store store_pres store_client sync text xml"
+core="error hash state digest snap diff apply key store store_secret store_pres store_client sync text xml"
 srcs=
 for m in $core; do srcs="$srcs $src/$m.c"; done
 $CC -g -O0 -w -I"$src" $(pkg-config --cflags libstrophe lmdb libcrypto) \
