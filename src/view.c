@@ -10,10 +10,16 @@
 
 /* ---- one view ------------------------------------------------------------ */
 
+struct sk_view_watch {
+	uint64_t	h;		/* sk_snap_h64 of the contact's JID */
+	size_t		item;		/* its index in live.items */
+};
+
 static int
-cmp_u64(const void *a, const void *b)
+cmp_watch(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	uint64_t x = ((const struct sk_view_watch *)a)->h;
+	uint64_t y = ((const struct sk_view_watch *)b)->h;
 
 	return x < y ? -1 : x > y;
 }
@@ -30,11 +36,30 @@ build_watch(struct sk_view *v)
 	for (i = 0; i < v->live.nitems; i++) {
 		const struct sk_item *it = &v->live.items[i];
 
-		if (sk_sub_receives_presence(it->sub))
-			v->watch[v->nwatch++] = sk_snap_h64(it->jid, strlen(it->jid));
+		if (sk_sub_receives_presence(it->sub)) {
+			v->watch[v->nwatch].h = sk_snap_h64(it->jid, strlen(it->jid));
+			v->watch[v->nwatch++].item = i;
+		}
 	}
 	if (v->nwatch > 1)
-		qsort(v->watch, v->nwatch, sizeof(*v->watch), cmp_u64);
+		qsort(v->watch, v->nwatch, sizeof(*v->watch), cmp_watch);
+	return 0;
+}
+
+/* The blob, digest and size of the view's live state. */
+static int
+seal(struct sk_view *v)
+{
+	int rc;
+
+	free(v->blob);
+	v->blob = NULL;
+	if ((rc = sk_snap_build(&v->live, &v->blob, &v->len)) != 0 ||
+	    (rc = sk_digest_state_b64(&v->live, v->digest)) != 0)
+		return rc;
+	/* the blob holds every string once and 40 bytes a record; the
+	   state about as much again, the watch list 16 bytes a contact */
+	v->bytes = sizeof(*v) + 2 * v->len + v->nwatch * sizeof(*v->watch);
 	return 0;
 }
 
@@ -57,13 +82,8 @@ sk_view_build(struct sk_store *s, struct sk_state *live,
 		goto fail;
 	for (i = 0; hidden != NULL && i < hidden->n; i++)
 		sk_state_del_pres_bare(&v->live, hidden->v[i]);
-	if ((rc = build_watch(v)) != 0 ||
-	    (rc = sk_snap_build(&v->live, &v->blob, &v->len)) != 0 ||
-	    (rc = sk_digest_state_b64(&v->live, v->digest)) != 0)
+	if ((rc = build_watch(v)) != 0 || (rc = seal(v)) != 0)
 		goto fail;
-	/* the blob holds every string once and 40 bytes a record; the
-	   state about as much again, the watch list 8 bytes a contact */
-	v->bytes = sizeof(*v) + 2 * v->len + v->nwatch * sizeof(*v->watch);
 	*out = v;
 	return 0;
 fail:
@@ -85,21 +105,87 @@ sk_view_free(struct sk_view *v)
 	free(v);
 }
 
-/* 1 when no presence of a watched contact changed since v was built. */
-static int
-still_exact(const struct sk_view *v, const struct sk_store *s)
-{
-	uint64_t g, h, now = sk_store_pres_gen(s);
+/*
+ * A refresh costs O(records) per changed contact (its presence is taken
+ * out of the sorted arrays and put back), a build O(records log records):
+ * past this many changed contacts a build is cheaper.
+ */
+#define REFRESH_MAX 64
 
-	if (v->nwatch == 0)
-		return 1;	/* no contact's presence counts */
-	for (g = v->gen + 1; g <= now; g++) {
-		if (sk_store_pres_change(s, g, &h) != 0)
-			return 0;
-		if (bsearch(&h, v->watch, v->nwatch, sizeof(h), cmp_u64) != NULL)
-			return 0;
+/* 1 when the sorted '\n'-terminated list hk holds jid. */
+static int
+listed(const char *hk, const char *jid)
+{
+	size_t n = strlen(jid);
+	const char *p;
+
+	for (p = hk; (p = strstr(p, jid)) != NULL; p += n)
+		if ((p == hk || p[-1] == '\n') && p[n] == '\n')
+			return 1;
+	return 0;
+}
+
+/*
+ * Takes the presence of the watched contacts that changed since v was
+ * built from the store again, and seals v anew when any did.  0;
+ * SK_ENOTFOUND when the changes are no longer known or too many
+ * contacts changed for a refresh to beat a build; or a store error.
+ */
+static int
+refresh(struct sk_view *v, struct sk_store *s)
+{
+	uint64_t g, now = sk_store_pres_gen(s);
+	size_t *changed = NULL, nchanged = 0, i, limit = REFRESH_MAX;
+	int rc = 0;
+
+	if (v->nwatch == 0 || now == v->gen) {
+		v->gen = now;
+		return 0;	/* no contact's presence counts, or none changed */
 	}
-	return 1;
+	if ((changed = malloc(limit * sizeof(*changed))) == NULL)
+		return ENOMEM;
+	for (g = v->gen + 1; g <= now && rc == 0; g++) {
+		struct sk_view_watch key, *w;
+		uint64_t h;
+
+		if ((rc = sk_store_pres_change(s, g, &h)) != 0)
+			break;
+		key.h = h;
+		if ((w = bsearch(&key, v->watch, v->nwatch, sizeof(key), cmp_watch)) == NULL)
+			continue;
+		while (w > v->watch && w[-1].h == h)	/* every contact of that hash */
+			w--;
+		for (; w < v->watch + v->nwatch && w->h == h; w++) {
+			for (i = 0; i < nchanged && changed[i] != w->item; i++)
+				;
+			if (i < nchanged)
+				continue;
+			if (nchanged == limit) {
+				rc = SK_ENOTFOUND;	/* a build costs less */
+				break;
+			}
+			changed[nchanged++] = w->item;
+		}
+	}
+	for (i = 0; i < nchanged && rc == 0; i++) {
+		const char *jid = v->live.items[changed[i]].jid;
+		struct sk_state fresh;
+		size_t j;
+
+		sk_state_del_pres_bare(&v->live, jid);
+		if (listed(v->hidden, jid))
+			continue;
+		sk_state_init(&fresh);
+		rc = sk_store_pres_get(s, jid, &fresh);
+		for (j = 0; j < fresh.npres && rc == 0; j++)
+			rc = sk_state_put_pres(&v->live, &fresh.pres[j]);
+		sk_state_free(&fresh);
+	}
+	free(changed);
+	if (rc != 0)
+		return rc;
+	v->gen = now;
+	return nchanged > 0 ? seal(v) : 0;
 }
 
 /*
@@ -228,10 +314,11 @@ sk_views_drop(struct sk_views *c, const char *bare)
 }
 
 struct sk_view *
-sk_views_get(struct sk_views *c, const struct sk_store *s, const char *bare,
+sk_views_get(struct sk_views *c, struct sk_store *s, const char *bare,
     const char *ver, const struct sk_strv *hidden)
 {
 	struct sk_view **p = slot(c, bare), *v = *p;
+	size_t before;
 	char *hk;
 	int same;
 
@@ -241,12 +328,17 @@ sk_views_get(struct sk_views *c, const struct sk_store *s, const char *bare,
 		return NULL;
 	same = ver != NULL && strcmp(v->ver, ver) == 0 && strcmp(v->hidden, hk) == 0;
 	free(hk);
-	if (!same || !still_exact(v, s)) {
+	before = v->bytes;
+	if (!same || refresh(v, s) != 0) {
+		v->bytes = before;	/* as counted when kept */
 		remove_view(c, p);
 		return NULL;
 	}
+	c->bytes = c->bytes - before + v->bytes;
 	unlink_lru(c, v);
 	link_newest(c, v);
+	while (c->bytes > c->max_bytes && c->oldest != v)
+		sk_views_drop(c, c->oldest->bare);
 	return v;
 }
 

@@ -18,8 +18,10 @@
  * a view is used again while it is exact: the same roster version (the
  * server adapter versions rosters), the same hidden contacts, and no
  * presence change of a to/both contact since it was built (the store's
- * change numbers, store.h).  A null sync then costs O(changes since),
- * not O(roster).
+ * change numbers, store.h) — or, when a few contacts changed, after their
+ * presence is taken again from the store.  A null sync then costs
+ * O(changes since), not O(roster); a delta skips the roster read, the
+ * lookups and the state sort (the blob and digest are built again).
  */
 struct sk_view {
 	struct sk_state	 live;		/* sorted, as sk_sync_live() leaves it */
@@ -28,7 +30,7 @@ struct sk_view {
 	char		 digest[SK_DIGEST_B64];
 	/* private to view.c */
 	uint64_t	 gen;		/* the store's presence change number */
-	uint64_t	*watch;		/* sorted sk_snap_h64 of to/both contacts */
+	struct sk_view_watch *watch;	/* to/both contacts by sk_snap_h64 */
 	size_t		 nwatch;
 	char		*bare, *ver, *hidden;
 	size_t		 bytes;		/* what it holds, about */
@@ -54,11 +56,14 @@ int sk_views_new(size_t max_bytes, struct sk_views **out);
 void sk_views_free(struct sk_views *c);
 
 /*
- * The kept view of bare if it is still exact for roster version ver and
- * the hidden contacts (any order), else NULL (and a stale view is
- * dropped).  Borrowed: valid until the next sk_views_put/drop/free.
+ * The kept view of bare for roster version ver and the hidden contacts
+ * (any order), brought up to date with the presence changes since it was
+ * built; NULL when there is none, it is for another version or hidden
+ * list, or it cannot be brought up to date (too many changes, unknown
+ * changes, a store error): such a view is dropped.  Borrowed: valid
+ * until the next sk_views_get/put/drop/free.
  */
-struct sk_view *sk_views_get(struct sk_views *c, const struct sk_store *s,
+struct sk_view *sk_views_get(struct sk_views *c, struct sk_store *s,
     const char *bare, const char *ver, const struct sk_strv *hidden);
 
 /*
