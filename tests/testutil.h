@@ -34,7 +34,7 @@ tmpdir_free(char *path)
 	free(path);
 }
 
-#ifdef SK_STORE_H
+#if defined(SK_STORE_H) && defined(assert_int_equal)
 /* Stores an available presence of jid with that status (tests that
    include cmocka.h and store.h before this header). */
 static inline void
