@@ -40,12 +40,14 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 cflags="-g -O1 -fno-omit-frame-pointer $san -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
  -Wall -Wextra -Wno-unused-parameter -I$out/include -I$src $dcflags ${EXTRA_CFLAGS:-}"
 
-# The library: every module of src/ but the two programs' main files
-# (listed from src/, so new modules are picked up).
+# The library: every module of src/ but the programs' main files and
+# libsynckey.c, the installed API's shells (no parser; it needs
+# include/, which a SRC from `git archive HEAD src` lacks) (listed from
+# src/, so new modules are picked up).
 objs=
 for f in "$src"/*.c; do
 	m=$(basename "$f" .c)
-	case $m in synckey|synckeyd|synckeyctl) continue ;; esac
+	case $m in synckey|synckeyd|synckeyctl|libsynckey) continue ;; esac
 	o="$out/obj/$m.o"
 	if [ ! -f "$o" ] || [ "$f" -nt "$o" ] || [ "$out/src.path" -nt "$o" ] || \
 	    [ -n "$(find "$src" -name '*.h' -newer "$o" 2>/dev/null)" ]; then

@@ -10,13 +10,12 @@
 #include <strings.h>
 #include <time.h>
 
-#include <openssl/rand.h>
 #include <strophe.h>
 
 #include "apply.h"
 #include "client.h"
-#include "digest.h"
 #include "error.h"
+#include "exchange.h"
 #include "nodefer.h"
 #include "xml.h"
 
@@ -293,38 +292,6 @@ await(struct run *r, xmpp_stanza_t *iq)
 	return r->reply;
 }
 
-static xmpp_stanza_t *
-iq_with(struct run *r, const char *type, const char *to, const char *name,
-    const char *ns, xmpp_stanza_t **child)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char rnd[12];
-	char id[2 * sizeof(rnd) + 3] = "sk";
-	xmpp_stanza_t *iq, *c;
-	size_t i;
-
-	/* Unpredictable, so an answer cannot be forged ahead of the request
-	   (a seeded OpenSSL never fails; if it did, ids would only repeat). */
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		memset(rnd, 0, sizeof(rnd));
-	for (i = 0; i < sizeof(rnd); i++) {
-		id[2 + 2 * i] = hex[rnd[i] >> 4];
-		id[3 + 2 * i] = hex[rnd[i] & 15];
-	}
-	id[2 + 2 * sizeof(rnd)] = '\0';
-	iq = xmpp_iq_new(r->ctx, type, id);
-	if (to)
-		xmpp_stanza_set_to(iq, to);
-	c = xmpp_stanza_new(r->ctx);
-	xmpp_stanza_set_name(c, name);
-	xmpp_stanza_set_ns(c, ns);
-	xmpp_stanza_add_child(iq, c);
-	xmpp_stanza_release(c);
-	if (child)
-		*child = c;
-	return iq;
-}
-
 static int
 has_feature(xmpp_stanza_t *res, const char *var)
 {
@@ -343,7 +310,7 @@ has_feature(xmpp_stanza_t *res, const char *var)
 static void
 discover(struct run *r, const char *domain, char *out, size_t outlen)
 {
-	xmpp_stanza_t *iq = iq_with(r, "get", domain, "query", NS_DISCO_ITEMS, NULL);
+	xmpp_stanza_t *iq = sk_exchange_iq(r->ctx, "get", domain, "query", NS_DISCO_ITEMS, NULL);
 	xmpp_stanza_t *res = await(r, iq), *q, *it;
 
 	out[0] = '\0';
@@ -357,7 +324,7 @@ discover(struct run *r, const char *domain, char *out, size_t outlen)
 
 		if (jid == NULL)
 			continue;
-		iq = iq_with(r, "get", jid, "query", NS_DISCO_INFO, NULL);
+		iq = sk_exchange_iq(r->ctx, "get", jid, "query", NS_DISCO_INFO, NULL);
 		info = await(r, iq);
 		xmpp_stanza_release(iq);
 		if (info && type_is(info, "result") &&
@@ -377,7 +344,7 @@ discover(struct run *r, const char *domain, char *out, size_t outlen)
 static void
 server_features(struct run *r, const char *domain, int *delegated, int *adapter)
 {
-	xmpp_stanza_t *iq = iq_with(r, "get", domain, "query", NS_DISCO_INFO, NULL);
+	xmpp_stanza_t *iq = sk_exchange_iq(r->ctx, "get", domain, "query", NS_DISCO_INFO, NULL);
 	xmpp_stanza_t *res = await(r, iq);
 	int ok;
 
@@ -397,14 +364,10 @@ server_features(struct run *r, const char *domain, int *delegated, int *adapter)
 static void
 go_online(struct run *r, int marked)
 {
-	xmpp_stanza_t *pres = xmpp_presence_new(r->ctx), *m;
+	xmpp_stanza_t *pres = xmpp_presence_new(r->ctx);
 
-	if (marked && (m = xmpp_stanza_new(r->ctx)) != NULL) {
-		xmpp_stanza_set_name(m, "sync-presence");
-		xmpp_stanza_set_ns(m, SK_NS_SYNC);
-		xmpp_stanza_add_child(pres, m);
-		xmpp_stanza_release(m);
-	}
+	if (marked)
+		(void)sk_xml_pres_mark(pres);	/* unmarked, it is the flood */
 	r->holding = 1;
 	xmpp_send(r->conn, pres);
 	xmpp_stanza_release(pres);
@@ -482,29 +445,24 @@ error_cond(xmpp_stanza_t *res)
 
 /*
  * One sync exchange, every part gathered, applied to a copy of st and
- * verified against the digest.  On success st holds the new state and
- * key/reason are filled.  Returns an sk_client_rc, or -1 for a digest
- * mismatch (the caller retries without a key).
+ * verified against the digest (exchange.c).  On success st holds the new
+ * state and key/reason are filled.  Returns an sk_client_rc, or -1 for a
+ * digest mismatch (the caller retries without a key).
  */
 static int
 sync_once(struct run *r, const char *svc, const char *client, const char *key,
     struct sk_state *st, struct sk_client_report *rep, char newkey[SK_KEY_MAX + 1])
 {
-	struct sk_update u;
-	struct sk_state next;
-	xmpp_stanza_t *iq, *c, *res = NULL, *s;
-	char digest[SK_DIGEST_B64] = "", mine[SK_DIGEST_B64], more[64] = "";
-	int rc = SK_CLIENT_EPROTO, first = 1;
+	struct sk_exchange x;
+	xmpp_stanza_t *iq, *res = NULL, *s;
+	int rc = SK_CLIENT_EPROTO;
 
-	sk_update_init(&u);
-	sk_state_init(&next);
+	sk_exchange_init(&x);
 	do {
-		iq = iq_with(r, "get", svc, "sync", SK_NS_SYNC, &c);
-		xmpp_stanza_set_attribute(c, "client", client);
-		if (first && key && key[0])
-			xmpp_stanza_set_attribute(c, "key", key);
-		if (!first)
-			xmpp_stanza_set_attribute(c, "more", more);
+		if ((iq = sk_exchange_request(r->ctx, svc, client, key, x.parts ? x.more : NULL)) == NULL) {
+			rc = fail(r, SK_CLIENT_ECACHE, "out of memory building the request%s", NULL);
+			goto out;
+		}
 		res = await(r, iq);
 		xmpp_stanza_release(iq);
 		if (res == NULL) {
@@ -520,56 +478,37 @@ sync_once(struct run *r, const char *svc, const char *client, const char *key,
 			rc = fail(r, SK_CLIENT_EPROTO, "the sync answer has no <sync/>%s", NULL);
 			goto out;
 		}
-		if (first) {
-			const char *t = xmpp_stanza_get_type(s), *k = xmpp_stanza_get_attribute(s, "key");
-			const char *d = xmpp_stanza_get_attribute(s, "digest");
-			const char *why = xmpp_stanza_get_attribute(s, "reason");
-
-			if (t == NULL || k == NULL || d == NULL || strlen(k) > SK_KEY_MAX ||
-			    strlen(d) >= sizeof(digest) ||
-			    (strcmp(t, "full") != 0 && strcmp(t, "delta") != 0)) {
-				rc = fail(r, SK_CLIENT_EPROTO, "malformed sync answer%s", NULL);
-				goto out;
-			}
-			u.full = strcmp(t, "full") == 0;
-			snprintf(newkey, SK_KEY_MAX + 1, "%s", k);
-			snprintf(digest, sizeof(digest), "%s", d);
-			snprintf(rep->reason, sizeof(rep->reason), "%s", u.full && why ? why : "");
+		if (sk_exchange_head(&x, s) != 0) {
+			rc = fail(r, SK_CLIENT_EPROTO, "malformed sync answer%s", NULL);
+			goto out;
 		}
-		if (sk_xml_update_parse(s, &u) != 0) {
+		if (sk_exchange_body(&x, s) != 0) {
 			rc = fail(r, SK_CLIENT_EPROTO, "malformed records in the sync answer%s", NULL);
 			goto out;
 		}
-		snprintf(more, sizeof(more), "%s",
-		    xmpp_stanza_get_attribute(s, "more") ? xmpp_stanza_get_attribute(s, "more") : "");
 		xmpp_stanza_release(res);
 		res = NULL;
-		first = 0;
-	} while (more[0] != '\0');
+	} while (x.more[0] != '\0');
 
-	/* apply to a copy: the stored state changes only once verified */
-	if (sk_state_copy(&next, st) != 0 || sk_apply(&next, &u) != 0 ||
-	    sk_digest_state_b64(&next, mine) != 0) {
-		rc = fail(r, SK_CLIENT_ECACHE, "out of memory applying the answer%s", NULL);
-		goto out;
-	}
-	if (strcmp(mine, digest) != 0) {
+	if ((rc = sk_exchange_finish(&x, st)) == SK_EDIGEST) {
 		rc = -1;
 		goto out;
 	}
-	rep->items = u.put.nitems + u.put.npres + u.gone.n + u.gone_all.n;
+	if (rc != 0) {
+		rc = fail(r, SK_CLIENT_ECACHE, "out of memory applying the answer%s", NULL);
+		goto out;
+	}
+	snprintf(newkey, SK_KEY_MAX + 1, "%s", x.key);
+	snprintf(rep->reason, sizeof(rep->reason), "%s", x.reason);
+	rep->items = x.u.put.nitems + x.u.put.npres + x.u.gone.n + x.u.gone_all.n;
 	snprintf(rep->mode, sizeof(rep->mode), "%s",
-	    u.full ? "full" : rep->items ? "delta" : "null");
-	report_changes(r->o, &u);
-	sk_state_free(st);
-	*st = next;
-	sk_state_init(&next);
+	    x.u.full ? "full" : rep->items ? "delta" : "null");
+	report_changes(r->o, &x.u);
 	rc = SK_CLIENT_OK;
 out:
 	if (res)
 		xmpp_stanza_release(res);
-	sk_state_free(&next);
-	sk_update_free(&u);
+	sk_exchange_free(&x);
 	return rc;
 }
 
@@ -582,7 +521,7 @@ standard(struct run *r, const char *domain, struct sk_cache *cache, struct sk_st
 	double start;
 	int rc;
 
-	iq = iq_with(r, "get", NULL, "query", SK_NS_ROSTER, &c);
+	iq = sk_exchange_iq(r->ctx, "get", NULL, "query", SK_NS_ROSTER, &c);
 	xmpp_stanza_set_attribute(c, "ver", sk_cache_ver(cache));
 	res = await(r, iq);
 	xmpp_stanza_release(iq);
@@ -616,7 +555,7 @@ standard(struct run *r, const char *domain, struct sk_cache *cache, struct sk_st
 	/* The server answers a ping after it has handled the initial
 	   presence, local contacts' replay included; remote contacts'
 	   answers come later: then wait for a silence. */
-	iq = iq_with(r, "get", domain, "ping", "urn:xmpp:ping", NULL);
+	iq = sk_exchange_iq(r->ctx, "get", domain, "ping", "urn:xmpp:ping", NULL);
 	if ((res = await(r, iq)) != NULL)
 		xmpp_stanza_release(res);
 	xmpp_stanza_release(iq);
@@ -740,7 +679,7 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 		xmpp_stanza_t *iq, *c, *res;
 
 		RUN_UNTIL(&r, 0, o->stay * 1000.0);
-		iq = iq_with(&r, "set", svc, "checkpoint", SK_NS_SYNC, &c);
+		iq = sk_exchange_iq(r.ctx, "set", svc, "checkpoint", SK_NS_SYNC, &c);
 		xmpp_stanza_set_attribute(c, "client", sk_cache_client(cache));
 		xmpp_stanza_set_attribute(c, "key", newkey);
 		res = await(&r, iq);

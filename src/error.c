@@ -20,6 +20,7 @@ sk_strerror(int code)
 	case SK_ESTORE:		return "database failure";
 	case SK_ETOOBIG:	return "value too large";
 	case SK_EFOREIGN:	return "the cache belongs to another account";
+	case SK_EDIGEST:	return "the synced state does not match the server's digest";
 	default:
 		if (code > 0)
 			return strerror(code);

@@ -23,6 +23,7 @@ enum sk_err {
 	SK_ESTORE,		/* other LMDB failure */
 	SK_ETOOBIG,		/* value exceeds a protocol or format limit */
 	SK_EFOREIGN,		/* a client cache that belongs to another account */
+	SK_EDIGEST,		/* an applied sync answer does not match its digest */
 	SK_ELAST
 };
 

@@ -354,3 +354,22 @@ sk_xml_update_parse(xmpp_stanza_t *sync, struct sk_update *u)
 	}
 	return rc;
 }
+
+int
+sk_xml_pres_mark(xmpp_stanza_t *pres)
+{
+	const char *name = xmpp_stanza_get_name(pres);
+	xmpp_stanza_t *m;
+	int rc;
+
+	if (name == NULL || strcmp(name, "presence") != 0 ||
+	    xmpp_stanza_get_child_by_name_and_ns(pres, "sync-presence", SK_NS_SYNC) != NULL)
+		return SK_EINVAL;
+	if ((m = xmpp_stanza_new(xmpp_stanza_get_context(pres))) == NULL)
+		return ENOMEM;
+	rc = xmpp_stanza_set_name(m, "sync-presence") == XMPP_EOK &&
+	    xmpp_stanza_set_ns(m, SK_NS_SYNC) == XMPP_EOK &&
+	    xmpp_stanza_add_child(pres, m) == XMPP_EOK ? 0 : ENOMEM;
+	xmpp_stanza_release(m);	/* pres holds its own reference */
+	return rc;
+}

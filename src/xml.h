@@ -45,6 +45,15 @@ int sk_xml_roster_parse(xmpp_stanza_t *query, struct sk_state *st, size_t *skipp
  */
 int sk_xml_pres_parse(xmpp_stanza_t *pres, struct sk_pres *out, int *available);
 
+/*
+ * Marks pres, the client's initial presence, with
+ * <sync-presence xmlns='urn:xmpp:synckey:0'/> (xep/ 7.8: the server
+ * adapter then replays no contact's presence; send it only when the
+ * server lists SK_NS_ADAPTER).  0, SK_EINVAL when pres is no <presence/>
+ * or is marked already, ENOMEM.
+ */
+int sk_xml_pres_mark(xmpp_stanza_t *pres);
+
 /* Parses the children of a <sync/> result (roster <query/> and
    <presence/>) into u (u->full is set by the caller from type). */
 int sk_xml_update_parse(xmpp_stanza_t *sync, struct sk_update *u);

@@ -5,7 +5,8 @@
 # 2. an ASan+UBSan build runs `make check`: unit tests and the interop
 #    suites against a real Prosody;
 # 3. a plain build runs the unit tests again under valgrind;
-# 4. make distcheck (the tarball builds and passes its unit tests);
+# 4. make distcheck (the tarball builds and passes its unit tests, and
+#    its installcheck builds a program against an installed libsynckey);
 # 5. the fuzz targets run for FUZZ_SECONDS each (default 20): each clean
 #    target counts as a test passed;
 # 6. the mutants (tests/mutants/): each killed mutant counts as a test
