@@ -629,6 +629,7 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 		goto out;
 	}
 	t_auth = now_ms();
+	rep->login_bytes = bytes_in();
 	if (!o->standard && o->component == NULL &&
 	    (cached = sk_cache_service(cache, &sflags))[0] != '\0') {
 		/* found last time: no discovery until it fails */
@@ -637,6 +638,7 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 	} else if (!o->standard) {
 		find_service(&r, cache, domain, svc, sizeof(svc), &adapter);
 	}
+	rep->disco_bytes = bytes_in() - rep->login_bytes;
 	if (svc[0] != '\0' && o->stay > 0)	/* online first, then the sync */
 		go_online(&r, adapter);
 	if (svc[0] != '\0') {

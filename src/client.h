@@ -55,6 +55,9 @@ struct sk_client_report {
 	size_t		items;		/* records in the answer(s) */
 	unsigned long long bytes;	/* bytes received on the stream, from
 					   login to synced (TCP_INFO) */
+	unsigned long long login_bytes;	/* of those, until authenticated */
+	unsigned long long disco_bytes;	/* then finding the sync service
+					   (0 when cached) */
 	double		ms;		/* from authenticated to synced */
 };
 

@@ -341,8 +341,8 @@ main(int argc, char **argv)
 	}
 	if (a.json)
 		printf("{\"mode\":\"%s\",\"reason\":\"%s\",\"service\":\"%s\",\"items\":%zu,"
-		    "\"bytes\":%llu,\"ms\":%.1f}\n", rep.mode, rep.reason, rep.service, rep.items,
-		    rep.bytes, rep.ms);
+		    "\"bytes\":%llu,\"login_bytes\":%llu,\"disco_bytes\":%llu,\"ms\":%.1f}\n", rep.mode,
+		    rep.reason, rep.service, rep.items, rep.bytes, rep.login_bytes, rep.disco_bytes, rep.ms);
 	else if (!a.quiet)
 		printf("sync: %s%s%s%s, %zu items, %llu bytes received, %.1f ms from login to synced\n",
 		    rep.mode, rep.reason[0] ? " (" : "", rep.reason, rep.reason[0] ? ")" : "",

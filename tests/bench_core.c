@@ -12,6 +12,7 @@
 #include "store.h"
 #include "sync.h"
 #include "testutil.h"
+#include "benchutil.h"
 
 /*
  * Conditions: one user, N contacts (subscription both, 30 % online with
@@ -22,30 +23,6 @@
  */
 #define RUNS 31
 #define CHANGED 10
-
-static double
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
 
 static void
 check(int rc, const char *what)
@@ -98,7 +75,7 @@ bench_one(size_t contacts, struct figures *fig)
 	   from the map, against the live blob */
 	loop = contacts >= 10000 ? 200 : 2000;
 	for (run = 0; run < RUNS; run++) {
-		double t0 = now_us();
+		double t0 = bu_now_us();
 
 		for (i = 0; i < loop; i++) {
 			const void *blob;
@@ -114,14 +91,14 @@ bench_one(size_t contacts, struct figures *fig)
 			fig->changes = ch.ncontacts;
 			sk_changes_free(&ch);
 		}
-		t[run] = (now_us() - t0) / loop;
+		t[run] = (bu_now_us() - t0) / loop;
 	}
-	fig->read_diff = median(t, RUNS);
+	fig->read_diff = bu_median(t, RUNS);
 
 	/* live blob build (sort + serialise; record hashes exist already) */
 	loop = contacts >= 10000 ? 5 : 200;
 	for (run = 0; run < RUNS; run++) {
-		double t0 = now_us();
+		double t0 = bu_now_us();
 
 		for (i = 0; i < loop; i++) {
 			unsigned char *b;
@@ -130,27 +107,27 @@ bench_one(size_t contacts, struct figures *fig)
 			check(sk_snap_build(&live1, &b, &l), "build");
 			free(b);
 		}
-		t[run] = (now_us() - t0) / loop;
+		t[run] = (bu_now_us() - t0) / loop;
 	}
-	fig->build = median(t, RUNS);
+	fig->build = bu_median(t, RUNS);
 
 	/* snapshot write: one put and its commit */
 	loop = contacts >= 10000 ? 5 : 50;
 	for (run = 0; run < RUNS; run++) {
-		double t0 = now_us();
+		double t0 = bu_now_us();
 
 		for (i = 0; i < loop; i++) {
 			check(sk_store_snap_put(s, "user@bench.test", "w", 1 + i, lblob, llen), "put");
 			check(sk_store_flush(s), "commit");
 		}
-		t[run] = (now_us() - t0) / loop;
+		t[run] = (bu_now_us() - t0) / loop;
 	}
-	fig->write = median(t, RUNS);
+	fig->write = bu_median(t, RUNS);
 
 	/* the whole engine: key check, read, build, diff, digest, write */
 	loop = contacts >= 10000 ? 3 : 30;
 	for (run = 0; run < RUNS; run++) {
-		double t0 = now_us();
+		double t0 = bu_now_us();
 
 		for (i = 0; i < loop; i++) {
 			check(sk_sync_run(s, &cfg, "user@bench.test", "bench", key,
@@ -158,9 +135,9 @@ bench_one(size_t contacts, struct figures *fig)
 			sk_sync_result_free(&r);
 		}
 		check(sk_store_flush(s), "flush");
-		t[run] = (now_us() - t0) / loop;
+		t[run] = (bu_now_us() - t0) / loop;
 	}
-	fig->engine = median(t, RUNS);
+	fig->engine = bu_median(t, RUNS);
 
 	free(lblob);
 	sk_state_free(&live0);
@@ -178,6 +155,7 @@ main(void)
 	size_t i;
 	double ratio;
 
+	bu_conditions("bench_core");
 	printf("bench_core: %d changed contacts, 30%% online, median of %d runs, LMDB in a temporary folder\n",
 	    CHANGED, RUNS);
 	printf("%8s %8s %8s %14s %12s %14s %14s\n", "contacts", "entries", "changed",

@@ -4,9 +4,25 @@ Run by bench-sync.sh with a lab prepared by lab.sh: Prosody on 127.0.0.1
 with alice's roster of $BENCH_N contacts (a quarter each both, to, from,
 none), synckeyd started by lab.sh.  One contact (c0001, subscription
 both) is online and changes status before every delta sync.  Prints the
-round trip of the sync IQ as the client sees it (min and median of RUNS)
-and synckeyd's CPU per sync (utime + stime from /proc, over all RUNS).
+round trip of the sync IQ as the client sees it (min and median of RUNS),
+the bytes alice received for it, and synckeyd's CPU per sync (utime +
+stime from /proc, over all RUNS).
+
+BENCH_MODE=standard or versioning: no synckey; each run is a new login of
+alice, timed from the roster get to the last presence the initial
+presence brings (the probe answers: one from each contact with
+subscription to or both, `unavailable` when offline, when the seeded
+contacts hold alice in their rosters: bench-sync.sh seeds them on
+Prosody).  The end is the later of a ping sent after the initial
+presence (Prosody answers local probes before it reads the ping) and the
+count of presences expected, 60 s at most.  "null" is the roster
+unchanged since the last login, "delta" 1 % of the contacts changed
+status, but those are offline here: the same flood.  versioning sends the
+roster `ver` of the previous login (XEP-0237): an unchanged roster comes
+back empty.  Login itself is neither timed nor counted (the same on
+every path: about 1.4 kB).
 """
+import json
 import os
 import statistics
 import sys
@@ -15,11 +31,34 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xmpp import Client, q, NS_SYNC  # noqa: E402
 
+
+def seed(lab, n):
+    """Prosody only, before it starts: the contacts c0002..cN as accounts holding alice with the
+    matching subscription (alice has both, to, from, none in turn: they have both, from, to, none)"""
+    host = os.path.join(lab, "data", "p%2etest")
+    os.makedirs(os.path.join(host, "accounts"), exist_ok=True)
+    os.makedirs(os.path.join(host, "roster"), exist_ok=True)
+    back = ("both", "from", "to", "none")
+    for i in range(2, n + 1):
+        name = "c%04d" % i
+        with open(os.path.join(host, "accounts", name + ".dat"), "w") as f:
+            f.write('return { ["password"] = "pw"; };\n')
+        with open(os.path.join(host, "roster", name + ".dat"), "w") as f:
+            f.write('return {\n  [false] = { version = 1; pending = {} };\n'
+                    '  ["alice@p.test"] = { subscription = "%s"; name = "Alice"; groups = {} };\n}\n'
+                    % back[(i - 1) % 4])
+
+
+if len(sys.argv) == 4 and sys.argv[1] == "seed":
+    seed(sys.argv[2], int(sys.argv[3]))
+    sys.exit(0)
+
 C2S = int(os.environ["LAB_C2S"])
 N = int(os.environ["BENCH_N"])
 PID = int(open(os.path.join(os.environ["LAB"], "synckeyd.pid")).read())
 RUNS = int(os.environ.get("BENCH_RUNS", "21"))
 TICK = os.sysconf("SC_CLK_TCK")
+MODE = os.environ.get("BENCH_MODE", "adapter")
 
 
 def cpu_s():
@@ -41,7 +80,73 @@ def sync(c, key):
     return ms, s
 
 
+def presences_expected():
+    """contacts with subscription to or both (lab_roster_gen: both, to, from, none in turn)"""
+    return sum(1 for i in range(1, N + 1) if (i - 1) % 4 in (0, 1))
+
+
+def standard_login(ver):
+    """a new session: roster get (with ver when given), initial presence, until every probe answer"""
+    c = Client("alice@p.test", "pw", C2S, resource="std%d" % time.monotonic_ns()).connect()
+    b0 = c.bytes_in
+    t = time.perf_counter()
+    res = c.iq("get", None, "<query xmlns='jabber:iq:roster'%s/>" % (" ver='%s'" % ver if ver is not None else ""),
+               timeout=60)
+    query = res.find(q("jabber:iq:roster", "query"))
+    items = 0 if query is None else len(list(query))
+    newver = query.get("ver") if query is not None else ver
+    c.send("<presence/>")
+    c.ping(timeout=60)
+    want = presences_expected()
+    seen = set()
+    end = time.monotonic() + 60
+    while True:
+        for el in c.queue:
+            if el.tag == q("jabber:client", "presence") and el.get("from", "").split("/")[0] != "alice@p.test":
+                seen.add(el.get("from").split("/")[0])
+        c.queue.clear()
+        if len(seen) >= want or time.monotonic() > end:
+            break
+        c._pump(0.5)
+    ms = (time.perf_counter() - t) * 1000
+    nbytes = c.bytes_in - b0
+    c.close()
+    return ms, nbytes, items, len(seen), want, newver
+
+
+def row(kind, times, sizes, extra):
+    print("bench-sync: mode=%s contacts=%d %s: min %.1f ms, median %.1f ms, bytes received median %d (%d runs)%s"
+          % (MODE, N, kind, min(times), statistics.median(times), statistics.median(sizes), len(times), extra))
+    print("BENCH " + json.dumps({"path": MODE, "contacts": N, "kind": kind, "ms_min": min(times),
+                                 "ms_median": statistics.median(times), "bytes": statistics.median(sizes),
+                                 "runs": len(times)}))
+    sys.stdout.flush()
+
+
+def main_standard():
+    bob = Client("c0001@p.test", "pw", C2S, resource="r").connect()
+    bob.presence(status="start")
+    ver = None if MODE == "standard" else ""
+    _, _, _, _, _, newver = standard_login(ver)      # a first login: the version a client keeps
+    for kind in ("null", "delta"):
+        times, sizes = [], []
+        missed = 0
+        for i in range(RUNS):
+            if kind == "delta":
+                bob.presence(status="s%d" % i)
+            ms, nbytes, items, got, want, v = standard_login(None if MODE == "standard" else newver)
+            newver = v if MODE == "versioning" else None
+            missed += got < want
+            times.append(ms)
+            sizes.append(nbytes)
+        row(kind, times, sizes, "; roster items in the last answer %d, presences %d of %d expected%s"
+            % (items, got, want, ", %d runs short of the count" % missed if missed else ""))
+    bob.close()
+
+
 def main():
+    if MODE in ("standard", "versioning"):
+        return main_standard()
     alice = Client("alice@p.test", "pw", C2S, resource="bench").connect()
     bob = Client("c0001@p.test", "pw", C2S, resource="r").connect()
     bob.presence(status="start")
@@ -49,21 +154,21 @@ def main():
     key = s.get("key")
     full_ms = ms
     for kind in ("null", "delta"):
-        times = []
+        times, sizes = [], []
         c0 = cpu_s()
         for i in range(RUNS):
             if kind == "delta":
                 bob.presence(status="s%d" % i)
+            b0 = alice.bytes_in
             ms, s = sync(alice, key)
+            sizes.append(alice.bytes_in - b0)
             want = "delta"
             assert s.get("type") == want, "type %r" % s.get("type")
             assert (len(list(s)) == 0) == (kind == "null"), "%s sync with %d children" % (kind, len(list(s)))
             key = s.get("key")
             times.append(ms)
         cpu = (cpu_s() - c0) / RUNS * 1000
-        print("bench-sync: mode=%s contacts=%d %s sync: min %.1f ms, median %.1f ms, synckeyd CPU %.2f ms/sync "
-              "(%d runs; first full sync %.1f ms)" % (os.environ.get("BENCH_MODE"), N, kind, min(times),
-                                                       statistics.median(times), cpu, RUNS, full_ms))
+        row(kind, times, sizes, "; synckeyd CPU %.2f ms/sync (first full sync %.1f ms)" % (cpu, full_ms))
     alice.close()
     bob.close()
 

@@ -115,7 +115,8 @@ def synckey(cache, *extra):
 def main():
     write_world()
     start()
-    print("demo: Prosody and synckeyd on 127.0.0.1; demo@p.test has %d contacts" % N)
+    print("demo: Prosody and synckeyd on 127.0.0.1; demo@p.test has %d contacts; conditions: %d cores, load %s"
+          % (N, os.cpu_count(), " ".join(open("/proc/loadavg").read().split()[:3])))
     online = login_contacts()
     time.sleep(1)
     print("demo: %d contacts online (30 %%)" % len(online))
@@ -139,6 +140,11 @@ def main():
     rows.append(("standard with roster versioning", synckey("cache-ver", "--standard")))
 
     table("reconnect without going online", rows)
+    null = rows[2][1]
+    beyond = null["bytes"] - null["login_bytes"]
+    print("synckey null sync with the service cached: %d bytes beyond login (discovery %d, sync %d); "
+          "goal at most 300: %s" % (beyond, null["disco_bytes"], beyond - null["disco_bytes"],
+                                    "met" if beyond <= 300 else "MISSED"))
 
     # A reconnect that goes online (a chat client): 1 % of the contacts
     # changed status while away each time.
@@ -169,7 +175,8 @@ def main():
           % (100.0 * on[0][1]["bytes"] / std))
     print()
     print("bytes: everything received on the client's TCP stream from connect to synced (TCP_INFO),")
-    print("login included; going online, until synced and online.  ms: from authenticated to state")
+    print("login included (login B: until authenticated and bound; disco B: finding the sync service,")
+    print("0 when the cache holds it; sync B: the rest); going online, until synced and online.  ms: from authenticated to state")
     print("committed; the standard way to its last presence (a ping after initial presence marks the")
     print("end of the local replay).  %d contacts, %d online." % (N, ONLINE))
     for c in online:
@@ -178,11 +185,15 @@ def main():
 
 def table(title, rows):
     print()
-    print("%-34s %-18s %7s %10s %10s" % (title, "mode", "items", "bytes", "ms"))
-    print("-" * 83)
+    print("%-34s %-18s %7s %8s %9s %10s %10s %10s" % (title, "mode", "items", "login B", "disco B",
+                                                       "sync B", "bytes", "ms"))
+    print("-" * 113)
     for name, r in rows:
         mode = r["mode"] + (" (%s)" % r["reason"] if r["reason"] else "")
-        print("%-34s %-18s %7d %10d %10.1f" % (name, mode, r["items"], r["bytes"], r["ms"]))
+        sync = r["bytes"] - r["login_bytes"] - r["disco_bytes"]
+        print("%-34s %-18s %7d %8d %9d %10d %10d %10.1f" % (name, mode, r["items"], r["login_bytes"],
+                                                            r["disco_bytes"], sync, r["bytes"], r["ms"]))
+        print("DEMO " + json.dumps(dict(r, row=name, table=title, sync_bytes=sync)))
     print()
 
 
