@@ -84,7 +84,8 @@ fi
 for t in build-vg/tests/test_*; do
 	[ -x "$t" ] || continue
 	case "$t" in *.log|*.trs|*.o) continue ;; esac
-	if valgrind -q --error-exitcode=99 --leak-check=full \
+	# as make check runs them: tests that run a program find it there
+	if top_builddir="$top/build-vg" valgrind -q --error-exitcode=99 --leak-check=full \
 		--errors-for-leak-kinds=definite,indirect "$t" >"$t.vg.log" 2>&1; then
 		n=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$t.vg.log" | tail -n 1)
 		passed=$((passed + ${n:-1}))
