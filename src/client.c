@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <openssl/x509.h>
 #include <strophe.h>
 
 #include "apply.h"
@@ -27,6 +28,8 @@
 /* libstrophe's socket callback has no user data: one connection per
    process, so the socket lives here (to read TCP_INFO from it). */
 static int sock_fd = -1;
+/* Nor has its certificate failure handler: what it was told goes here. */
+static char cert_err[512];
 
 struct run {
 	xmpp_ctx_t		*ctx;
@@ -48,6 +51,13 @@ struct run {
 	size_t			 nheld, capheld;
 	int			 holding;
 	double			 synced_at;	/* standard path: its last presence */
+	/* libstrophe says why a login failed only in its log: a logger
+	   listens while connecting (and is unhooked after, so that no
+	   stanza is formatted for it) */
+	xmpp_log_t		 log;
+	int			 no_tls;	/* TLS required, none offered */
+	int			 tls_failed;	/* STARTTLS tried, no handshake */
+	char			 tls_why[200];	/* libstrophe's last TLS error */
 	char			*errbuf;
 	size_t			 errlen;
 };
@@ -78,6 +88,53 @@ on_sockopt(xmpp_conn_t *conn, void *sock)
 	(void)conn;
 	sock_fd = *(int *)sock;
 	return 0;
+}
+
+/*
+ * A certificate that did not verify (untrusted issuer, another name,
+ * expired, ...): remembered with OpenSSL's reason, and refused.  The
+ * first failure is kept: it names the cause, the rest follow from it.
+ */
+static int
+on_certfail(const xmpp_tlscert_t *cert, const char *const why)
+{
+	const char *sub = xmpp_tlscert_get_string(cert, XMPP_CERT_SUBJECT);
+	const char *iss = xmpp_tlscert_get_string(cert, XMPP_CERT_ISSUER);
+
+	if (cert_err[0] == '\0')
+		snprintf(cert_err, sizeof(cert_err), "%s (certificate \"%s\", issued by \"%s\")",
+		    why ? why : "verification failed", sub ? sub : "?", iss ? iss : "?");
+	return 0;
+}
+
+/* libstrophe's log while connecting: how a login without TLS ended. */
+static void
+on_log(void *ud, xmpp_log_level_t level, const char *area, const char *msg)
+{
+	struct run *r = ud;
+
+	if (strcmp(area, "conn") == 0 && strncmp(msg, "Couldn't start TLS", 18) == 0)
+		r->tls_failed = 1;
+	else if (level == XMPP_LEVEL_ERROR && strcmp(area, "xmpp") == 0 &&
+	    strstr(msg, "TLS is not supported") != NULL)
+		r->no_tls = 1;	/* MANDATORY_TLS and no <starttls/> */
+	else if (level == XMPP_LEVEL_ERROR && strcmp(area, "tls") == 0)
+		snprintf(r->tls_why, sizeof(r->tls_why), "%s", msg);
+}
+
+/*
+ * A CA file OpenSSL can read and that holds a certificate.  Checked
+ * before connecting: libstrophe, unable to set up TLS with it, would
+ * go on without TLS where plaintext is allowed.
+ */
+static int
+cafile_ok(const char *path)
+{
+	X509_STORE *st = X509_STORE_new();
+	int ok = st != NULL && X509_STORE_load_locations(st, path, NULL) == 1;
+
+	X509_STORE_free(st);
+	return ok;
 }
 
 static int
@@ -590,12 +647,24 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 		return fail(&r, SK_CLIENT_ECACHE, "the cache cannot be used: %s", sk_strerror(rc));
 	if (sk_nodefer_status() < 0)	/* links nodefer.c: no stall on a long token */
 		return fail(&r, SK_CLIENT_EPROTO, "%s", "expat's XML_Parse not found");
+	if (o->cafile != NULL && !cafile_ok(o->cafile))
+		return fail(&r, SK_CLIENT_EUSAGE, "the CA file %s holds no certificate OpenSSL can read",
+		    o->cafile);
 	xmpp_initialize();
-	r.ctx = xmpp_ctx_new(NULL, NULL);
+	r.log.handler = on_log;
+	r.log.userdata = &r;
+	r.ctx = xmpp_ctx_new(NULL, &r.log);
 	r.conn = xmpp_conn_new(r.ctx);
-	/* libstrophe 0.12.2 leaves the stream management flags uninitialised
-	   (valgrind sees it read after bind): set them */
-	xmpp_conn_set_flags(r.conn, 0);
+	/* Setting the flags also initialises the stream management ones,
+	   which libstrophe 0.12.2 leaves unset (valgrind sees it read after
+	   bind).  MANDATORY_TLS: no SASL before STARTTLS succeeded.  The
+	   certificate is verified in every case (no TRUST_TLS), and a
+	   failed one ends the connection, never a fall-back to plaintext. */
+	xmpp_conn_set_flags(r.conn, o->allow_plaintext ? 0 : XMPP_CONN_FLAG_MANDATORY_TLS);
+	if (o->cafile != NULL)
+		xmpp_conn_set_cafile(r.conn, o->cafile);
+	cert_err[0] = '\0';
+	xmpp_conn_set_certfail_handler(r.conn, on_certfail);
 	xmpp_conn_set_jid(r.conn, o->jid);
 	xmpp_conn_set_pass(r.conn, o->password);
 	xmpp_conn_set_sockopt_callback(r.conn, on_sockopt);
@@ -618,8 +687,27 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 				r.heard = 1;
 		}
 	}
+	r.log.handler = NULL;	/* read through the context's pointer */
+	if (r.state == 1 && !(rep->secured = xmpp_conn_is_secured(r.conn) != 0) &&
+	    !o->allow_plaintext) {
+		/* libstrophe enforces MANDATORY_TLS; a version that did
+		   not would at least get no sync run on this stream */
+		rc = fail(&r, SK_CLIENT_ETLS, "logged in without TLS although it was required%s", NULL);
+		goto out;
+	}
 	if (r.state != 1) {
-		if (r.state == 0)
+		/* TLS first: its failures also look like a lost link */
+		if (cert_err[0] != '\0')
+			rc = fail(&r, SK_CLIENT_ETLS, "the server's certificate is not trusted: %s", cert_err);
+		else if (r.no_tls && r.tls_why[0] != '\0')	/* e.g. an unusable CA file */
+			rc = fail(&r, SK_CLIENT_ETLS, "TLS could not be set up: %s", r.tls_why);
+		else if (r.no_tls)
+			rc = fail(&r, SK_CLIENT_ETLS, "%s offers no TLS: not logging in over a plaintext "
+			    "stream (--allow-plaintext allows it)", o->host ? o->host : domain);
+		else if (r.tls_failed)
+			rc = fail(&r, SK_CLIENT_ETLS, "the TLS handshake failed: %s",
+			    r.tls_why[0] ? r.tls_why : "no detail from the TLS library");
+		else if (r.state == 0)
 			rc = fail(&r, SK_CLIENT_ETIMEOUT, "no login within the timeout%s", NULL);
 		else if (r.err != 0 || !r.heard)
 			rc = fail(&r, SK_CLIENT_ECONN, "cannot reach the server: %s",

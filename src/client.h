@@ -30,7 +30,10 @@ enum sk_client_rc {
 	SK_CLIENT_ECONN = 3,	/* server unreachable, connection lost */
 	SK_CLIENT_ECACHE = 4,	/* cache corrupt, foreign or unknown schema */
 	SK_CLIENT_EPROTO = 5,	/* the server's answer was wrong */
-	SK_CLIENT_ETIMEOUT = 6	/* no answer in time */
+	SK_CLIENT_ETIMEOUT = 6,	/* no answer in time */
+	SK_CLIENT_ETLS = 7	/* the server's certificate is not trusted, the
+				   TLS handshake failed, or the server offers
+				   no TLS and plaintext was not allowed */
 };
 
 struct sk_client_opts {
@@ -42,6 +45,14 @@ struct sk_client_opts {
 	int		 standard;	/* 1: RFC 6121 even with a service */
 	unsigned	 stay;		/* seconds online after syncing */
 	unsigned	 timeout;	/* seconds per step; 0: 15 */
+	/* TLS.  The client always asks for STARTTLS when the server offers
+	   it and verifies the certificate against the JID's domain: the
+	   system's CAs, and cafile's certificates when given.  A server
+	   that offers no TLS is refused before any SASL mechanism is tried
+	   (the password never crosses a plaintext stream) unless
+	   allow_plaintext is set; a failed certificate is refused always. */
+	const char	*cafile;	/* PEM file of trusted CAs, or NULL */
+	int		 allow_plaintext;
 	/* Called for every record an answer changes ("item", "remove",
 	   "presence", "unavailable"); may be NULL. */
 	void		(*on_change)(void *data, const char *kind, const char *jid);
@@ -59,6 +70,7 @@ struct sk_client_report {
 	unsigned long long disco_bytes;	/* then finding the sync service
 					   (0 when cached) */
 	double		ms;		/* from authenticated to synced */
+	int		secured;	/* 1: the stream was encrypted (TLS) */
 };
 
 /*

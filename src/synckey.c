@@ -18,7 +18,7 @@
 static const char usage[] =
     "usage: synckey --jid JID --password-file FILE --db DIR [--server HOST:PORT]\n"
     "               [--component JID] [--client ID] [--stay SECONDS] [--standard]\n"
-    "               [--timeout SECONDS]\n"
+    "               [--timeout SECONDS] [--cafile FILE] [--allow-plaintext]\n"
     "               [--json] [--quiet] sync | roster | presence | forget\n"
     "       synckey --help | --version\n"
     "\n"
@@ -29,14 +29,18 @@ static const char usage[] =
     "  roster    print the cached roster (no network)\n"
     "  presence  print the cached presence (no network)\n"
     "  forget    drop the stored key; the next sync is a full one\n"
+    "TLS: STARTTLS with the server's certificate verified (system CAs, and\n"
+    "     --cafile's); a server without TLS is refused unless --allow-plaintext\n"
     "exit codes: 0 ok, 1 usage, 2 authentication failed, 3 server unreachable,\n"
-    "            4 cache corrupt, foreign or unknown, 5 protocol error, 6 timeout\n";
+    "            4 cache corrupt, foreign or unknown, 5 protocol error, 6 timeout,\n"
+    "            7 TLS (certificate not trusted, handshake failed, no TLS offered)\n";
 
 struct args {
 	const char	*jid, *pwfile, *db, *server, *component, *client, *cmd;
+	const char	*cafile;
 	unsigned	 stay;
 	unsigned	 timeout;	/* --timeout: seconds per step (0: the library's 15) */
-	int		 json, standard, quiet;
+	int		 json, standard, quiet, plaintext;
 };
 
 static int
@@ -60,12 +64,14 @@ parse_args(struct args *a, int argc, char **argv)
 		if (strcmp(s, "--json") == 0) { a->json = 1; continue; }
 		if (strcmp(s, "--standard") == 0) { a->standard = 1; continue; }
 		if (strcmp(s, "--quiet") == 0) { a->quiet = 1; continue; }
+		if (strcmp(s, "--allow-plaintext") == 0) { a->plaintext = 1; continue; }
 		if (strcmp(s, "--jid") == 0) dst = &a->jid;
 		else if (strcmp(s, "--password-file") == 0) dst = &a->pwfile;
 		else if (strcmp(s, "--db") == 0) dst = &a->db;
 		else if (strcmp(s, "--server") == 0) dst = &a->server;
 		else if (strcmp(s, "--component") == 0) dst = &a->component;
 		else if (strcmp(s, "--client") == 0) dst = &a->client;
+		else if (strcmp(s, "--cafile") == 0) dst = &a->cafile;
 		else if (strcmp(s, "--stay") == 0 || strcmp(s, "--timeout") == 0) {
 			int stay = strcmp(s, "--stay") == 0;
 			char *end;
@@ -328,6 +334,8 @@ main(int argc, char **argv)
 	o.standard = a.standard;
 	o.stay = a.stay;
 	o.timeout = a.timeout;
+	o.cafile = a.cafile;
+	o.allow_plaintext = a.plaintext;
 	o.on_change = on_change;
 	o.data = &a;
 	rc = sk_client_sync(cache, &o, &rep, err, sizeof(err));
@@ -335,14 +343,21 @@ main(int argc, char **argv)
 	memset(password, 0, sizeof(password));
 	if (rc != SK_CLIENT_OK) {
 		fprintf(stderr, "synckey: %s\n", err);
-		if (a.json)
-			printf("{\"error\":%d,\"message\":\"%s\"}\n", rc, err);
+		if (a.json) {
+			/* a certificate's names may hold quotes */
+			printf("{\"error\":%d,\"message\":", rc);
+			json_str(err);
+			printf("}\n");
+		}
 		return rc;
 	}
+	if (!rep.secured && !a.quiet)
+		fprintf(stderr, "synckey: warning: the server offers no TLS: logged in over a plaintext stream\n");
 	if (a.json)
 		printf("{\"mode\":\"%s\",\"reason\":\"%s\",\"service\":\"%s\",\"items\":%zu,"
-		    "\"bytes\":%llu,\"login_bytes\":%llu,\"disco_bytes\":%llu,\"ms\":%.1f}\n", rep.mode,
-		    rep.reason, rep.service, rep.items, rep.bytes, rep.login_bytes, rep.disco_bytes, rep.ms);
+		    "\"bytes\":%llu,\"login_bytes\":%llu,\"disco_bytes\":%llu,\"ms\":%.1f,\"tls\":%s}\n",
+		    rep.mode, rep.reason, rep.service, rep.items, rep.bytes, rep.login_bytes,
+		    rep.disco_bytes, rep.ms, rep.secured ? "true" : "false");
 	else if (!a.quiet)
 		printf("sync: %s%s%s%s, %zu items, %llu bytes received, %.1f ms from login to synced\n",
 		    rep.mode, rep.reason[0] ? " (" : "", rep.reason, rep.reason[0] ? ")" : "",

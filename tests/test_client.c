@@ -131,6 +131,8 @@ a_wrong_digest_is_detected(void **unused)
  * RFC 6120 for libstrophe (PLAIN, bind), records every IQ the client
  * sends and answers them in order from a script, "%ID%" standing for the
  * request's id.  It is not an XMPP server: it serves one session.
+ * With tls_offer it offers STARTTLS too and, asked for it, says <proceed/>
+ * and then sends bytes that are no TLS handshake.
  */
 #define FAKE_MAXIQ 8
 
@@ -141,6 +143,8 @@ struct fake {
 	const char	*script[FAKE_MAXIQ];	/* answers, in order */
 	char		*got[FAKE_MAXIQ];	/* the client's IQs */
 	size_t		 ngot;
+	int		 tls_offer;		/* offer STARTTLS (then fail it) */
+	int		 authed;		/* the client sent <auth/> */
 };
 
 static int
@@ -215,10 +219,24 @@ fake_run(void *arg)
 	    (p = fake_wait(fd, buf, &len, sizeof(buf), ">")) == NULL)
 		goto out;
 	fake_consume(buf, &len, p);
-	fake_send(fd, FAKE_HDR "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+	fake_send(fd, FAKE_HDR "<stream:features>");
+	if (fk->tls_offer)
+		fake_send(fd, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+	fake_send(fd, "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
 	    "<mechanism>PLAIN</mechanism></mechanisms></stream:features>");
+	if (fk->tls_offer) {
+		if (fake_wait(fd, buf, &len, sizeof(buf), "<starttls") == NULL)
+			goto out;
+		fake_send(fd, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+		fake_send(fd, "this is not a TLS handshake\n");
+		/* the client must now hang up; any <auth> in the clear is seen */
+		if (fake_wait(fd, buf, &len, sizeof(buf), "<auth") != NULL)
+			fk->authed = 1;
+		goto out;
+	}
 	if ((p = fake_wait(fd, buf, &len, sizeof(buf), "</auth>")) == NULL)
 		goto out;
+	fk->authed = 1;
 	fake_consume(buf, &len, p);
 	fake_send(fd, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
 	if ((p = fake_wait(fd, buf, &len, sizeof(buf), "<stream:stream")) == NULL ||
@@ -330,30 +348,47 @@ fake_start(struct fake *fk)
 	assert_int_equal(pthread_create(&fk->th, NULL, fake_run, fk), 0);
 }
 
-static void
+/* Waits for the session's end; returns whether the client sent <auth/>. */
+static int
 fake_stop(struct fake *fk)
 {
+	int authed;
 	size_t i;
 
 	pthread_join(fk->th, NULL);
 	close(fk->lfd);
 	for (i = 0; i < fk->ngot; i++)
 		free(fk->got[i]);
+	authed = fk->authed;
 	memset(fk, 0, sizeof(*fk));
+	return authed;
+}
+
+/* The account the fake serves, through its component */
+#define FAKE_OPTS .jid = "me@p.test", .password = "pw", .host = "127.0.0.1", \
+	.component = "sync.p.test", .timeout = 5
+
+/* One sk_client_sync with o against a fake server started now. */
+static int
+session_with(struct sk_cache *c, struct fake *fk, struct sk_client_opts *o,
+    struct sk_client_report *rep, char *err, size_t errlen)
+{
+	fake_start(fk);
+	o->port = fk->port;
+	return sk_client_sync(c, o, rep, err, errlen);
 }
 
 /* One sk_client_sync against a fake server running script. */
 static int
 session(struct sk_cache *c, struct fake *fk, unsigned stay, struct sk_client_report *rep)
 {
-	struct sk_client_opts o = { .jid = "me@p.test", .password = "pw", .host = "127.0.0.1",
-	    .component = "sync.p.test", .stay = stay, .timeout = 5 };
+	/* the fake speaks no TLS: plaintext allowed (the TLS tests below
+	   use their own options) */
+	struct sk_client_opts o = { FAKE_OPTS, .stay = stay, .allow_plaintext = 1 };
 	char err[256];
 	int rc;
 
-	fake_start(fk);
-	o.port = fk->port;
-	rc = sk_client_sync(c, &o, rep, err, sizeof(err));
+	rc = session_with(c, fk, &o, rep, err, sizeof(err));
 	if (rc != SK_CLIENT_OK)
 		print_message("sk_client_sync: %d %s\n", rc, err);
 	return rc;
@@ -490,6 +525,88 @@ a_digest_mismatch_retries_without_the_key(void **unused)
 	tmpdir_free(dir);
 }
 
+/*
+ * Without allow_plaintext, a server that offers no STARTTLS gets no SASL
+ * at all (no PLAIN password in the clear): exit code ETLS, no <auth/>.
+ * With it, the same server is used, and the report says "not secured".
+ */
+static void
+plaintext_auth_is_refused_unless_allowed(void **unused)
+{
+	struct sk_client_opts o = { FAKE_OPTS };
+	char *dir = tmpdir_new(), err[256], one[SK_DIGEST_B64], none[SK_DIGEST_B64], full[1024];
+	struct sk_client_report rep;
+	struct sk_cache *c;
+	struct fake fk = { 0 };
+
+	(void)unused;
+	assert_int_equal(sk_cache_open(dir, "me@p.test", "laptop", 1, &c), 0);
+	assert_int_equal(session_with(c, &fk, &o, &rep, err, sizeof(err)), SK_CLIENT_ETLS);
+	assert_non_null(strstr(err, "offers no TLS"));
+	assert_false(fake_stop(&fk));	/* joined: the whole session seen */
+	assert_string_equal(sk_cache_key(c), "");
+
+	digests(one, none);
+	replace_all(full, sizeof(full), SYNC_RESULT("full", "KEY1", "@ONE@", ROSTER_ONE), one, none);
+	fk.script[0] = full;
+	assert_int_equal(session(c, &fk, 0, &rep), SK_CLIENT_OK);
+	assert_int_equal(rep.secured, 0);
+	assert_true(fake_stop(&fk));
+	sk_cache_close(c);
+	tmpdir_free(dir);
+}
+
+/*
+ * STARTTLS offered and accepted, then no TLS handshake: the connection
+ * ends with ETLS, plaintext allowed or not; never a fall-back to PLAIN
+ * in the clear on the same stream.
+ */
+static void
+a_failed_handshake_never_falls_back_to_plaintext(void **unused)
+{
+	struct sk_client_opts o = { FAKE_OPTS };
+	char *dir = tmpdir_new(), err[256];
+	struct sk_client_report rep;
+	struct sk_cache *c;
+	struct fake fk = { 0 };
+
+	(void)unused;
+	assert_int_equal(sk_cache_open(dir, "me@p.test", "laptop", 1, &c), 0);
+	for (o.allow_plaintext = 0; o.allow_plaintext <= 1; o.allow_plaintext++) {
+		fk.tls_offer = 1;
+		assert_int_equal(session_with(c, &fk, &o, &rep, err, sizeof(err)), SK_CLIENT_ETLS);
+		assert_non_null(strstr(err, "TLS handshake failed"));
+		assert_false(fake_stop(&fk));
+	}
+	sk_cache_close(c);
+	tmpdir_free(dir);
+}
+
+/* A CA file with no certificate is refused before any connection. */
+static void
+an_unusable_ca_file_is_a_usage_error(void **unused)
+{
+	struct sk_client_opts o = { FAKE_OPTS, .port = 1, .allow_plaintext = 1 };
+	char *dir = tmpdir_new(), path[4200], err[256];
+	struct sk_client_report rep;
+	struct sk_cache *c;
+	FILE *f;
+
+	(void)unused;
+	snprintf(path, sizeof(path), "%s/ca.pem", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("not a certificate\n", f);
+	fclose(f);
+	assert_int_equal(sk_cache_open(dir, "me@p.test", "laptop", 1, &c), 0);
+	o.cafile = path;
+	assert_int_equal(sk_client_sync(c, &o, &rep, err, sizeof(err)), SK_CLIENT_EUSAGE);
+	assert_non_null(strstr(err, "CA file"));
+	o.cafile = "/nonexistent/ca.pem";
+	assert_int_equal(sk_client_sync(c, &o, &rep, err, sizeof(err)), SK_CLIENT_EUSAGE);
+	sk_cache_close(c);
+	tmpdir_free(dir);
+}
+
 int
 main(void)
 {
@@ -499,6 +616,9 @@ main(void)
 		cmocka_unit_test(a_wrong_digest_is_detected),
 		cmocka_unit_test(the_checkpoint_key_is_kept_and_used_next_time),
 		cmocka_unit_test(a_digest_mismatch_retries_without_the_key),
+		cmocka_unit_test(plaintext_auth_is_refused_unless_allowed),
+		cmocka_unit_test(a_failed_handshake_never_falls_back_to_plaintext),
+		cmocka_unit_test(an_unusable_ca_file_is_a_usage_error),
 	};
 	int rc;
 

@@ -5,7 +5,7 @@ synckey CLI with hostile or scripted stanzas, for tests only.
 
 Listens on 127.0.0.1:PORT, serves connections one after another for 30 s
 at most, and appends one line per request it receives to LOGFILE
-("sync key=K", "checkpoint key=K", "push-answer TYPE").  It speaks just
+("auth", "sync key=K", "checkpoint key=K", "push-answer TYPE").  It speaks just
 enough XMPP for libstrophe: stream, SASL PLAIN (any password), bind.
 The scenarios are listed in SCENARIOS below.
 """
@@ -87,6 +87,8 @@ def serve(conn, scenario, log, n):
                 if not m:
                     break
                 buf = buf[m.end():]
+                log.write("auth\n")
+                log.flush()
                 send("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
                 state = "hdr2"
                 continue

@@ -24,10 +24,15 @@ fake() {	# fake SCENARIO: (re)start the fake server
 	fpid=$!
 	i=0; while [ $i -lt 300 ] && ! grep -q ready "$T/fake.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 }
-sk() { "$SK" --jid alice@p.test --password-file "$T/pw" --server 127.0.0.1:$PORT \
+# the fake speaks no TLS: plaintext allowed (checked first without)
+sk() { "$SK" --allow-plaintext --jid alice@p.test --password-file "$T/pw" --server 127.0.0.1:$PORT \
 	--component sync.p.test --timeout 2 "$@"; }
 
 fake forged-sender
+"$SK" --jid alice@p.test --password-file "$T/pw" --server 127.0.0.1:$PORT --component sync.p.test \
+	--timeout 2 --db "$T/c0" sync >/dev/null 2>"$T/err"; rc=$?
+check "no TLS offered, no --allow-plaintext: exit 7, no password sent" \
+	'[ $rc -eq 7 ] && grep -q "offers no TLS" "$T/err" && ! grep -q "^auth" "$T/log"' "rc=$rc $(cat "$T/err") $(cat "$T/log")"
 sk --db "$T/c1" sync >/dev/null 2>"$T/err"; rc=$?
 check "an answer with our id from a third party is ignored: timeout, exit 6" '[ $rc -eq 6 ]' "rc=$rc $(cat "$T/err")"
 sk --db "$T/c1" sync >/dev/null 2>&1

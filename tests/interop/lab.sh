@@ -34,6 +34,10 @@
 #   lab_cleanup   what lab_trap runs; first stops the PIDs the caller put in
 #                 LAB_CLEANUP_PIDS (e.g. a test script that starts servers)
 #
+# LAB_TLS=1 before lab_init (Prosody only): c2s requires STARTTLS and
+# PLAIN only over TLS, with the certificate $LAB/tls/server.crt and its
+# key server.key, which the caller puts there before lab_server_start
+# (run-client-tls.sh).  Default: no TLS at all, the lab has no certificate.
 # The server adapter (adapters/$LAB_SERVER/mod_synckey.*) is on by default;
 # LAB_ADAPTER=0 before lab_init gives privilege-only mode.  It is found
 # through $top_srcdir (automake sets it), $LAB_TOP, or the caller's $here
@@ -62,6 +66,10 @@ lab_init() {
 	prosody | ejabberd) ;;
 	*) echo "lab: LAB_SERVER is prosody or ejabberd, not $LAB_SERVER" >&2; return 1 ;;
 	esac
+	if [ "${LAB_TLS:-0}" = 1 ] && [ "$LAB_SERVER" != prosody ]; then
+		echo "lab: LAB_TLS=1 is for Prosody only" >&2
+		return 1
+	fi
 	# ejabberd's Erlang distribution needs a port of its own (no epmd, see below)
 	LAB_DIST=
 	[ "$LAB_SERVER" = ejabberd ] && LAB_DIST=${LAB_DIST_PORT:-$(($1 + 2))}
@@ -131,6 +139,12 @@ lab_attach() {
 _lab_prosody_init() {
 	LAB_SERVER_LOG=$LAB/prosody.log
 	mkdir -p "$LAB/data" "$LAB/certs"
+	_lab_enc=false _lab_plain=true _lab_tls= _lab_ssl=
+	if [ "${LAB_TLS:-0}" = 1 ]; then
+		mkdir -p "$LAB/tls"
+		_lab_enc=true _lab_plain=false _lab_tls='; "tls"'
+		_lab_ssl="ssl = { certificate = \"$LAB/tls/server.crt\"; key = \"$LAB/tls/server.key\" }"
+	fi
 	printf '127.0.0.1 localhost %s %s q.test\n' "$LAB_DOMAIN" "$LAB_COMPONENT" >"$LAB/hosts"
 	{
 		cat <<CFG
@@ -148,19 +162,20 @@ s2s_ports = { }
 http_ports = { }
 https_ports = { }
 c2s_direct_tls_ports = { }
-c2s_require_encryption = false
+c2s_require_encryption = $_lab_enc
 s2s_require_encryption = false
-allow_unencrypted_plain_auth = true
+allow_unencrypted_plain_auth = $_lab_plain
 authentication = "internal_plain"
 storage = "internal"
 -- no smacks: a dropped client must go unavailable at once
-modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "privilege" }
+modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "privilege"$_lab_tls }
 modules_disabled = { "offline" }
 unbound = { resolvconf = false; hoststxt = "$LAB/hosts"; forward = "127.0.0.1" }
 limits = { c2s = { rate = "10mb/s" } }
 -- small answers go out at once (synckeyd sets TCP_NODELAY on its side)
 network_settings = { nagle = false }
 CFG
+		[ -z "$_lab_ssl" ] || printf '%s\n' "$_lab_ssl"
 		if [ "$LAB_MODE" = sync ]; then
 			if [ "$LAB_ADAPTER" != 0 ]; then
 				cat <<CFG

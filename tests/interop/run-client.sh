@@ -13,6 +13,8 @@ ejabberd) c2s=27262 comp=27263 c2s2=27272 comp2=27273 far=27299 ;;
 *) c2s=25222 comp=25347 c2s2=25223 comp2=25348 far=25299 ;;
 esac
 trap lab_cleanup EXIT INT TERM
+# The lab's servers offer no TLS (no certificate): every login here is
+# plaintext by choice, --allow-plaintext; run-client-tls.sh tests TLS.
 
 n=0
 bad=0
@@ -33,7 +35,7 @@ lab_server_start || exit 1
 lab_synckeyd_start || exit 1
 printf 'pw\n' >"$LAB/pw"; chmod 600 "$LAB/pw"
 printf 'wrong\n' >"$LAB/wrong"; chmod 600 "$LAB/wrong"
-sk() { "$SK" --jid alice@p.test --password-file "$LAB/pw" --db "$LAB/cache" --server 127.0.0.1:$c2s "$@"; }
+sk() { "$SK" --allow-plaintext --jid alice@p.test --password-file "$LAB/pw" --db "$LAB/cache" --server 127.0.0.1:$c2s "$@"; }
 
 out=$(sk --json sync); rc=$?
 check "first sync is full (no-key)" '[ $rc -eq 0 ] && [ "$(field mode)" = full ] && [ "$(field reason)" = no-key ]' "$out"
@@ -65,11 +67,11 @@ out=$(sk --json sync); rc=$?
 check "after a checkpoint the next sync is null" '[ $rc -eq 0 ] && [ "$(field mode)" = null ]' "$out"
 kill "$bobpid" 2>/dev/null; wait "$bobpid" 2>/dev/null
 
-"$SK" --jid alice@p.test --password-file "$LAB/wrong" --db "$LAB/c-wrong" --server 127.0.0.1:$c2s sync >/dev/null 2>"$LAB/err"; rc=$?
+"$SK" --allow-plaintext --jid alice@p.test --password-file "$LAB/wrong" --db "$LAB/c-wrong" --server 127.0.0.1:$c2s sync >/dev/null 2>"$LAB/err"; rc=$?
 check "wrong password: exit 2 and a message" '[ $rc -eq 2 ] && grep -q "authentication failed" "$LAB/err"' "rc=$rc $(cat "$LAB/err")"
-"$SK" --jid alice@p.test --password-file "$LAB/pw" --db "$LAB/c-unreach" --server 127.0.0.1:$far sync >/dev/null 2>"$LAB/err"; rc=$?
+"$SK" --allow-plaintext --jid alice@p.test --password-file "$LAB/pw" --db "$LAB/c-unreach" --server 127.0.0.1:$far sync >/dev/null 2>"$LAB/err"; rc=$?
 check "unreachable server: exit 3 and a message" '[ $rc -eq 3 ] && grep -q "cannot reach" "$LAB/err"' "rc=$rc $(cat "$LAB/err")"
-"$SK" --jid bob@p.test --password-file "$LAB/pw" --db "$LAB/cache" --server 127.0.0.1:$c2s sync >/dev/null 2>"$LAB/err"; rc=$?
+"$SK" --allow-plaintext --jid bob@p.test --password-file "$LAB/pw" --db "$LAB/cache" --server 127.0.0.1:$c2s sync >/dev/null 2>"$LAB/err"; rc=$?
 check "another account's cache: exit 4, refused" '[ $rc -eq 4 ] && grep -q "another account" "$LAB/err"' "rc=$rc $(cat "$LAB/err")"
 # tamper: change one byte of a stored name; the digest check refuses it
 cp "$LAB/cache/data.mdb" "$LAB/before.mdb"
@@ -109,7 +111,7 @@ time.sleep(20)
 " &
 bobpid=$!
 sleep 1
-sk2() { "$SK" --jid alice@p.test --password-file "$LAB/pw" --db "$LAB/cache" --server 127.0.0.1:$c2s2 "$@"; }
+sk2() { "$SK" --allow-plaintext --jid alice@p.test --password-file "$LAB/pw" --db "$LAB/cache" --server 127.0.0.1:$c2s2 "$@"; }
 out=$(sk2 --json sync); rc=$?
 check "no sync service: standard path" '[ $rc -eq 0 ] && [ "$(field mode)" = standard ]' "$out"
 out=$(sk2 roster)
