@@ -406,6 +406,47 @@ sk_state_del_pres_bare(struct sk_state *st, const char *bare)
 	st->npres = n;
 }
 
+void
+sk_state_del_pres_if(struct sk_state *st,
+    int (*drop)(const struct sk_pres *p, void *arg), void *arg)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < st->npres; i++) {
+		if (drop(&st->pres[i], arg))
+			sk_pres_free(&st->pres[i]);
+		else
+			st->pres[n++] = st->pres[i];
+	}
+	st->npres = n;
+}
+
+int
+sk_state_merge_pres(struct sk_state *st, struct sk_state *add)
+{
+	size_t i = 0, j = 0, n = 0, cap = st->npres + add->npres;
+	struct sk_pres *out;
+
+	if (add->npres == 0)
+		return 0;
+	if ((out = malloc(cap * sizeof(*out))) == NULL)
+		return ENOMEM;
+	while (i < st->npres || j < add->npres) {
+		int c = i == st->npres ? 1 : j == add->npres ? -1 :
+		    strcmp(st->pres[i].jid, add->pres[j].jid);
+
+		if (c == 0)
+			sk_pres_free(&st->pres[i++]);	/* replaced */
+		out[n++] = c < 0 ? st->pres[i++] : add->pres[j++];
+	}
+	free(st->pres);
+	st->pres = out;
+	st->npres = n;
+	st->cappres = cap;
+	add->npres = 0;
+	return 0;
+}
+
 int
 sk_state_copy(struct sk_state *dst, const struct sk_state *src)
 {

@@ -98,6 +98,15 @@ void sk_state_del_item(struct sk_state *st, const char *jid);
 void sk_state_del_pres(struct sk_state *st, const char *fulljid);
 void sk_state_del_pres_bare(struct sk_state *st, const char *bare);
 
+/* Deletes every presence for which drop(p, arg) returns 1, in one pass. */
+void sk_state_del_pres_if(struct sk_state *st,
+    int (*drop)(const struct sk_pres *p, void *arg), void *arg);
+/* Moves every presence of add (sorted) into st (sorted), keeping st
+   sorted, in one merge; add is left without presence.  A presence of add
+   replaces one of st with the same JID.  0 or ENOMEM (then both are as
+   they were). */
+int sk_state_merge_pres(struct sk_state *st, struct sk_state *add);
+
 /* Deep copy of src into dst (dst initialised by this call). 0 or ENOMEM. */
 int sk_state_copy(struct sk_state *dst, const struct sk_state *src);
 

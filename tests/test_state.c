@@ -93,6 +93,50 @@ bare_delete_removes_only_that_contact(void **unused)
 	sk_state_free(&st);
 }
 
+static int
+status_is_x(const struct sk_pres *p, void *arg)
+{
+	(void)arg;
+	return p->status != NULL && strcmp(p->status, "x") == 0;
+}
+
+/* The two steps of a view's refresh: a filter in one pass, and a merge
+   that keeps the order and lets the added presence win. */
+static void
+filter_then_merge_keeps_order_and_replaces(void **unused)
+{
+	const char *have[] = { "a@b/1", "c@b/1", "e@b/1", "g@b/1" };
+	const char *add[] = { "b@b/1", "c@b/1", "f@b/1", "h@b/1" };
+	const char *want[] = { "a@b/1", "b@b/1", "c@b/1", "f@b/1", "g@b/1", "h@b/1" };
+	struct sk_state st, more;
+	size_t i;
+
+	(void)unused;
+	sk_state_init(&st);
+	sk_state_init(&more);
+	for (i = 0; i < 4; i++) {
+		struct sk_pres p = { .jid = (char *)have[i], .status = i == 2 ? "x" : "old" };
+		struct sk_pres q = { .jid = (char *)add[i], .status = "new" };
+
+		assert_int_equal(sk_state_put_pres(&st, &p), 0);
+		assert_int_equal(sk_state_put_pres(&more, &q), 0);
+	}
+	sk_state_del_pres_if(&st, status_is_x, NULL);
+	assert_int_equal(st.npres, 3);
+	assert_null(sk_state_find_pres(&st, "e@b/1"));
+	assert_int_equal(sk_state_merge_pres(&st, &more), 0);
+	assert_int_equal(more.npres, 0);
+	assert_int_equal(st.npres, 6);
+	for (i = 0; i < 6; i++)
+		assert_string_equal(st.pres[i].jid, want[i]);
+	assert_string_equal(sk_state_find_pres(&st, "c@b/1")->status, "new");
+	assert_string_equal(sk_state_find_pres(&st, "a@b/1")->status, "old");
+	assert_int_equal(sk_state_merge_pres(&st, &more), 0);	/* nothing to add */
+	assert_int_equal(st.npres, 6);
+	sk_state_free(&st);
+	sk_state_free(&more);
+}
+
 static void
 hash_follows_every_field(void **unused)
 {
@@ -182,6 +226,7 @@ main(void)
 		cmocka_unit_test(hash_follows_every_field),
 		cmocka_unit_test(subscription_names_round_trip),
 		cmocka_unit_test(mixed_case_jids_sort_bytewise_and_are_found),
+		cmocka_unit_test(filter_then_merge_keeps_order_and_replaces),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
