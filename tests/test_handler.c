@@ -679,6 +679,31 @@ a_reconnect_makes_old_keys_reset(void **state)
 	assert_non_null(strstr(last(), "reason=\"reset\""));
 }
 
+/* A presence the adapter marks as directed (ejabberd forwards what one
+   contact received) is no part of the sender's state for anyone else:
+   neither a status meant for one contact nor an unavailable sent to one. */
+static void
+directed_presence_is_not_served(void **state)
+{
+	struct fx *f = *state;
+
+	grant(f);
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><status>bob-all</status></presence>");
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><status>to-carl-only</status>"
+	    "<directed xmlns='urn:xmpp:synckey:adapter:0'/></presence>");
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test' type='unavailable'>"
+	    "<directed xmlns='urn:xmpp:synckey:adapter:0'/></presence>");
+	feed(f, "<presence from='bob@p.test/b2' to='sync.p.test'><status>to-carl-too</status>"
+	    "<directed xmlns='urn:xmpp:synckey:adapter:0'/></presence>");
+	sync_request(f, "s1", "alice@p.test/a", "c", NULL);
+	roster_answer(f, "alice@p.test", ROSTER);
+	assert_non_null(strstr(last(), "type=\"full\""));
+	assert_non_null(strstr(last(), "bob-all"));
+	assert_null(strstr(last(), "to-carl"));
+	assert_null(strstr(last(), "bob@p.test/b2"));
+	assert_null(strstr(last(), "directed"));
+}
+
 /* Regression (reliability F4): a batch that does not fit the map is lost
    whole; what was in it must not be served as current. */
 static void
@@ -956,6 +981,7 @@ main(void)
 		T(one_resource_going_away_is_sent_with_its_resource),
 		T(senders_of_other_domains_are_forbidden),
 		T(a_reconnect_makes_old_keys_reset),
+		T(directed_presence_is_not_served),
 		T(many_paged_answers_held_at_once_each_chain_intact),
 		T(odd_presence_is_answered_in_the_client_namespace),
 		T(a_lost_batch_never_serves_stale_presence),
