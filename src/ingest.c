@@ -97,6 +97,7 @@ skd_ingest_presence(struct skd *d, xmpp_stanza_t *pres)
 		log_warnx("presence ignored: %s", sk_strerror(rc));
 		return;
 	}
+	skd_adapter_presence(d);
 	if (avail && bound(d, &p) != 0)
 		rc = 0;
 	else if (avail)
@@ -146,6 +147,8 @@ skd_store_check(struct skd *d)
 		}
 		return rc;
 	}
+	/* presence is gone until the server replays it */
+	memset(d->replayed, 0, sizeof(d->replayed));
 	log_warnx("a store batch was lost: presence cleared and epoch bumped, so every "
 	    "key gets a full sync; reconnecting for the server's presence");
 	d->relink = 1;
