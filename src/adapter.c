@@ -34,8 +34,42 @@ skd_adapter_probe(struct skd *d, int i)
 	xmpp_stanza_set_ns(q, NS_DISCO_INFO);
 	xmpp_stanza_add_child(iq, q);
 	xmpp_stanza_release(q);
+	d->probing[i] = 1;
 	skd_send(d, iq);
 	xmpp_stanza_release(iq);
+}
+
+/*
+ * The presence store is emptied when the link comes up (handler.c); what
+ * was online before comes back only if the server replays it (xep/ 10
+ * "Presence replay").  Prosody's mod_privilege does, right after its
+ * privilege advertisement and so before the answer to the disco#info
+ * that the advertisement makes us send; ejabberd 23.01 never does, and
+ * an adapter does (the ejabberd one itself).  A presence in that window
+ * is the replay; an adapter found vouches for it.  With nobody online
+ * there is nothing to replay, and that cannot be told from no replay:
+ * such a domain stays partial until the next connect, which errs on the
+ * side of saying less.
+ */
+void
+skd_adapter_presence(struct skd *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->cfg->ndomains; i++)
+		if (d->probing[i])
+			d->replayed[i] = 1;
+}
+
+int
+skd_presence_partial(const struct skd *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->cfg->ndomains; i++)
+		if (!d->replayed[i])
+			return 1;
+	return 0;
 }
 
 static int
@@ -67,6 +101,12 @@ skd_adapter_result(struct skd *d, xmpp_stanza_t *iq)
 	    from == NULL || strcmp(from, d->cfg->domains[i]) != 0)
 		return 0;
 	d->adapter[i] = type != NULL && strcmp(type, "result") == 0 && has_adapter(iq);
+	d->probing[i] = 0;
+	if (d->adapter[i])
+		d->replayed[i] = 1;
+	if (!d->replayed[i])
+		log_info("%s: no presence replayed at connect: answers carry presence='partial' "
+		    "until the next connect", from);
 	if (d->adapter[i])
 		log_info("%s: server adapter present (%s): rosters by version, blocking "
 		    "applied, going online without the presence flood", from, SK_NS_ADAPTER);

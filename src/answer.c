@@ -379,6 +379,9 @@ skd_answer_sync(struct skd *d, const char *to, const char *id, const char *bare,
 		sk_text_str(&attrs, sk_reason_name(res->reason));
 		sk_text_str(&attrs, "\"");
 	}
+	/* never an empty store passed off as nobody online (xep/ 8.2) */
+	if (skd_presence_partial(d))
+		sk_text_str(&attrs, " presence=\"partial\"");
 	attr(&attrs, "key", res->key, strlen(res->key));
 	attr(&attrs, "digest", res->digest, strlen(res->digest));
 	if (token[0] != '\0')

@@ -41,6 +41,11 @@ struct skd {
 	int			 priv_presence[SKD_MAX_DOMAINS];
 	/* the server adapter answered for that domain (adapter.c) */
 	int			 adapter[SKD_MAX_DOMAINS];
+	/* adapter.c, per domain: our disco#info is unanswered yet
+	   (probing); the server replayed presence since the link came up
+	   (replayed; until every domain has, answers say partial) */
+	int			 probing[SKD_MAX_DOMAINS];
+	int			 replayed[SKD_MAX_DOMAINS];
 
 	struct skd_pending	*pending;
 	size_t			 npending, cappending;
@@ -117,6 +122,12 @@ void skd_deleg_free_all(struct skd *d);
 void skd_adapter_probe(struct skd *d, int i);
 /* 1 when iq answered our probe (and was handled). */
 int skd_adapter_result(struct skd *d, xmpp_stanza_t *iq);
+/* A presence arrived from the server (ingest.c): a replay while a probe
+   is unanswered. */
+void skd_adapter_presence(struct skd *d);
+/* 1 while the presence store may lack presence from before the link
+   came up: some served domain has not shown a replay (xep/ 10). */
+int skd_presence_partial(const struct skd *d);
 
 /* ingest.c */
 void skd_ingest_presence(struct skd *d, xmpp_stanza_t *pres);

@@ -84,7 +84,9 @@ skd_link_up(struct skd *d)
 
 	/* Presence may have been missed while the link was down: start the
 	   live presence again from the server's burst, and make every older
-	   key a full sync with reason='reset'. */
+	   key a full sync with reason='reset'.  A server may send no burst
+	   (ejabberd 23.01): answers say presence='partial' until one is seen
+	   (adapter.c). */
 	d->connected = 1;
 	skd_privilege_reset(d);
 	if ((rc = sk_store_pres_clear(d->store)) != 0 ||

@@ -83,6 +83,13 @@ skd_ingest_presence(struct skd *d, xmpp_stanza_t *pres)
 	struct sk_pres p;
 	int avail, rc;
 
+	/* Directed presence (xep/ 10.1 "Directed presence"): ejabberd's
+	   mod_privilege forwards what a session receives, a presence meant
+	   for that one contact included, in the shape of a broadcast.  The
+	   adapter marks those; they are not the sender's state for anyone
+	   else, available or unavailable. */
+	if (xmpp_stanza_get_child_by_name_and_ns(pres, "directed", SK_NS_ADAPTER) != NULL)
+		return;
 	rc = sk_xml_pres_parse(pres, &p, &avail);
 	if (rc == SK_ENOTFOUND)
 		return;		/* subscription, probe, error: not state */
@@ -90,6 +97,7 @@ skd_ingest_presence(struct skd *d, xmpp_stanza_t *pres)
 		log_warnx("presence ignored: %s", sk_strerror(rc));
 		return;
 	}
+	skd_adapter_presence(d);
 	if (avail && bound(d, &p) != 0)
 		rc = 0;
 	else if (avail)
@@ -139,6 +147,8 @@ skd_store_check(struct skd *d)
 		}
 		return rc;
 	}
+	/* presence is gone until the server replays it */
+	memset(d->replayed, 0, sizeof(d->replayed));
 	log_warnx("a store batch was lost: presence cleared and epoch bumped, so every "
 	    "key gets a full sync; reconnecting for the server's presence");
 	d->relink = 1;

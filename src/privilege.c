@@ -21,6 +21,8 @@ skd_privilege_reset(struct skd *d)
 	memset(d->priv_roster, 0, sizeof(d->priv_roster));
 	memset(d->priv_presence, 0, sizeof(d->priv_presence));
 	memset(d->adapter, 0, sizeof(d->adapter));
+	memset(d->probing, 0, sizeof(d->probing));
+	memset(d->replayed, 0, sizeof(d->replayed));
 }
 
 int

@@ -679,6 +679,88 @@ a_reconnect_makes_old_keys_reset(void **state)
 	assert_non_null(strstr(last(), "reason=\"reset\""));
 }
 
+static void
+probe_answer(struct fx *f, int adapter)
+{
+	feed(f, adapter ? "<iq type='result' id='adapter-0' from='p.test' to='sync.p.test'>"
+	    "<query xmlns='http://jabber.org/protocol/disco#info'>"
+	    "<feature var='urn:xmpp:synckey:adapter:0'/></query></iq>" :
+	    "<iq type='result' id='adapter-0' from='p.test' to='sync.p.test'>"
+	    "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+}
+
+/* After a connect the store holds only what the server sent since: with
+   no replay seen (ejabberd 23.01 without the adapter sends none) every
+   answer says presence='partial', a later live presence changes nothing;
+   a replay before the answer to our disco#info (Prosody), or an
+   adapter, makes answers whole again at the next connect. */
+static void
+a_connect_without_a_replay_says_presence_is_partial(void **state)
+{
+	struct fx *f = *state;
+	char key[200];
+
+	grant(f);
+	probe_answer(f, 0);
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><status>live</status></presence>");
+	sync_request(f, "s1", "alice@p.test/a", "c", NULL);
+	roster_answer(f, "alice@p.test", ROSTER);
+	assert_non_null(strstr(last(), "reason=\"no-key\""));
+	assert_non_null(strstr(last(), "presence=\"partial\""));
+	assert_non_null(strstr(last(), "bob@p.test/b"));
+	attr_of(last(), "key", key, sizeof(key));
+	sync_request(f, "s2", "alice@p.test/a", "c", key);
+	roster_answer(f, "alice@p.test", ROSTER);
+	assert_non_null(strstr(last(), "type=\"delta\""));
+	assert_non_null(strstr(last(), "presence=\"partial\""));
+	attr_of(last(), "key", key, sizeof(key));
+
+	/* reconnect; the server replays bob before answering the disco#info */
+	skd_link_down(&f->d);
+	skd_link_up(&f->d);
+	grant(f);
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><status>replayed</status></presence>");
+	probe_answer(f, 0);
+	sync_request(f, "s3", "alice@p.test/a", "c", key);
+	roster_answer(f, "alice@p.test", ROSTER);
+	assert_non_null(strstr(last(), "reason=\"reset\""));
+	assert_null(strstr(last(), "partial"));
+	assert_non_null(strstr(last(), "replayed"));
+
+	/* reconnect to a server with the adapter, which vouches for the replay */
+	skd_link_down(&f->d);
+	skd_link_up(&f->d);
+	grant(f);
+	probe_answer(f, 1);
+	assert_true(f->d.adapter[0]);
+	assert_int_equal(skd_presence_partial(&f->d), 0);
+}
+
+/* A presence the adapter marks as directed (ejabberd forwards what one
+   contact received) is no part of the sender's state for anyone else:
+   neither a status meant for one contact nor an unavailable sent to one. */
+static void
+directed_presence_is_not_served(void **state)
+{
+	struct fx *f = *state;
+
+	grant(f);
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><status>bob-all</status></presence>");
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><status>to-carl-only</status>"
+	    "<directed xmlns='urn:xmpp:synckey:adapter:0'/></presence>");
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test' type='unavailable'>"
+	    "<directed xmlns='urn:xmpp:synckey:adapter:0'/></presence>");
+	feed(f, "<presence from='bob@p.test/b2' to='sync.p.test'><status>to-carl-too</status>"
+	    "<directed xmlns='urn:xmpp:synckey:adapter:0'/></presence>");
+	sync_request(f, "s1", "alice@p.test/a", "c", NULL);
+	roster_answer(f, "alice@p.test", ROSTER);
+	assert_non_null(strstr(last(), "type=\"full\""));
+	assert_non_null(strstr(last(), "bob-all"));
+	assert_null(strstr(last(), "to-carl"));
+	assert_null(strstr(last(), "bob@p.test/b2"));
+	assert_null(strstr(last(), "directed"));
+}
+
 /* Regression (reliability F4): a batch that does not fit the map is lost
    whole; what was in it must not be served as current. */
 static void
@@ -956,6 +1038,8 @@ main(void)
 		T(one_resource_going_away_is_sent_with_its_resource),
 		T(senders_of_other_domains_are_forbidden),
 		T(a_reconnect_makes_old_keys_reset),
+		T(directed_presence_is_not_served),
+		T(a_connect_without_a_replay_says_presence_is_partial),
 		T(many_paged_answers_held_at_once_each_chain_intact),
 		T(odd_presence_is_answered_in_the_client_namespace),
 		T(a_lost_batch_never_serves_stale_presence),

@@ -14,7 +14,14 @@
 %%%     roster changes to every session, so the session is "interested" as is.
 %%%     Without synckeyd the presence is an ordinary one (the flood).
 %%%
-%%% And what ejabberd's mod_privilege does not send a component:
+%%% And what ejabberd's mod_privilege gets wrong for a component:
+%%%   * it forwards every presence a session receives, a directed one
+%%%     (RFC 6121 4.6) too, in the shape of a broadcast: the sender's session
+%%%     marks a directed presence to a local user with <directed/> in
+%%%     urn:xmpp:synckey:adapter:0, so that synckeyd leaves it out of the
+%%%     sender's state, and the receiving session removes the mark once
+%%%     mod_privilege has forwarded it (its client never sees it);
+%%% and what it does not send a component at all:
 %%%   * when the component connects, the current presence of every session on
 %%%     the host (with <delay/>), sent by each session's own process so that it
 %%%     stays in order with that session's later presence;
@@ -37,7 +44,8 @@
 -export([start/2, stop/1, reload/3, depends/2, mod_opt_type/1, mod_options/1,
          mod_doc/0]).
 -export([disco_features/5, decode_iq_subel/1, process_view/1,
-         user_send_packet/1, multicast_route/1, component_connected/1,
+         user_send_packet/1, user_receive_packet/1, multicast_route/1,
+         component_connected/1,
          c2s_handle_info/2, c2s_terminated/2]).
 
 -include("xmpp.hrl").
@@ -53,6 +61,8 @@ start(Host, _Opts) ->
     ejabberd_hooks:add(disco_local_features, Host, ?MODULE, disco_features, 50),
     %% before mod_privilege (50) forwards the presence to components
     ejabberd_hooks:add(user_send_packet, Host, ?MODULE, user_send_packet, 10),
+    %% after mod_privilege (50) forwarded the presence with the mark
+    ejabberd_hooks:add(user_receive_packet, Host, ?MODULE, user_receive_packet, 60),
     ejabberd_hooks:add(multicast_route, Host, ?MODULE, multicast_route, 50),
     ejabberd_hooks:add(c2s_handle_info, Host, ?MODULE, c2s_handle_info, 50),
     %% after mod_stream_mgmt (50: a resumed session stops there), before
@@ -67,6 +77,7 @@ start(Host, _Opts) ->
 stop(Host) ->
     ejabberd_hooks:delete(disco_local_features, Host, ?MODULE, disco_features, 50),
     ejabberd_hooks:delete(user_send_packet, Host, ?MODULE, user_send_packet, 10),
+    ejabberd_hooks:delete(user_receive_packet, Host, ?MODULE, user_receive_packet, 60),
     ejabberd_hooks:delete(multicast_route, Host, ?MODULE, multicast_route, 50),
     ejabberd_hooks:delete(c2s_handle_info, Host, ?MODULE, c2s_handle_info, 50),
     ejabberd_hooks:delete(c2s_terminated, Host, ?MODULE, c2s_terminated, 60),
@@ -164,10 +175,16 @@ denies(#jid{lserver = S} = Owner, Pres, Dir) ->
 is_marker(#xmlel{name = <<"sync-presence">>} = El) -> xmpp:get_ns(El) == ?NS;
 is_marker(_) -> false.
 
+%% Every presence state a user sends: a <directed/> mark from the client is
+%% dropped (only this module sets it), then by where it goes.
+user_send_packet({#presence{type = T} = Pres, State}) when T == available; T == unavailable ->
+    send_presence(unmark(Pres), State);
+user_send_packet(Acc) -> Acc.
+
 %% A presence to the user's own bare JID, i.e. a broadcast one.
-user_send_packet({#presence{type = available, sub_els = Els,
-                            to = #jid{luser = U, lserver = S, lresource = <<>>}} = Pres,
-                  #{jid := #jid{luser = U, lserver = S}, lserver := Host} = State}) ->
+send_presence(#presence{type = available, sub_els = Els,
+                        to = #jid{luser = U, lserver = S, lresource = <<>>}} = Pres,
+              #{jid := #jid{luser = U, lserver = S}, lserver := Host} = State) ->
     Marked = lists:any(fun is_marker/1, Els),
     Initial = not maps:is_key(pres_last, State),
     erase(?QUIET),
@@ -184,7 +201,30 @@ user_send_packet({#presence{type = available, sub_els = Els,
         true -> {Pres#presence{sub_els = [E || E <- Els, not is_marker(E)]}, State};
         false -> {Pres, State}
     end;
-user_send_packet(Acc) -> Acc.
+%% Directed to another user of a host with this module: the receiving
+%% session's mod_privilege forwards it to synckeyd, so it gets the mark,
+%% which that session removes again (user_receive_packet).  Other hosts
+%% never see it: to a remote user mod_privilege forwards nothing here.
+send_presence(#presence{to = #jid{luser = TU, lserver = TS}, sub_els = Els} = Pres,
+              #{jid := #jid{luser = U, lserver = S}} = State)
+  when TU /= <<>>, {TU, TS} /= {U, S} ->
+    case gen_mod:is_loaded(TS, ?MODULE) of
+        true -> {Pres#presence{sub_els = [directed_mark() | Els]}, State};
+        false -> {Pres, State}
+    end;
+send_presence(Pres, State) -> {Pres, State}.
+
+%% mod_privilege (50) has forwarded it to synckeyd by now, mark and all.
+user_receive_packet({#presence{} = Pres, State}) -> {unmark(Pres), State};
+user_receive_packet(Acc) -> Acc.
+
+directed_mark() -> #xmlel{name = <<"directed">>, attrs = [{<<"xmlns">>, ?NS_ADAPTER}]}.
+
+is_directed_mark(#xmlel{name = <<"directed">>} = El) -> xmpp:get_ns(El) == ?NS_ADAPTER;
+is_directed_mark(_) -> false.
+
+unmark(#presence{sub_els = Els} = Pres) ->
+    Pres#presence{sub_els = [E || E <- Els, not is_directed_mark(E)]}.
 
 %% ejabberd_c2s probes the user's own bare JID and each to/both contact with
 %% one multicast, in the same process, right after user_send_packet.  For a

@@ -18,6 +18,12 @@ ejabberd/0) c2s=27252; comp=27253 ;;
 ejabberd/*) c2s=27242; comp=27243 ;;
 *) c2s=16222; comp=16347 ;;
 esac
+# LAB_PORTS='C2S COMP': another pair, e.g. to run the Prosody suite
+# beside the one that holds its usual ports
+if [ -n "${LAB_PORTS:-}" ]; then
+	c2s=${LAB_PORTS% *}
+	comp=${LAB_PORTS#* }
+fi
 lab_trap
 lab_init $c2s $comp || exit 99
 for u in alice bob carl dave erin frank; do

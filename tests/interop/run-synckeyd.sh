@@ -23,6 +23,12 @@ ejabberd/0) c2s=27232; comp=27233 ;;
 ejabberd/*) c2s=27222; comp=27223 ;;
 *) c2s=15222; comp=15347 ;;
 esac
+# LAB_PORTS='C2S COMP': another pair, e.g. to run the Prosody suite
+# beside the one that holds its usual ports
+if [ -n "${LAB_PORTS:-}" ]; then
+	c2s=${LAB_PORTS% *}
+	comp=${LAB_PORTS#* }
+fi
 [ -x "$SYNCKEYD" ] || { echo "Bail out! no synckeyd at $SYNCKEYD (build it first)"; exit 99; }
 lab_trap
 lab_init $c2s $comp || exit 99
