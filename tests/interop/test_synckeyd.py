@@ -563,10 +563,14 @@ def t_long_token():
     # ping comes back (bounded: 40 x 16 kB, 20 s)
     ctx.bob1.send("<presence><show>dnd</show><status>bob-big</status>%s</presence>" % big)
     ctx.model.online[ctx.bob1.full] = ("dnd", "0", "bob-big")
-    for _ in range(40):
+    # every round's ping counts: under load an answer may come late
+    sent = set()
+    for i in range(40):
         ctx.bob1.send(" " * 16384)
+        sent.add("lt%d" % i)
+        ctx.bob1.send("<iq type='get' id='lt%d' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>" % (i, ctx.bob1.domain))
         try:
-            ctx.bob1.ping(timeout=0.5)
+            ctx.bob1.wait(lambda e: e.tag == q(NS_CLIENT, "iq") and e.get("id") in sent, 0.5, "a ping answer")
             break
         except TimeoutError:
             continue
