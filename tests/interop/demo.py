@@ -41,6 +41,10 @@ def server_name():
     return ("Prosody" if SERVER == "prosody" else SERVER) + (" " + ver if ver else "")
 
 
+def load():
+    return " ".join(open("/proc/loadavg").read().split()[:3])
+
+
 def login_contacts():
     online = []
     for i in range(ONLINE):
@@ -70,8 +74,8 @@ def with_adapter():
     with open(os.path.join(LAB, "pw"), "w") as f:
         f.write("pw\n")
     os.chmod(os.path.join(LAB, "pw"), 0o600)
-    print("demo: %s and synckeyd on 127.0.0.1; demo@p.test has %d contacts; conditions: %d cores, load %s"
-          % (server_name(), N, os.cpu_count(), " ".join(open("/proc/loadavg").read().split()[:3])))
+    print("demo: %s and synckeyd on 127.0.0.1; demo@p.test has %d contacts; %s; conditions: %d cores, load %s"
+          % (server_name(), N, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count(), load()))
     online = login_contacts()
     print("demo: %d contacts online (30 %%)" % len(online))
 
@@ -133,7 +137,10 @@ def privilege_only():
     print("login included (login B: until authenticated and bound; disco B: finding the sync service,")
     print("0 when the cache holds it; sync B: the rest); going online, until synced and online.  ms: from authenticated to state")
     print("committed; the standard way to its last presence (a ping after initial presence marks the")
-    print("end of the local replay).  %d contacts, %d online; %s." % (N, ONLINE, server_name()))
+    print("end of the local replay).  %d contacts, %d online; %s; load at the end %s." % (N, ONLINE, server_name(), load()))
+    if SERVER == "ejabberd":
+        print("ejabberd sends nothing for the probes of offline contacts (Prosody: an unavailable each), so its")
+        print("standard rows hold %d roster items and the presences of the %d online contacts and the user's own." % (N, ONLINE))
     for c in online:
         c.close()
 
