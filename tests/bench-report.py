@@ -129,11 +129,9 @@ def main():
                "The null sync with the sync service cached should cost at most 300 bytes beyond login. "
                "Each output's first line gives its server, date and load: a demo run on its own is newer "
                "than the rest of the page.\n\n")
-    for name, server in (("demo.txt", "Prosody"), ("demo_ejabberd.txt", "ejabberd")):
-        demo = read(name)
-        out.append("%s:\n\n" % server)
-        out.append(block("\n".join(l for l in demo.splitlines() if not l.startswith("DEMO "))))
-        out.append("\n")
+    out.append("\n".join("%s:\n\n" % server + block("\n".join(l for l in read(name).splitlines()
+                                                            if not l.startswith("DEMO ")))
+                         for name, server in (("demo.txt", "Prosody"), ("demo_ejabberd.txt", "ejabberd"))))
 
     # -- engine
     eng = read("bench_engine.txt")
