@@ -39,7 +39,11 @@ export LAB LAB_C2S LAB_COMP LAB_SERVER SYNCKEYD SYNCKEY
 phase() {	# MODE: the server (adapter as set) and synckeyd, then demo.py MODE
 	lab_server_start || exit 1
 	lab_synckeyd_start --log-level info || exit 1
-	timeout -k 5 600 /usr/bin/python3 "$here/demo.py" "$1" || exit 1
+	# a job, so that a signal to this shell stops it at once (lab_cleanup)
+	timeout -k 5 600 /usr/bin/python3 "$here/demo.py" "$1" &
+	LAB_CLEANUP_PIDS=$!
+	wait $LAB_CLEANUP_PIDS || exit 1
+	LAB_CLEANUP_PIDS=
 	lab_synckeyd_stop
 	lab_server_stop
 }
