@@ -374,8 +374,9 @@ _lab_ejabberd_user() {
 # one piece for them all; each password also in $LAB/ejabberd/passwords,
 # for a pending "ask" (_lab_ej_asks)
 _lab_ejabberd_users() {
-	(umask 077 && awk -v pw="$1" -v h="$2" -v pws="$LAB/ejabberd/passwords" "$_LAB_AWK_XML"'
-	BEGIN { printf "<host jid=\047%s\047>\n", x(h) }
+	# the password through the environment: awk -v would read its backslashes
+	(umask 077 && _LAB_PW=$1 awk -v h="$2" -v pws="$LAB/ejabberd/passwords" "$_LAB_AWK_XML"'
+	BEGIN { pw = ENVIRON["_LAB_PW"]; printf "<host jid=\047%s\047>\n", x(h) }
 	NF {
 		printf "<user name=\047%s\047 password=\047%s\047/>\n", x($1), x(pw)
 		printf "%s@%s\t%s\n", $1, h, pw >>pws
@@ -442,7 +443,8 @@ _lab_prosody_users() {
 	fi
 	_lab_dir="$(_lab_prosody_hostdir "$2")/accounts"
 	mkdir -p "$_lab_dir" || return 1
-	awk -v dir="$_lab_dir" -v pw="$1" "$_LAB_AWK_LUA"'
+	_LAB_PW=$1 awk -v dir="$_lab_dir" "$_LAB_AWK_LUA"'
+	BEGIN { pw = ENVIRON["_LAB_PW"] }
 	NF { f = dir "/" $1 ".dat"; printf "return { [\"password\"] = %s; };\n", lua(pw) >f; close(f) }'
 }
 
