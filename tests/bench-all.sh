@@ -4,7 +4,8 @@
 # Runs, one after the other (never two at once; about 15-25 minutes on 2 cores):
 #   tests/bench_core, tests/bench_engine, tests/bench_scale (BENCH_SCALE=0 skips it),
 #   tests/interop/bench-sync.sh (Prosody on 127.0.0.1:17222/17347, or BENCH_C2S/BENCH_COMP),
-#   the README demo (tests/interop/demo.py, Prosody on 127.0.0.1:35222/35347).
+#   the README demo (tests/interop/run-demo.sh), on Prosody (127.0.0.1:35222/35347), then on
+#   ejabberd (35422/35447; where the ejabberd lab cannot run, its reason instead).
 # Raw outputs go to doc/benchmarks/ (committed with the page: the figures and their
 # conditions come from these files only); plots need gnuplot (gnuplot-nox), else the page
 # says they were not drawn.  BENCH_SIZES, BENCH_MODES, BENCH_RUNS pass to bench-sync.sh.
@@ -21,7 +22,7 @@ done
 	echo "commit: $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$top" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
 	echo "cores: $(nproc); memory: $(free -m | awk '/^Mem:/ {print $2}') MiB; cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 	echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "kernel: $(uname -r); prosody $(dpkg-query -W -f '${Version}' prosody 2>/dev/null); libstrophe $(dpkg-query -W -f '${Version}' libstrophe0 2>/dev/null); lmdb $(dpkg-query -W -f '${Version}' liblmdb0 2>/dev/null); gcc $(gcc -dumpfullversion 2>/dev/null)"
+	echo "kernel: $(uname -r); prosody $(dpkg-query -W -f '${Version}' prosody 2>/dev/null); ejabberd $(dpkg-query -W -f '${Version}' ejabberd 2>/dev/null); libstrophe $(dpkg-query -W -f '${Version}' libstrophe0 2>/dev/null); lmdb $(dpkg-query -W -f '${Version}' liblmdb0 2>/dev/null); gcc $(gcc -dumpfullversion 2>/dev/null)"
 	echo "build: $(grep -m1 '^CFLAGS = ' "$build/Makefile" | cut -d' ' -f3-)"
 } >"$out/conditions.txt"
 cat "$out/conditions.txt"
@@ -36,15 +37,11 @@ if [ "${BENCH_SCALE:-1}" != 0 ]; then
 	step bench_scale "$build/tests/bench_scale"
 fi
 step bench_sync env top_builddir="$build" SYNCKEYD="$build/src/synckeyd" sh "$top/tests/interop/bench-sync.sh"
-demo() {
-	SYNCKEYD=$build/src/synckeyd SYNCKEY=$build/src/synckey LAB_TOP=$top
-	. "$top/tests/interop/lab.sh"
-	trap lab_cleanup EXIT INT TERM
-	lab_init 35222 35347 || exit 1
-	export LAB LAB_C2S LAB_COMP SYNCKEYD SYNCKEY
-	/usr/bin/python3 "$top/tests/interop/demo.py"
-}
-echo "== demo (load $(cut -d' ' -f1-3 /proc/loadavg))"
-( demo ) 2>&1 | tee "$out/demo.txt"
+for server in prosody ejabberd; do
+	name=demo
+	[ $server = prosody ] || name=demo_$server
+	step $name env SYNCKEYD="$build/src/synckeyd" SYNCKEY="$build/src/synckey" LAB_TOP="$top" \
+		LAB_SERVER=$server sh "$top/tests/interop/run-demo.sh"
+done
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/conditions.txt"
 /usr/bin/python3 "$top/tests/bench-report.py" "$out" "$top/doc"

@@ -1,5 +1,6 @@
 #!/bin/sh
 # demo.sh - install (Debian 12, as root), build, and show synckey on a real Prosody with 1 000 contacts
+#   sh tests/demo.sh; LAB_SERVER=ejabberd sh tests/demo.sh: the same on ejabberd (tests/interop/run-demo.sh)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -8,11 +9,5 @@ echo "== building"
 autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 mkdir -p build-demo
 (cd build-demo && ../configure -q >/dev/null && make -j2 >/dev/null)
-SYNCKEYD=$top/build-demo/src/synckeyd
-SYNCKEY=$top/build-demo/src/synckey
-LAB_TOP=$top
-. "$top/tests/interop/lab.sh"
-trap lab_cleanup EXIT INT TERM
-lab_init 35222 35347
-export LAB LAB_C2S LAB_COMP SYNCKEYD SYNCKEY
-/usr/bin/python3 "$top/tests/interop/demo.py"
+SYNCKEYD=$top/build-demo/src/synckeyd SYNCKEY=$top/build-demo/src/synckey LAB_TOP=$top \
+	exec sh "$top/tests/interop/run-demo.sh"

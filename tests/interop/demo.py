@@ -1,9 +1,18 @@
 """demo.py - the README demo: a 1 000-contact roster, full then delta then null, against the standard way.
 
-Run by tests/demo.sh with LAB prepared by lab.sh (nothing but the config);
-this script writes the accounts and rosters, starts Prosody and synckeyd
-on 127.0.0.1, logs 30 % of the contacts in, drives the synckey CLI, prints
-the table and stops everything it started.
+Run by run-demo.sh, twice, on a lab it prepared through lab.sh (accounts,
+rosters, the server and synckeyd on 127.0.0.1, Prosody or ejabberd):
+
+  demo.py adapter         synckeyd with the server adapter: 30 % of the
+                          contacts log in; the synckey CLI's first sync,
+                          delta and null reconnects, the standard login
+                          and roster versioning; the first table; then
+                          reconnects that go online (rows kept in $LAB)
+  demo.py privilege-only  the same lab, the server restarted without the
+                          adapter: the privilege-only reconnect, and the
+                          second table with the rows of the first run
+
+It starts and stops nothing but its own XMPP sessions and synckey runs.
 """
 import json
 import os
@@ -16,24 +25,24 @@ from xmpp import Client  # noqa: E402
 
 LAB = os.environ["LAB"]
 C2S = int(os.environ["LAB_C2S"])
-COMP = int(os.environ["LAB_COMP"])
-SYNCKEYD = os.environ["SYNCKEYD"]
+SERVER = os.environ.get("LAB_SERVER", "prosody")
 SYNCKEY = os.environ["SYNCKEY"]
 N = 1000
 ONLINE = 300
-HOSTDIR = os.path.join(LAB, "data", "p%2etest")
-procs = []
-starts = [0]
+KEPT = os.path.join(LAB, "demo-online.json")    # the first run's going-online rows
 
 
-def stop():
-    for p in reversed(procs):
-        p.terminate()
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-    procs.clear()
+def server_name():
+    try:
+        ver = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", SERVER], capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        ver = ""
+    return ("Prosody" if SERVER == "prosody" else SERVER) + (" " + ver if ver else "")
+
+
+def load():
+    return " ".join(open("/proc/loadavg").read().split()[:3])
 
 
 def login_contacts():
@@ -42,6 +51,7 @@ def login_contacts():
         c = Client("c%d@p.test" % (i * (N // ONLINE)), "pw", C2S, resource="r").connect()
         c.presence(status="online since the start")
         online.append(c)
+    time.sleep(1)
     return online
 
 
@@ -49,58 +59,6 @@ def change(online, k, what):
     """k contacts change status while the demo user is away (1 % of the roster: 10)."""
     for c in online[:k]:
         c.presence(show="away", status="%s %d" % (what, time.monotonic_ns()))
-
-
-def write_world():
-    os.makedirs(os.path.join(HOSTDIR, "accounts"), exist_ok=True)
-    os.makedirs(os.path.join(HOSTDIR, "roster"), exist_ok=True)
-    for name in ["demo"] + ["c%d" % i for i in range(N)]:
-        with open(os.path.join(HOSTDIR, "accounts", name + ".dat"), "w") as f:
-            f.write('return { ["password"] = "pw"; };\n')
-    with open(os.path.join(HOSTDIR, "roster", "demo.dat"), "w") as f:
-        f.write("return {\n  [false] = { version = 1; pending = {} };\n")
-        for i in range(N):
-            f.write('  ["c%d@p.test"] = { subscription = "both"; name = "Contact %d"; groups = { ["Group %d"] = true } };\n'
-                    % (i, i, i % 10))
-        f.write("}\n")
-    for i in range(N):
-        with open(os.path.join(HOSTDIR, "roster", "c%d.dat" % i), "w") as f:
-            f.write('return {\n  [false] = { version = 1; pending = {} };\n'
-                    '  ["demo@p.test"] = { subscription = "both"; name = "Demo"; groups = {} };\n}\n')
-    with open(os.path.join(LAB, "pw"), "w") as f:
-        f.write("pw\n")
-    os.chmod(os.path.join(LAB, "pw"), 0o600)
-
-
-def wait_port(port):
-    import socket
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("demo: nothing listens on 127.0.0.1:%d" % port)
-
-
-def start():
-    log = open(os.path.join(LAB, "prosody.out"), "a")
-    procs.append(subprocess.Popen(["prosody", "--config", os.path.join(LAB, "prosody.cfg.lua"), "-F"],
-                                  stdout=log, stderr=log))
-    wait_port(C2S)
-    wait_port(COMP)
-    log = open(os.path.join(LAB, "synckeyd.log"), "a")
-    procs.append(subprocess.Popen([SYNCKEYD, "--server", "127.0.0.1:%d" % COMP, "--jid", "sync.p.test",
-                                   "--secret-file", os.path.join(LAB, "secret"), "--domain", "p.test",
-                                   "--db", os.path.join(LAB, "db"), "--log-level", "info"],
-                                  stdout=log, stderr=log))
-    for _ in range(100):
-        log = open(os.path.join(LAB, "synckeyd.log")).read()
-        if log.count("p.test: server adapter present") + log.count("p.test: privilege-only mode") > starts[0]:
-            starts[0] += 1
-            return
-        time.sleep(0.1)
-    raise SystemExit("demo: synckeyd did not attach")
 
 
 def synckey(cache, *extra):
@@ -113,13 +71,13 @@ def synckey(cache, *extra):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def main():
-    write_world()
-    start()
-    print("demo: Prosody and synckeyd on 127.0.0.1; demo@p.test has %d contacts; conditions: %d cores, load %s"
-          % (N, os.cpu_count(), " ".join(open("/proc/loadavg").read().split()[:3])))
+def with_adapter():
+    with open(os.path.join(LAB, "pw"), "w") as f:
+        f.write("pw\n")
+    os.chmod(os.path.join(LAB, "pw"), 0o600)
+    print("demo: %s and synckeyd on 127.0.0.1; demo@p.test has %d contacts; %s; conditions: %d cores, load %s"
+          % (server_name(), N, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count(), load()))
     online = login_contacts()
-    time.sleep(1)
     print("demo: %d contacts online (30 %%)" % len(online))
 
     rows = []
@@ -157,16 +115,17 @@ def main():
     on.append(("standard: roster get + presence", synckey("cache-fresh2", "--standard")))
     change(online, 10, "away-c")
     on.append(("standard with roster versioning", synckey("cache-ver", "--standard")))
-    # privilege-only: the same Prosody without the adapter module
     for c in online:
         c.close()
-    stop()
-    cfg = os.path.join(LAB, "prosody.cfg.lua")
-    text = open(cfg).read()
-    open(cfg, "w").write(text.replace('"blocklist"; "synckey"', '"blocklist"'))
-    start()
+    with open(KEPT, "w") as f:
+        json.dump(on, f)
+
+
+def privilege_only():
+    """the same lab, the server restarted by run-demo.sh without the adapter module"""
+    with open(KEPT) as f:
+        on = [tuple(r) for r in json.load(f)]
     online = login_contacts()
-    time.sleep(1)
     synckey("cache-sync", "--stay", "1")        # the restart reset the key: take a new one
     change(online, 10, "away-d")
     on.append(("synckey, privilege-only", synckey("cache-sync", "--stay", "1")))
@@ -179,7 +138,10 @@ def main():
     print("login included (login B: until authenticated and bound; disco B: finding the sync service,")
     print("0 when the cache holds it; sync B: the rest); going online, until synced and online.  ms: from authenticated to state")
     print("committed; the standard way to its last presence (a ping after initial presence marks the")
-    print("end of the local replay).  %d contacts, %d online." % (N, ONLINE))
+    print("end of the local replay).  %d contacts, %d online; %s; load at the end %s." % (N, ONLINE, server_name(), load()))
+    if SERVER == "ejabberd":
+        print("ejabberd sends nothing for the probes of offline contacts (Prosody: an unavailable each), so its")
+        print("standard rows hold %d roster items and the presences of the %d online contacts and the user's own." % (N, ONLINE))
     for c in online:
         c.close()
 
@@ -198,7 +160,9 @@ def table(title, rows):
     print()
 
 
-try:
-    main()
-finally:
-    stop()
+if len(sys.argv) != 2 or sys.argv[1] not in ("adapter", "privilege-only"):
+    raise SystemExit("usage: demo.py adapter|privilege-only (run by run-demo.sh)")
+if sys.argv[1] == "adapter":
+    with_adapter()
+else:
+    privilege_only()

@@ -12,6 +12,10 @@
 #                 (keep it with LAB_KEEP=1)
 #   lab_attach    in a helper process given $LAB: the settings of lab_init
 #   lab_user NAME PASSWORD [HOST]      register NAME@HOST (default p.test)
+#   lab_users PASSWORD [HOST] < NAMES  register many (one name a line) at
+#                 once.  Prosody: its own Lua data files while it is stopped
+#                 (1 000 in well under a second; prosodyctl, one by one, when
+#                 it runs).  ejabberd: one XEP-0227 import, as lab_user.
 #   lab_roster USER [HOST] < LINES     write USER's roster.  Prosody: its
 #                 own Lua data file, only while Prosody is stopped or USER is
 #                 offline.  ejabberd: a XEP-0227 import, at start or at once
@@ -31,6 +35,9 @@
 #   lab_synckeyd_start [FLAGS] / lab_synckeyd_stop
 #                 $SYNCKEYD against the lab; start waits (10 s at most) until
 #                 it logs its privileges; the PID goes to $LAB/synckeyd.pid.
+#   lab_set_adapter 0|1   while the server is stopped: its config written
+#                 again with the server adapter off (privilege-only) or on;
+#                 accounts, rosters and synckeyd's store stay.
 #   lab_cleanup   what lab_trap runs; first stops the PIDs the caller put in
 #                 LAB_CLEANUP_PIDS (e.g. a test script that starts servers)
 #
@@ -87,22 +94,38 @@ lab_init() {
 	_lab_top=${LAB_TOP:-${top_srcdir:-${here:+$here/../..}}}
 	LAB_ADAPTER_DIR=$(cd "${_lab_top:-.}/adapters/$LAB_SERVER" 2>/dev/null && pwd)
 	LAB_INTEROP_DIR=$(cd "${_lab_top:-.}/tests/interop" 2>/dev/null && pwd)
-	if [ "$LAB_ADAPTER" != 0 ] && ! ls "$LAB_ADAPTER_DIR"/mod_synckey.* >/dev/null 2>&1; then
-		echo "lab: adapters/$LAB_SERVER/mod_synckey.* not found (set LAB_TOP)" >&2
-		return 1
-	fi
+	_lab_adapter_found "$LAB_ADAPTER" || return 1
 	LAB_SERVER_PID=
 	LAB_SYNCKEYD_PID=
 	mkdir -p "$LAB/db"
 	(umask 077 && printf '%s\n' "$LAB_SECRET" >"$LAB/secret")
 	chmod 600 "$LAB/secret"
 	"_lab_${LAB_SERVER}_init" || return 1
-	# what a helper process needs to drive this lab (lab_attach)
+	_lab_env
+}
+
+# what a helper process needs to drive this lab (lab_attach)
+_lab_env() {
 	cat >"$LAB/lab.env" <<ENV
 LAB_SERVER='$LAB_SERVER' LAB_C2S='$LAB_C2S' LAB_COMP='$LAB_COMP' LAB_DIST='$LAB_DIST'
 LAB_MODE='$LAB_MODE' LAB_ADAPTER='$LAB_ADAPTER' LAB_SERVER_LOG='$LAB_SERVER_LOG'
-LAB_INTEROP_DIR='$LAB_INTEROP_DIR'
+LAB_INTEROP_DIR='$LAB_INTEROP_DIR' LAB_ADAPTER_DIR='$LAB_ADAPTER_DIR'
 ENV
+}
+
+# _lab_adapter_found 0|1: 1 needs adapters/$LAB_SERVER/mod_synckey.*
+_lab_adapter_found() {
+	[ "$1" = 0 ] && return 0
+	ls "$LAB_ADAPTER_DIR"/mod_synckey.* >/dev/null 2>&1 && return 0
+	echo "lab: adapters/$LAB_SERVER/mod_synckey.* not found (set LAB_TOP)" >&2
+	return 1
+}
+
+lab_set_adapter() {
+	_lab_adapter_found "$1" || return 1
+	LAB_ADAPTER=$1
+	"_lab_${LAB_SERVER}_init" || return 1
+	_lab_env
 }
 
 # lab_have_server: 0 when $LAB_SERVER (default prosody) can run here;
@@ -360,9 +383,20 @@ _lab_prosody_user() {
 # (lab_server_start), or at once when it already runs.  Users (1u-*)
 # sort before rosters (2r-*).
 _lab_ejabberd_user() {
-	_lab_piece 1u "<host jid='$3'><user name='$1' password='$2'/></host>"
-	# the password, for a pending "ask" (_lab_ej_asks)
-	(umask 077 && printf '%s@%s\t%s\n' "$1" "$3" "$2" >>"$LAB/ejabberd/passwords")
+	printf '%s\n' "$1" | _lab_ejabberd_users "$2" "$3"
+}
+
+# one piece for them all; each password also in $LAB/ejabberd/passwords,
+# for a pending "ask" (_lab_ej_asks)
+_lab_ejabberd_users() {
+	# the password through the environment: awk -v would read its backslashes
+	(umask 077 && _LAB_PW=$1 awk -v h="$2" -v pws="$LAB/ejabberd/passwords" "$_LAB_AWK_XML"'
+	BEGIN { pw = ENVIRON["_LAB_PW"]; printf "<host jid=\047%s\047>\n", x(h) }
+	NF {
+		printf "<user name=\047%s\047 password=\047%s\047/>\n", x($1), x(pw)
+		printf "%s@%s\t%s\n", $1, h, pw >>pws
+	}
+	END { print "</host>" }') | _lab_piece 1u
 	_lab_ej_flush
 }
 
@@ -388,6 +422,47 @@ _LAB_AWK_PARSE='
 		if (sub_ == "") sub_ = "none"
 	}'
 
+# awk: x(s) escapes s for XML; lua(s) is s as a Lua string literal
+_LAB_AWK_XML='
+	function x(s) {
+		gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s)
+		gsub("\047", "\\&apos;", s); gsub(/"/, "\\&quot;", s)
+		return s
+	}'
+_LAB_AWK_LUA='
+	function lua(s,   o, i, c) {
+		o = ""
+		for (i = 1; i <= length(s); i++) {
+			c = substr(s, i, 1)
+			o = o ((c == "\\" || c == "\"") ? "\\" c : c)
+		}
+		return "\"" o "\""
+	}'
+
+lab_users() {
+	"_lab_${LAB_SERVER}_users" "$1" "${2:-$LAB_DOMAIN}"
+}
+
+# HOST's folder in Prosody's data ("." is %2e in its names)
+_lab_prosody_hostdir() {
+	printf '%s/data/%s\n' "$LAB" "$(printf '%s' "$1" | sed 's/\./%2e/g')"
+}
+
+# Plain names (letters, digits): the file names are the names.
+_lab_prosody_users() {
+	if lab_pid_from "$LAB/prosody.pid" >/dev/null; then
+		while read -r _lab_u; do
+			[ -z "$_lab_u" ] || _lab_prosody_user "$_lab_u" "$1" "$2" </dev/null || return 1
+		done
+		return 0
+	fi
+	_lab_dir="$(_lab_prosody_hostdir "$2")/accounts"
+	mkdir -p "$_lab_dir" || return 1
+	_LAB_PW=$1 awk -v dir="$_lab_dir" "$_LAB_AWK_LUA"'
+	BEGIN { pw = ENVIRON["_LAB_PW"] }
+	NF { f = dir "/" $1 ".dat"; printf "return { [\"password\"] = %s; };\n", lua(pw) >f; close(f) }'
+}
+
 lab_roster() {
 	"_lab_${LAB_SERVER}_roster" "$1" "${2:-$LAB_DOMAIN}"
 }
@@ -397,17 +472,9 @@ _lab_prosody_roster() {
 	# a new roster version each time, as Prosody's own saves give
 	_lab_seq=$((${_lab_seq:-0} + 1))
 	_lab_ver=$(( $(date +%s) * 1000 + _lab_seq % 1000 ))
-	_lab_dir="$LAB/data/$(printf '%s' "$2" | sed 's/\./%2e/g')/roster"
+	_lab_dir="$(_lab_prosody_hostdir "$2")/roster"
 	mkdir -p "$_lab_dir" || return 1
-	awk -v ver="$_lab_ver" "$_LAB_AWK_PARSE"'
-	function lua(s,   o, i, c) {
-		o = ""
-		for (i = 1; i <= length(s); i++) {
-			c = substr(s, i, 1)
-			o = o ((c == "\\" || c == "\"") ? "\\" c : c)
-		}
-		return "\"" o "\""
-	}
+	awk -v ver="$_lab_ver" "$_LAB_AWK_PARSE$_LAB_AWK_LUA"'
 	BEGIN { print "return {"; printf "  [false] = { version = %s; pending = {} };\n", ver }
 	/^[ \t]*$/ { next }
 	{
@@ -431,12 +498,7 @@ _lab_prosody_roster() {
 # "ask": those go to $LAB/ejabberd/asks, and the user asks for real
 # after the import (_lab_ej_asks).
 _lab_ejabberd_roster() {
-	awk -v u="$1" -v h="$2" -v asks="$LAB/ejabberd/asks" "$_LAB_AWK_PARSE"'
-	function x(s) {
-		gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s)
-		gsub("\047", "\\&apos;", s); gsub(/"/, "\\&quot;", s)
-		return s
-	}
+	awk -v u="$1" -v h="$2" -v asks="$LAB/ejabberd/asks" "$_LAB_AWK_PARSE$_LAB_AWK_XML"'
 	BEGIN { printf "<host jid=\047%s\047><user name=\047%s\047 password=\047\047><query xmlns=\047jabber:iq:roster\047>\n", h, u }
 	/^[ \t]*$/ { next }
 	{
