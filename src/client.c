@@ -557,6 +557,7 @@ sync_once(struct run *r, const char *svc, const char *client, const char *key,
 	}
 	snprintf(newkey, SK_KEY_MAX + 1, "%s", x.key);
 	snprintf(rep->reason, sizeof(rep->reason), "%s", x.reason);
+	rep->partial = x.partial;
 	rep->items = x.u.put.nitems + x.u.put.npres + x.u.gone.n + x.u.gone_all.n;
 	snprintf(rep->mode, sizeof(rep->mode), "%s",
 	    x.u.full ? "full" : rep->items ? "delta" : "null");

@@ -71,6 +71,9 @@ struct sk_client_report {
 					   (0 when cached) */
 	double		ms;		/* from authenticated to synced */
 	int		secured;	/* 1: the stream was encrypted (TLS) */
+	int		partial;	/* 1: the service may not know every
+					   contact's presence (xep/ 8.2); the
+					   server's own replay is the truth */
 };
 
 /*

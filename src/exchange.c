@@ -109,6 +109,8 @@ sk_exchange_head(struct sk_exchange *x, xmpp_stanza_t *sync)
 	snprintf(x->key, sizeof(x->key), "%s", k);
 	snprintf(x->digest, sizeof(x->digest), "%s", d);
 	snprintf(x->reason, sizeof(x->reason), "%s", x->u.full && why ? why : "");
+	x->partial = (why = xmpp_stanza_get_attribute(sync, "presence")) != NULL &&
+	    strcmp(why, "partial") == 0;
 	return 0;
 }
 

@@ -29,6 +29,8 @@ struct sk_exchange {
 	char		 key[SK_KEY_MAX + 1];	/* the new key ("" before) */
 	char		 digest[SK_DIGEST_B64];	/* of the state it names */
 	char		 reason[24];		/* of a full answer, else "" */
+	int		 partial;		/* presence='partial': the service
+						   saw no presence replay (xep/ 8.2) */
 	char		 more[SK_EXCHANGE_MORE_MAX + 1];	/* next part, "" when none */
 };
 

@@ -355,12 +355,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "synckey: warning: the server offers no TLS: logged in over a plaintext stream\n");
 	if (a.json)
 		printf("{\"mode\":\"%s\",\"reason\":\"%s\",\"service\":\"%s\",\"items\":%zu,"
-		    "\"bytes\":%llu,\"login_bytes\":%llu,\"disco_bytes\":%llu,\"ms\":%.1f,\"tls\":%s}\n",
+		    "\"bytes\":%llu,\"login_bytes\":%llu,\"disco_bytes\":%llu,\"ms\":%.1f,\"tls\":%s,"
+		    "\"presence\":\"%s\"}\n",
 		    rep.mode, rep.reason, rep.service, rep.items, rep.bytes, rep.login_bytes,
-		    rep.disco_bytes, rep.ms, rep.secured ? "true" : "false");
+		    rep.disco_bytes, rep.ms, rep.secured ? "true" : "false",
+		    rep.partial ? "partial" : "complete");
 	else if (!a.quiet)
-		printf("sync: %s%s%s%s, %zu items, %llu bytes received, %.1f ms from login to synced\n",
+		printf("sync: %s%s%s%s, %zu items, %llu bytes received, %.1f ms from login to synced%s\n",
 		    rep.mode, rep.reason[0] ? " (" : "", rep.reason, rep.reason[0] ? ")" : "",
-		    rep.items, rep.bytes, rep.ms);
+		    rep.items, rep.bytes, rep.ms, rep.partial ?
+		    "; presence may be incomplete (the service saw no replay from the server)" : "");
 	return 0;
 }

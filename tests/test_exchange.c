@@ -109,7 +109,8 @@ a_paged_full_answer_applies_only_after_its_last_part(void **unused)
 	sk_state_init(&st);
 	assert_int_equal(sk_state_add_item(&st, &old), 0);
 	sk_exchange_init(&x);
-	snprintf(attrs, sizeof(attrs), "type='full' reason='no-key' key='K9' digest='%s' more='p2'", d);
+	snprintf(attrs, sizeof(attrs), "type='full' reason='no-key' presence='partial' key='K9' "
+	    "digest='%s' more='p2'", d);
 	assert_int_equal(add(&x, attrs, "<query xmlns='jabber:iq:roster'>"
 	    "<item jid='a@p.test' subscription='to'/></query>"), 0);
 	assert_string_equal(x.more, "p2");
@@ -122,6 +123,7 @@ a_paged_full_answer_applies_only_after_its_last_part(void **unused)
 	assert_int_equal(x.parts, 2);
 	assert_string_equal(x.key, "K9");
 	assert_string_equal(x.reason, "no-key");
+	assert_int_equal(x.partial, 1);		/* said by the first part */
 	assert_int_equal(sk_exchange_finish(&x, &st), 0);
 	assert_int_equal(st.nitems, 2);
 	assert_null(sk_state_find_item(&st, "old@p.test"));
@@ -158,6 +160,7 @@ a_delta_whose_digest_differs_leaves_the_state_as_it_was(void **unused)
 	    "<item jid='a@p.test' subscription='both'/></query>"), 0);
 	assert_int_equal(x.u.full, 0);
 	assert_string_equal(x.reason, "");
+	assert_int_equal(x.partial, 0);
 	assert_int_equal(sk_exchange_finish(&x, &st), 0);
 	assert_int_equal(st.items[0].sub, SK_SUB_BOTH);
 	sk_exchange_free(&x);
