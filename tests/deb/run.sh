@@ -172,6 +172,15 @@ else
 	skip "systemd-analyze verify $unit" "no systemd-analyze"
 fi
 
+# the unit's own Condition* lines, evaluated by systemd: false, so systemd
+# skips the service (at install and at boot) while there is no secret
+if command -v systemd-analyze >/dev/null 2>&1 && systemd-analyze condition --help >/dev/null 2>&1; then
+	check "systemd skips the unit without /etc/synckey/secret (its conditions are false)" \
+		sh -c 'c=$(grep "^Condition" "$1") && [ -n "$c" ] && ! systemd-analyze condition $c' sh "$unit"
+else
+	skip "systemd skips the unit without /etc/synckey/secret" "no systemd-analyze condition"
+fi
+
 # ---- leave the machine as it was
 dpkg --purge $pkgs >"$T/purge.log" 2>&1
 [ -n "$added" ] && apt-get purge -y -q $added >>"$T/purge.log" 2>&1
