@@ -7,12 +7,15 @@
 # 3. a plain build runs the unit tests again under valgrind;
 # 4. make distcheck (the tarball builds and passes its unit tests, and
 #    its installcheck builds a program against an installed libsynckey);
-# 5. the fuzz targets run for FUZZ_SECONDS each (default 20): each clean
+# 5. the Debian packages (tests/deb/run.sh, at most 900 s): built from a
+#    copy of the tree, lintian, and in CI installed, checked and purged;
+#    each TAP "ok" counts as a test passed, each "not ok" as a failure;
+# 6. the fuzz targets run for FUZZ_SECONDS each (default 20): each clean
 #    target counts as a test passed;
-# 6. the mutants (tests/mutants/): each killed mutant counts as a test
+# 7. the mutants (tests/mutants/): each killed mutant counts as a test
 #    passed, each survivor or patch that no longer applies as a failure;
-# 7. the benchmarks print their figures (not counted as tests);
-# 8. the last line sums every test: "N passed, N failed".
+# 8. the benchmarks print their figures (not counted as tests);
+# 9. the last line sums every test: "N passed, N failed".
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -102,6 +105,19 @@ if (cd build-dist && ../configure -q >/dev/null && make -j2 distcheck \
 	passed=$((passed + 1)); echo "distcheck: ok"
 else
 	failed=$((failed + 1)); echo "FAILED: make distcheck"; tail -n 40 build-dist/distcheck.log
+fi
+
+echo "== Debian packages (tests/deb/run.sh)"
+if timeout 900 sh tests/deb/run.sh >deb-run.log 2>&1; then rc=0; else rc=$?; fi
+tail -n 60 deb-run.log
+dp=$(grep '^ok ' deb-run.log | grep -vc '# SKIP' || true)
+dx=$(grep -c '^not ok ' deb-run.log || true)
+passed=$((passed + dp)); failed=$((failed + dx))
+if [ "$rc" = 77 ]; then
+	echo "Debian packages: skipped ($(grep -m 1 '^1\.\.0' deb-run.log || echo no reason given))"
+elif [ "$rc" != 0 ] && [ "$dx" -eq 0 ]; then
+	# a timeout or a crash without a "not ok" line still fails the stage
+	failed=$((failed + 1)); echo "FAILED: tests/deb/run.sh (exit $rc)"
 fi
 
 echo "== fuzz targets (${FUZZ_SECONDS:-20} s each)"
