@@ -25,5 +25,49 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	systemd-analyze verify --man=no "$T/synckeyd.service" >"$T/out" 2>&1; rc=$?
 	check "doc/examples/synckeyd.service passes systemd-analyze verify, silent" '[ $rc -eq 0 ] && [ ! -s "$T/out" ]'
 fi
+# the server snippets: the Prosody one read as Prosody reads its
+# configuration (Lua, VirtualHost/Component sections), the ejabberd one
+# as YAML; both name the component, its privileges and the adapter
+lua=$(command -v lua5.4 || command -v lua5.3 || command -v lua5.2 || command -v lua || true)
+if [ -n "$lua" ]; then
+	"$lua" - "$top/doc/examples/prosody-synckey.cfg.lua" >"$T/out" 2>&1 <<'LUA'
+local hosts, cur = { ["*"] = {} }, "*"
+local env = setmetatable({}, {
+	__index = function (_, k)
+		if k == "VirtualHost" or k == "Component" then
+			return function (name) cur = name; hosts[name] = {} end
+		end
+	end,
+	__newindex = function (_, k, v) hosts[cur][k] = v end,
+})
+assert(loadfile(arg[1], "t", env))()
+local vh, comp = hosts["example.org"], hosts["sync.example.org"]
+local function has(list, x) for _, v in ipairs(list or {}) do if v == x then return true end end end
+assert(vh and comp, "both sections")
+assert(vh.synckey_component == "sync.example.org", "synckey_component")
+assert(has(vh.modules_enabled, "synckey") and has(vh.modules_enabled, "privilege"), "modules")
+assert(vh.privileged_entities["sync.example.org"].roster == "get", "roster privilege")
+assert(vh.privileged_entities["sync.example.org"].presence == "roster", "presence privilege")
+assert(comp.component_secret and has(comp.modules_enabled, "privilege"), "component")
+assert(hosts["*"].network_settings.nagle == false, "nagle off")
+print("prosody snippet OK")
+LUA
+	check "doc/examples/prosody-synckey.cfg.lua is read as a Prosody configuration" 'grep -q "prosody snippet OK" "$T/out"'
+fi
+if /usr/bin/python3 -c 'import yaml' 2>/dev/null; then
+	/usr/bin/python3 - "$top/doc/examples/ejabberd-synckey.yml" >"$T/out" 2>&1 <<'PY'
+import sys, yaml
+c = yaml.safe_load(open(sys.argv[1]))
+svc = [l for l in c["listen"] if l["module"] == "ejabberd_service"][0]
+assert svc["ip"] == "127.0.0.1" and "sync.example.org" in svc["hosts"], "component listener"
+m = c["modules"]
+assert m["mod_synckey"]["component"] == "sync.example.org", "adapter"
+assert m["mod_privilege"]["roster"]["both"] == "sync_priv", "roster privilege"
+assert m["mod_privilege"]["presence"]["roster"] == "sync_priv", "presence privilege"
+assert "urn:xmpp:synckey:0" in m["mod_delegation"]["namespaces"], "delegation"
+print("ejabberd snippet OK")
+PY
+	check "doc/examples/ejabberd-synckey.yml is valid YAML with the component, privileges and adapter" 'grep -q "ejabberd snippet OK" "$T/out"'
+fi
 echo "1..$n"
 [ "$bad" -eq 0 ]

@@ -7,7 +7,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		build-essential autoconf automake libtool pkg-config \
 		libstrophe-dev liblmdb-dev lmdb-utils libssl-dev libexpat1-dev libcmocka-dev \
-		prosody prosody-modules lua-unbound python3 valgrind procps iproute2 \
+		prosody prosody-modules lua-unbound python3 python3-yaml valgrind procps iproute2 \
 		clang libclang-rt-14-dev patch rsync libxml2-utils \
 		debhelper dh-autoreconf fakeroot lintian systemd \
 		ejabberd erlang-dev erlang-p1-xmpp >/dev/null
