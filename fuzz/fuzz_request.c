@@ -190,6 +190,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	cfg.max_presence_bytes = 16384;	/* conf.c's defaults */
 	cfg.max_resources = 64;
 	cfg.max_pending = 2;		/* small: the limit is reachable */
+	cfg.max_view_bytes = 1u << 20;	/* small: views kept and evicted */
 	FZ_CHECK(skd_init(&d, &cfg, fz_ctx()) == 0);
 	atexit(cleanup);
 	d.send = capture;
