@@ -7,11 +7,11 @@
 #include <strophe.h>
 
 #include "cache.h"
-#include "client.h"
 #include "digest.h"
 #include "error.h"
 #include "exchange.h"
 #include "key.h"
+#include "standard.h"
 #include "synckey.h"
 #include "xml.h"
 
@@ -120,7 +120,7 @@ synckey_state_digest(const struct synckey_state *st, char out[SYNCKEY_DIGEST_B64
 int
 synckey_state_apply_presence(struct synckey_state *st, xmpp_stanza_t *pres)
 {
-	return sk_client_presence(&st->ss_st, pres);
+	return sk_std_presence(&st->ss_st, pres);
 }
 
 int

@@ -83,15 +83,5 @@ struct sk_client_report {
 int sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *opts,
     struct sk_client_report *report, char *err, size_t errlen);
 
-/*
- * The pieces of the standard path that need no network (exposed for the
- * tests): a roster result replaces st's items when it holds a roster (an
- * empty result means "unchanged", *ver is left alone) and sets *ver from
- * it; a presence stanza updates st when its sender is a contact whose
- * presence the user receives.  Both return 1 when st changed, 0 when
- * not, or an error of error.h.
- */
-int sk_client_roster_result(struct sk_state *st, xmpp_stanza_t *iq, char *ver, size_t verlen);
-int sk_client_presence(struct sk_state *st, xmpp_stanza_t *pres);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "apply.h"
 #include "client.h"
+#include "standard.h"
 #include "error.h"
 #include "exchange.h"
 #include "nodefer.h"
@@ -206,62 +207,6 @@ on_reply(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 	return 0;	/* one answer: remove the handler */
 }
 
-int
-sk_client_presence(struct sk_state *st, xmpp_stanza_t *pres)
-{
-	const char *from = xmpp_stanza_get_from(pres);
-	struct sk_item *it;
-	struct sk_pres p;
-	char bare[3100];
-	int avail, rc;
-
-	if (from == NULL || (rc = sk_xml_pres_parse(pres, &p, &avail)) != 0)
-		return from == NULL || rc == SK_ENOTFOUND ? 0 : rc;
-	snprintf(bare, sizeof(bare), "%.*s", (int)sk_jid_barelen(from), from);
-	it = sk_state_find_item(st, bare);
-	/* only contacts whose presence the user receives are state */
-	if (it == NULL || !sk_sub_receives_presence(it->sub))
-		rc = 0;
-	else if (avail)
-		rc = sk_state_put_pres(st, &p) == 0 ? 1 : ENOMEM;
-	else {
-		if (strchr(from, '/'))
-			sk_state_del_pres(st, from);
-		else
-			sk_state_del_pres_bare(st, from);
-		rc = 1;
-	}
-	sk_pres_free(&p);
-	return rc;
-}
-
-int
-sk_client_roster_result(struct sk_state *st, xmpp_stanza_t *iq, char *ver, size_t verlen)
-{
-	xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(iq, "query", SK_NS_ROSTER);
-	struct sk_state roster;
-	size_t i;
-	int rc;
-
-	if (q == NULL)
-		return 0;		/* roster versioning: unchanged */
-	sk_state_init(&roster);
-	if ((rc = sk_xml_roster_parse(q, &roster, NULL)) != 0) {
-		sk_state_free(&roster);
-		return rc;
-	}
-	/* the roster is replaced; presence is rebuilt after initial presence */
-	sk_state_clear(st);
-	for (i = 0; i < roster.nitems && rc == 0; i++)
-		if (roster.items[i].sub != SK_SUB_REMOVE)
-			rc = sk_state_add_item(st, &roster.items[i]);
-	sk_state_free(&roster);
-	sk_state_sort(st);
-	snprintf(ver, verlen, "%s", xmpp_stanza_get_attribute(q, "ver") ?
-	    xmpp_stanza_get_attribute(q, "ver") : "");
-	return rc ? rc : 1;
-}
-
 /* Presence while tracking the live state (standard path, or online). */
 static int
 on_presence(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
@@ -280,7 +225,7 @@ on_presence(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 			r->capheld = ncap;
 		}
 		r->held[r->nheld++] = xmpp_stanza_clone(st);
-	} else if (r->track != NULL && sk_client_presence(r->track, st) == 1) {
+	} else if (r->track != NULL && sk_std_presence(r->track, st) == 1) {
 		r->npres++;
 	}
 	r->last_pres = now_ms();
@@ -437,7 +382,7 @@ release_held(struct run *r, struct sk_state *st)
 	size_t i;
 
 	for (i = 0; i < r->nheld; i++) {
-		(void)sk_client_presence(st, r->held[i]);
+		(void)sk_std_presence(st, r->held[i]);
 		xmpp_stanza_release(r->held[i]);
 	}
 	free(r->held);
@@ -592,7 +537,7 @@ standard(struct run *r, const char *domain, struct sk_cache *cache, struct sk_st
 	}
 	snprintf(ver, verlen, "%s", sk_cache_ver(cache));
 	q = xmpp_stanza_get_child_by_name_and_ns(res, "query", SK_NS_ROSTER);
-	rc = sk_client_roster_result(st, res, ver, verlen);
+	rc = sk_std_roster_result(st, res, ver, verlen);
 	if (rc != 0 && rc != 1) {
 		xmpp_stanza_release(res);
 		return fail(r, SK_CLIENT_EPROTO, "the roster answer is malformed%s", NULL);
