@@ -294,8 +294,8 @@ class XEP_Synckey(BasePlugin):
         handlers and events (roster_update, presence_*, got_online ...)."""
         roster = self.xmpp.client_roster
         own = self.xmpp.boundjid.bare
-        iq = self.xmpp.Iq(stype="result")
-        query = ET.SubElement(iq.xml, q(NS_ROSTER, "query"))
+        root = ET.Element(q("jabber:client", "iq"), {"type": "result"})
+        query = ET.SubElement(root, q(NS_ROSTER, "query"))
         for jid in [j for j in roster if j != own and j not in state.items]:
             ET.SubElement(query, q(NS_ROSTER, "item"), {"jid": jid, "subscription": "remove"})
         for jid, (sub, ask, name, groups) in state.items.items():
@@ -306,6 +306,7 @@ class XEP_Synckey(BasePlugin):
                 it.set("name", name)
             for g in groups:
                 ET.SubElement(it, q(NS_ROSTER, "group")).text = g
+        iq = self.xmpp.Iq(xml=root)     # parsed whole, as slixmpp parses a stanza
         self._quiet = True
         try:
             self.xmpp.event("roster_update", iq)
