@@ -136,11 +136,7 @@ class XEP_Synckey(BasePlugin):
         cache.commit(new, ans.key)
         rep.update(reason=ans.reason, partial=ans.partial, parts=ans.parts,
                    items=len(ans.items) + len(ans.available) + len(ans.unavailable))
-        live = new.copy()
-        for el in self._held or ():
-            live.put_presence(el)
-        self._held = None
-        self.live = live
+        live = self.live = self._release_held(new)
         self._publish(live)
         if not adapter or ans.partial:
             # stay an interested resource (section 11.8): the roster get;
@@ -317,6 +313,15 @@ class XEP_Synckey(BasePlugin):
                     self._feed(ET.fromstring(xml))
         finally:
             self._quiet = False
+
+    def _release_held(self, new):
+        """The presence held while the sync was in flight, applied on top of
+        the verified state in arrival order (section 10.1, Ordering)."""
+        live = new.copy()
+        for el in self._held or ():
+            live.put_presence(el)
+        self._held = None
+        return live
 
     def _feed(self, el):
         pres = self.xmpp.Presence(xml=el)

@@ -9,7 +9,8 @@
 # removed and n1 added while it is away.  TAP from interop.py.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-LAB_TOP=${LAB_TOP:-$here/../../..}
+LAB_TOP=$(cd "${LAB_TOP:-$here/../../..}" && pwd)
+export LAB_TOP
 . "$LAB_TOP/tests/interop/lab.sh"
 if ! skip=$(lab_have_server); then
 	echo "1..0 # $skip"
@@ -26,7 +27,9 @@ export LAB_SERVER LAB_ADAPTER
 lab_trap
 lab_init $c2s $comp || exit 1
 printf '%s\n' bot c1 c2 c3 c4 c5 c6 c7 c8 n1 | lab_users pw || exit 1
-lab_roster bot <<'ROSTER' || exit 1
+# 40 more items (subscription none, long names): the full answer exceeds 4 096 bytes
+{
+	cat <<'ROSTER'
 c1@p.test	both	One	Friends	
 c2@p.test	both	Two	Friends,Work	
 c3@p.test	both	Three		
@@ -36,11 +39,14 @@ c6@p.test	both	Six	Ünïcödé
 c7@p.test	to	Seven		
 c8@p.test	from	Eight		
 ROSTER
+	awk 'BEGIN { for (i = 10; i < 50; i++) printf "x%d@q.test\tnone\tA contact with a rather long display name number %d\tPaging\t\n", i, i }'
+} | lab_roster bot || exit 1
 for c in c1 c2 c3 c4 c5 c6; do printf 'bot@p.test\tboth\tBot\t\t\n' | lab_roster $c || exit 1; done
 printf 'bot@p.test\tfrom\tBot\t\t\n' | lab_roster c7 || exit 1
 printf 'bot@p.test\tto\tBot\t\t\n' | lab_roster c8 || exit 1
 lab_server_start || exit 1
-lab_synckeyd_start || exit 1
+# the smallest stanza budget, so that the first (full) answer comes in parts
+lab_synckeyd_start --stanza-budget 4096 || exit 1
 export LAB LAB_C2S LAB_COMP
 timeout -k 5 300 /usr/bin/python3 "$here/interop.py" &
 LAB_CLEANUP_PIDS=$!

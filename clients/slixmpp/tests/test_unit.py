@@ -233,6 +233,71 @@ class CacheTest(unittest.TestCase):
             self.assertIsNotNone(c.problem)
 
 
+class Publish(unittest.TestCase):
+    """The plugin feeding slixmpp's own roster and presence objects (a real
+    slixmpp client object, never connected)."""
+
+    def setUp(self):
+        import asyncio
+        from slixmpp import ClientXMPP
+        import slixmpp_synckey
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self.x = ClientXMPP("alice@example.org/laptop", "pw")
+        self.x.register_plugin("xep_synckey", {"cache_path": "/nonexistent"}, module=slixmpp_synckey)
+        self.p = self.x["xep_synckey"]
+        self.events = []
+        for ev in ("got_online", "got_offline", "changed_status", "roster_update"):
+            self.x.add_event_handler(ev, lambda e, ev=ev: self.events.append(ev))
+
+    def tearDown(self):
+        self.loop.close()
+
+    def view(self):
+        r = self.x.client_roster
+        return ({j: (r[j]["subscription"], r[j]["name"], sorted(r[j]["groups"])) for j in r},
+                {"%s/%s" % (j, res): (d["show"], d["status"], d["priority"])
+                 for j in r for res, d in r[j].resources.items()})
+
+    def test_a_full_then_a_delta_reach_slixmpp_roster_and_events(self):
+        st = answer(FULL_71).apply(State())
+        self.p._publish(st)
+        items, pres = self.view()
+        self.assertEqual(items["bob@example.net"], ("both", "", ["Friends"]))
+        self.assertEqual(pres["cid@example.org/desk"], ("dnd", "In a meeting", 0))
+        self.assertEqual(pres["ann@example.org/phone"], ("", "", 5))
+        self.assertEqual(self.events.count("got_online"), 3)
+        self.p._publish(answer(DELTA_72).apply(st))
+        items, pres = self.view()
+        self.assertNotIn("bob@example.net", items)
+        self.assertEqual(items["ann@example.org"], ("both", "Ann", ["Work"]))
+        self.assertEqual(sorted(pres), ["ann@example.org/phone", "cid@example.org/desk"])
+        self.assertEqual(pres["ann@example.org/phone"][0], "away")
+        self.assertIn("got_offline", self.events)
+
+    def test_a_removed_item_leaves_slixmpp_roster(self):
+        self.p._publish(answer(FULL_71).apply(State()))
+        self.p._shown = {}      # a new process: slixmpp's roster from the server ...
+        st = answer(DELTA_72).apply(answer(FULL_71).apply(State()))
+        self.p._publish(st)     # ... and the cache's state fed in
+        self.assertNotIn("bob@example.net", self.view()[0])
+
+    def test_presence_held_during_the_sync_is_applied_after_it(self):
+        self.p._held = []
+        el = ET.fromstring("<presence xmlns='jabber:client' from='cid@example.org/desk' "
+                           "to='alice@example.org/laptop'><show>xa</show></presence>")
+        self.p._on_presence(self.x.Presence(xml=el))
+        live = self.p._release_held(answer(FULL_71).apply(State()))
+        self.assertIsNone(self.p._held)
+        self.assertEqual(presence_fields(ET.fromstring(live.pres["cid@example.org/desk"]))[0], "xa")
+
+    def test_own_resources_are_not_part_of_the_state(self):
+        self.p.live = State()
+        el = ET.fromstring("<presence xmlns='jabber:client' from='alice@example.org/phone'/>")
+        self.p._on_presence(self.x.Presence(xml=el))
+        self.assertEqual(self.p.live.pres, {})
+
+
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from tap import run_tap
