@@ -48,7 +48,7 @@ lab_server_start || exit 1
 # the smallest stanza budget, so that the first (full) answer comes in parts
 lab_synckeyd_start --stanza-budget 4096 || exit 1
 export LAB LAB_C2S LAB_COMP
-timeout -k 5 300 /usr/bin/python3 "$here/interop.py" &
+timeout -k 5 300 "${PYTHON:-/usr/bin/python3}" "$here/interop.py" &
 LAB_CLEANUP_PIDS=$!
 wait $LAB_CLEANUP_PIDS
 rc=$?

@@ -9,7 +9,8 @@ import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+if not os.environ.get("SYNCKEY_INSTALLED"):     # else: the package pip installed
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from slixmpp_synckey.state import (Answer, DigestMismatch, Limits, Malformed, State,  # noqa: E402
                                    priority_of, presence_fields)
 from slixmpp_synckey.cache import Cache  # noqa: E402
