@@ -295,6 +295,11 @@ class XEP_Synckey(BasePlugin):
         for jid in [j for j in roster if j != own and j not in state.items]:
             ET.SubElement(query, q(NS_ROSTER, "item"), {"jid": jid, "subscription": "remove"})
         for jid, (sub, ask, name, groups) in state.items.items():
+            if roster.has_jid(jid):     # only what slixmpp does not hold already
+                cur = roster[jid]
+                if (cur["subscription"], "subscribe" if cur["pending_out"] else "", cur["name"],
+                        sorted(cur["groups"], key=str.encode)) == (sub, ask, name, list(groups)):
+                    continue
             it = ET.SubElement(query, q(NS_ROSTER, "item"), {"jid": jid, "subscription": sub})
             if ask:
                 it.set("ask", ask)
