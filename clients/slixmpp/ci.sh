@@ -64,6 +64,15 @@ assert x['xep_synckey'].name == 'xep_synckey'
 ") >"$tmp/import.log" 2>&1
 tap $([ $? = 0 ] && echo ok || echo notok) "the installed package registers xep_synckey with slixmpp" "$tmp/import.log"
 export PYTHON
+# the README's example bot: it compiles and builds its client with the plugin
+sed -n '/^```python$/,/^```$/p' "$here/README.md" | sed '1d;$d' >"$tmp/syncbot.py"
+(cd "$tmp" && "$PYTHON" -c "
+import asyncio, runpy
+asyncio.set_event_loop(asyncio.new_event_loop())
+bot = runpy.run_path('syncbot.py', run_name='syncbot')['SyncBot']('a@b.test', 'pw')
+assert bot['xep_synckey'].cache_path == 'syncbot.synckey.json'
+") >"$tmp/readme.log" 2>&1
+tap $([ $? = 0 ] && echo ok || echo notok) "the README's example bot loads and enables xep_synckey" "$tmp/readme.log"
 
 echo "== slixmpp plugin: unit tests"
 SYNCKEY_INSTALLED=1 "$PYTHON" "$here/tests/test_unit.py" >"$tmp/unit.log" 2>"$tmp/unit.err"
