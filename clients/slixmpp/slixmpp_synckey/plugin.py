@@ -121,7 +121,10 @@ class XEP_Synckey(BasePlugin):
         rep["online"] = "marked" if adapter else "flood"
         try:
             ans, new = await self._sync_verified(svc, cache)
-        except (IqError, IqTimeout, Malformed) as e:
+            cache.commit(new, ans.key)
+        except Exception as e:      # whatever the network sent: never fatal
+            if not isinstance(e, (IqError, IqTimeout, Malformed)):
+                log.exception("synckey: unexpected failure of the sync")
             # keep the key and the state (sections 7.10, 12); this session
             # takes the standard way
             self._held = None
@@ -133,7 +136,6 @@ class XEP_Synckey(BasePlugin):
                 rep["online"] = "flood"
             await self._standard(presence, send_presence=False)
             return self._done(rep, t0, rx0, "standard", "sync-failed")
-        cache.commit(new, ans.key)
         rep.update(reason=ans.reason, partial=ans.partial, parts=ans.parts,
                    items=len(ans.items) + len(ans.available) + len(ans.unavailable))
         live = self.live = self._release_held(new)
@@ -329,8 +331,12 @@ class XEP_Synckey(BasePlugin):
         return live
 
     def _feed(self, el):
-        pres = self.xmpp.Presence(xml=el)
-        pres["to"] = self.xmpp.boundjid
+        try:
+            pres = self.xmpp.Presence(xml=el)
+            pres["to"] = self.xmpp.boundjid
+        except Exception as e:      # e.g. a `from` that is no valid JID
+            log.warning("synckey: presence from %r not shown: %s", el.get("from"), e)
+            return
         self._track(pres)
         self.xmpp.event("presence", pres)
         self.xmpp.event("presence_%s" % pres["type"], pres)
