@@ -14,8 +14,12 @@
 #    target counts as a test passed;
 # 7. the mutants (tests/mutants/): each killed mutant counts as a test
 #    passed, each survivor or patch that no longer applies as a failure;
-# 8. the benchmarks print their figures (not counted as tests);
-# 9. the last line sums every test: "N passed, N failed".
+# 8. the slixmpp plugin (clients/slixmpp/ci.sh, at most 900 s): pip install
+#    from the tree, unit tests, interop on Prosody and ejabberd, its
+#    mutants; each TAP "ok" counts as a test passed, each "not ok" as a
+#    failure;
+# 9. the benchmarks print their figures (not counted as tests);
+# 10. the last line sums every test: "N passed, N failed".
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -141,6 +145,17 @@ if [ -n "$mc" ]; then
 	passed=$((passed + $1)); failed=$((failed + $2 + $3))
 else
 	failed=$((failed + 1)); echo "FAILED: the mutants did not run"
+fi
+
+echo "== slixmpp plugin (clients/slixmpp/ci.sh)"
+if SYNCKEYD="$top/build-vg/src/synckeyd" timeout 900 sh clients/slixmpp/ci.sh >slixmpp-ci.log 2>&1; then rc=0; else rc=$?; fi
+tail -n 60 slixmpp-ci.log
+sp=$(grep '^ok ' slixmpp-ci.log | grep -vc '# SKIP' || true)
+sx=$(grep -c '^not ok ' slixmpp-ci.log || true)
+passed=$((passed + sp)); failed=$((failed + sx))
+if [ "$rc" != 0 ] && [ "$sx" -eq 0 ]; then
+	# a timeout or a crash without a "not ok" line still fails the stage
+	failed=$((failed + 1)); echo "FAILED: clients/slixmpp/ci.sh (exit $rc)"
 fi
 
 echo "== benchmarks (figures, not tests)"
