@@ -244,8 +244,8 @@ reset(void)
 	clock_ms += 120000;
 	skd_tick(&d);
 	clock_ms -= 120000;
-	skd_request_free_all(&d);
-	skd_answer_free_all(&d);
+	skd_table_clear(&d.fetches);
+	skd_table_clear(&d.pages);
 	d.next_id = 0;
 	d.last_flush_ms = clock_ms;
 	grant();

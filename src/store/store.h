@@ -144,6 +144,10 @@ int sk_store_pres_put(struct sk_store *s, const struct sk_pres *p);
 int sk_store_pres_del(struct sk_store *s, const char *fulljid);
 int sk_store_pres_del_bare(struct sk_store *s, const char *bare);
 int sk_store_pres_clear(struct sk_store *s);
+/* After a (re)connect: no presence, a new epoch (every older key gets a
+   full sync, reason reset), committed.  *epoch (may be NULL) gets it.
+   0 or an error of error.h. */
+int sk_store_pres_reset(struct sk_store *s, uint32_t *epoch);
 /* 0 when a presence of fulljid is stored, else SK_ENOTFOUND (or an error). */
 int sk_store_pres_has(struct sk_store *s, const char *fulljid);
 /* *n = the number of stored resources of bare JID bare. */

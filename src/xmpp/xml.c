@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "record.h"
 #include "text.h"
 #include "xml.h"
 
