@@ -34,7 +34,7 @@ async function logout (page) {
 
 async function main () {
     fs.mkdirSync(OUT, { recursive: true });
-    const lab = await h.startLab('small', P);
+    const lab = await h.startLab('small', P, ['--stanza-budget', '4096']);
     const srv = await h.startServer(P.page);
     const c = h.startContacts(P.c2s);
     const b = await h.launchBrowser();
@@ -54,6 +54,7 @@ async function main () {
         t.ok(!r.diff.length, 'first login: the roster panel (names, groups, statuses) equals the server\'s truth', r.diff);
         let rep = await last(s.page);
         t.ok(rep.mode === 'full' && rep.reason === 'no-key', 'first login is a full sync (no-key)', rep);
+        t.ok(rep.parts > 1, `the full answer came in ${rep.parts} parts (stanza budget 4096), all applied`, rep);
         t.ok(!s.console.some(l => /converse-synckey: standard/.test(l)), 'no fall-back on the first login', s.console.filter(l => /synckey/.test(l)));
 
         // 2. live after the sync: presence and a roster push reach the panel

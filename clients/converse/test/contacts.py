@@ -17,7 +17,7 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tests", "interop"))
+sys.path.insert(0, os.path.join(os.environ.get("CV_TOP") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."), "tests", "interop"))
 from xmpp import Client, q, NS_ROSTER, NS_CLIENT  # noqa: E402
 
 PORT = int(os.environ["LAB_C2S"])

@@ -1,13 +1,13 @@
 #!/bin/sh
 # lab-up.sh - a real Prosody 0.12 (with WebSocket) and synckeyd on 127.0.0.1 for the converse.js tests.
 #   sh lab-up.sh SCENARIO C2S COMP HTTP [synckeyd flags...]
-# SCENARIO: small (alice and 12 contacts) or bench:N (alice and N generated contacts, seeded
+# SCENARIO: small (alice, 12 contacts and 50 offline fillers f0001.. so that a 4096-byte budget pages) or bench:N (alice and N generated contacts, seeded
 # as accounts holding alice).  Prints "LAB <dir>" then "READY" once both run, then waits until
 # SIGTERM/SIGINT (or stdin closes), stops everything by PID (lab.sh's lab_cleanup) and
 # removes the folder.  SYNCKEYD: the binary (default ../../build/src/synckeyd).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../../.." && pwd)
+top=${CV_TOP:-$(cd "$here/../../.." && pwd)}
 scenario=$1 c2s=$2 comp=$3 http=$4
 shift 4
 SYNCKEYD=${SYNCKEYD:-$top/build/src/synckeyd}
@@ -31,7 +31,7 @@ case $scenario in
 small)
 	for u in alice bob carl dave erin fay gus hal ivy jon kim lee mia; do lab_user $u pw || exit 1; done
 	tab=$(printf '\t')
-	lab_roster alice <<R
+	{ lab_roster_gen 50 f; cat <<R
 bob@p.test${tab}both${tab}Bob${tab}Friends${tab}
 carl@p.test${tab}both${tab}Carl${tab}${tab}
 dave@p.test${tab}to${tab}Dave${tab}Work${tab}
@@ -43,6 +43,7 @@ ivy@p.test${tab}both${tab}Ivy${tab}Friends${tab}
 jon@p.test${tab}both${tab}${tab}${tab}
 mia@p.test${tab}both${tab}Mia${tab}Work${tab}
 R
+	} | lab_roster alice
 	for u in bob carl erin hal ivy jon mia kim lee; do printf 'alice@p.test both Alice\n' | lab_roster $u; done
 	printf 'alice@p.test from Alice\n' | lab_roster dave
 	;;
