@@ -14,8 +14,11 @@
 #    target counts as a test passed;
 # 7. the mutants (tests/mutants/): each killed mutant counts as a test
 #    passed, each survivor or patch that no longer applies as a failure;
-# 8. the benchmarks print their figures (not counted as tests);
-# 9. the last line sums every test: "N passed, N failed".
+# 8. the converse.js plugin (clients/converse/ci.sh, at most 900 s): its unit
+#    tests, headless Chromium against the real lab, and its mutants; each TAP
+#    "ok" counts as a test passed, each "not ok" as a failure;
+# 9. the benchmarks print their figures (not counted as tests);
+# 10. the last line sums every test: "N passed, N failed".
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -141,6 +144,17 @@ if [ -n "$mc" ]; then
 	passed=$((passed + $1)); failed=$((failed + $2 + $3))
 else
 	failed=$((failed + 1)); echo "FAILED: the mutants did not run"
+fi
+
+echo "== converse.js plugin (clients/converse/ci.sh, at most 900 s)"
+if timeout 900 sh clients/converse/ci.sh build-vg >converse-ci.log 2>&1; then rc=0; else rc=$?; fi
+tail -n 60 converse-ci.log
+cp=$(grep -c '^ok ' converse-ci.log || true)
+cx=$(grep -c '^not ok ' converse-ci.log || true)
+passed=$((passed + cp)); failed=$((failed + cx))
+if [ "$rc" != 0 ] && [ "$cx" -eq 0 ]; then
+	# a timeout or a crash without a "not ok" line still fails the stage
+	failed=$((failed + 1)); echo "FAILED: clients/converse/ci.sh (exit $rc)"
 fi
 
 echo "== benchmarks (figures, not tests)"

@@ -255,7 +255,8 @@
 
     /** SHA-256 of the canonical form, base64 (WebCrypto). */
     async function digest (st) {
-        const h = await crypto.subtle.digest('SHA-256', canonical(st));
+        const subtle = (typeof crypto !== 'undefined' && crypto.subtle) || require('crypto').webcrypto.subtle; // node 18: no global crypto
+        const h = await subtle.digest('SHA-256', canonical(st));
         return b64(new Uint8Array(h));
     }
 

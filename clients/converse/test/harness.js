@@ -187,4 +187,4 @@ function tap () {
     return { ok, done: () => { console.log(`1..${n}`); return bad; }, get bad () { return bad; } };
 }
 
-module.exports = { startLab, startContacts, startServer, launchBrowser, openPage, login, readRoster, expected, diff, waitEqual, tap, stopAll, stopProc, ROOT };
+module.exports = { CHROMIUM, startLab, startContacts, startServer, launchBrowser, openPage, login, readRoster, expected, diff, waitEqual, tap, stopAll, stopProc, ROOT };
