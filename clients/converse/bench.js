@@ -24,11 +24,7 @@ const PAGE = `http://127.0.0.1:${P.page}`;
 const name = i => 'c' + String(i).padStart(4, '0');
 const median = a => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
-async function logout (page) {
-    await page.click('a.logout', { timeout: 10000 });
-    await page.click('.modal.show .btn-primary', { timeout: 10000 }).catch(() => {});
-    await page.waitForSelector('input[name="jid"]', { timeout: 15000 });
-}
+const { logout } = h;
 
 async function main () {
     fs.mkdirSync(OUT, { recursive: true });

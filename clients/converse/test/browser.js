@@ -26,11 +26,7 @@ async function waitReport (page, pred, ms) {
         await new Promise(res => setTimeout(res, 100));
     }
 }
-async function logout (page) {
-    await page.click('a.logout', { timeout: 10000 });
-    await page.click('.modal.show .btn-primary', { timeout: 10000 }).catch(() => {});
-    await page.waitForSelector('input[name="jid"]', { timeout: 15000 });
-}
+const { logout } = h;
 
 async function main () {
     fs.mkdirSync(OUT, { recursive: true });

@@ -113,6 +113,13 @@ async function login (page, jid, pw) {
     await page.click('form.converse-form input[type="submit"]');
 }
 
+/** the logout button of converse's profile, and its confirmation, as a person does */
+async function logout (page) {
+    await page.click('a.logout', { timeout: 10000 });
+    await page.click('.modal.show .btn-primary', { timeout: 10000 }).catch(() => {});
+    await page.waitForSelector('input[name="jid"]', { timeout: 15000 });
+}
+
 /** the roster panel as shown: one entry per contact: {jid, name, status, groups} */
 async function readRoster (page) {
     const rows = await page.evaluate(() => Array.from(document.querySelectorAll('converse-roster li.list-item')).map(li => {
@@ -187,4 +194,4 @@ function tap () {
     return { ok, done: () => { console.log(`1..${n}`); return bad; }, get bad () { return bad; } };
 }
 
-module.exports = { CHROMIUM, startLab, startContacts, startServer, launchBrowser, openPage, login, readRoster, expected, diff, waitEqual, tap, stopAll, stopProc, ROOT };
+module.exports = { CHROMIUM, logout, startLab, startContacts, startServer, launchBrowser, openPage, login, readRoster, expected, diff, waitEqual, tap, stopAll, stopProc, ROOT };
