@@ -47,7 +47,7 @@ struct run {
 	double			 last_pres;	/* ms of the last presence */
 	size_t			 npres;
 	/* online before the answer: live presence kept in arrival order,
-	   applied on top of the answer (xep/ "Going online") */
+	   applied on top of the answer (xep/ "Going online without the presence flood") */
 	xmpp_stanza_t		**held;
 	size_t			 nheld, capheld;
 	int			 holding;

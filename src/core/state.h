@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 /*
- * The state a client must hold (protocol.md, "Sync result"): the user's
+ * The state a client must hold (xep/ "Sync result"): the user's
  * roster items and the presence of every available resource of every
  * contact it receives presence from.  A state owns every string in it.
  *

@@ -353,7 +353,7 @@ skd_answer_sync(struct skd *d, const struct skd_origin *o, const char *bare,
 		sk_text_str(&attrs, sk_reason_name(res->reason));
 		sk_text_str(&attrs, "\"");
 	}
-	/* never an empty store passed off as nobody online (xep/ 8.2) */
+	/* never an empty store passed off as nobody online (xep/ "Sync result") */
 	if (skd_presence_partial(d))
 		sk_text_str(&attrs, " presence=\"partial\"");
 	attr(&attrs, "key", res->key, strlen(res->key));

@@ -183,7 +183,7 @@ const char *skd_adapter_missing(const struct skd *d, int i);
    is unanswered. */
 void skd_adapter_presence(struct skd *d);
 /* 1 while the presence store may lack presence from before the link
-   came up: some served domain has not shown a replay (xep/ 10). */
+   came up: some served domain has not shown a replay (xep/ "The component and the server"). */
 int skd_presence_partial(const struct skd *d);
 
 /* ingest.c */

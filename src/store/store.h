@@ -9,7 +9,7 @@
 #include "state.h"
 
 /*
- * One LMDB environment in a directory, four named databases (xep/ "Store"):
+ * One LMDB environment in a directory, four named databases (xep/ "The store"):
  *
  *   meta    "schema" -> u32 (SK_STORE_SCHEMA), "epoch" -> u32,
  *           "txn" -> u64 (the store's own transaction counter)
@@ -41,7 +41,7 @@
 
 struct sk_store;
 
-/* Per client: the keys it may use (xep/ "Key lifecycle"). */
+/* Per client: the keys it may use (xep/ "Keys"). */
 struct sk_client_rec {
 	uint64_t	session;	/* random, fixed for the record's life */
 	uint64_t	cur;		/* txn of the newest key, 0 = none */

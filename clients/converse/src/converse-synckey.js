@@ -7,9 +7,9 @@
  *   converse.initialize({ whitelisted_plugins: ['converse-synckey'], ... })
  *
  * It overrides RosterContacts#fetchRosterContacts (the roster plugin's fetch):
- *  1. discovery (section 5) from converse's own disco entities: the domain
+ *  1. discovery (xep/ "Discovery") from converse's own disco entities: the domain
  *     (delegation) or an item with urn:xmpp:synckey:0; the adapter feature
- *     on the domain (section 10.1);
+ *     on the domain (xep/ "The server adapter");
  *  2. the marked initial presence (7.8), then the sync with the cached key,
  *     every part (8.4), holding the presence that arrives meanwhile;
  *  3. the answer applied to the cached state, the digest checked (8.3, 9):

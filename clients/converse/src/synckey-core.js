@@ -21,13 +21,13 @@
     const NS_XML = 'http://www.w3.org/XML/1998/namespace';
 
     // What the plugin accepts from one answer (all its parts).  The
-    // component's own bounds (section 11) are far below these.
+    // component's own bounds (xep/ "Business rules") are far below these.
     const LIMITS = {
         parts: 2048,          // parts of one paged answer
         items: 100000,        // roster items in one state
         presences: 200000,    // presence records in one state
         children: 400000,     // children of one answer, all parts
-        groups: 256,          // groups taken per item (section 9.2)
+        groups: 256,          // groups taken per item (xep/ "Field values, byte-exact")
         text: 1048576,        // characters of one jid, name, group, show or status
     };
     const SUBS = new Set(['none', 'to', 'from', 'both']);
@@ -71,7 +71,7 @@
         return (el.hasAttributeNS && el.hasAttributeNS(NS_XML, 'lang')) || el.hasAttribute('xml:lang');
     }
 
-    // C strtol(text, NULL, 10), clamped to -128..127 (section 9.2).
+    // C strtol(text, NULL, 10), clamped to -128..127 (xep/ "Field values, byte-exact").
     function parsePriority (s) {
         let i = 0;
         while (i < s.length && ' \t\n\v\f\r'.includes(s[i])) i++;
@@ -228,7 +228,7 @@
         return { state: st, changed };
     }
 
-    /** The canonical form (section 9.1) as bytes. */
+    /** The canonical form (xep/ "Records and order") as bytes. */
     function canonical (st) {
         const recs = [];
         const rec = fields => {
@@ -280,7 +280,7 @@
     }
 
     // -- live updates after the sync (what a fresh session would hold) --
-    /** A roster push's item applied to the state (section 6: presence only for to/both). */
+    /** A roster push's item applied to the state (xep/ "The state": presence only for to/both). */
     function applyPush (st, el) {
         const it = readItem(el);
         if (it.skip) return;
