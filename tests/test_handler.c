@@ -72,20 +72,11 @@ setup(void **state)
 	f->dir = tmpdir_new();
 	f->ctx = xmpp_ctx_new(NULL, NULL);
 	xctx = f->ctx;
+	skd_config_defaults(&f->cfg);		/* synckeyd's, views kept */
 	f->cfg.jid = "sync.p.test";
 	f->cfg.domains[0] = "p.test";
 	f->cfg.ndomains = 1;
 	f->cfg.db = f->dir;
-	f->cfg.stanza_budget = 200000;
-	f->cfg.roster_timeout = 10;
-	f->cfg.key_ttl_days = 30;
-	f->cfg.max_clients = 16;
-	f->cfg.batch_events = 512;
-	f->cfg.batch_ms = 20;
-	f->cfg.max_view_bytes = 64u << 20;	/* views kept, as by default */
-	f->cfg.max_presence_bytes = 16384;
-	f->cfg.max_resources = 64;
-	f->cfg.max_pending = 10000;
 	log_init(LOG_LVL_ERROR, 0, "test");
 	assert_int_equal(skd_init(&f->d, &f->cfg, f->ctx), 0);
 	f->d.send = capture;
@@ -1143,6 +1134,56 @@ the_adapter_may_delegate_for_its_domain(void **state)
 	expect_xp("/iq[@id='out2']");
 }
 
+/* Regression (red team: one user took 1 GB): held pages are bounded in
+   bytes.  A user who asks again and again without fetching holds at most
+   max-user-page-bytes, losing only his own oldest pages; another user's
+   stay fetchable; an answer over one user's share, or over what all users
+   may hold (max-page-bytes), is refused naming the limit. */
+static void
+held_pages_are_bounded_in_bytes_per_user_and_overall(void **state)
+{
+	struct fx *f = *state;
+	char items[60000], id[16], *alice;
+	struct sk_update u;
+	size_t off = 0, after;
+	int i;
+
+	f->cfg.stanza_budget = 4096;
+	f->cfg.max_user_page_bytes = 30000;
+	grant(f);
+	for (i = 0; i < 200; i++)
+		off += (size_t)snprintf(items + off, sizeof(items) - off,
+		    "<item jid='c%d@p.test' subscription='both' name='Contact %d'/>", i, i);
+	sync_request(f, "a1", "alice@p.test/a", "c", NULL);
+	roster_answer(f, "alice@p.test", items);
+	alice = strdup(last());
+	expect_xp("/iq/sync[@type='full'][@more]");
+	for (i = 0; i < 20; i++) {
+		snprintf(id, sizeof(id), "b%d", i);
+		sync_request(f, id, "mallory@p.test/m", "c", NULL);
+		roster_answer(f, "mallory@p.test", items);
+		expect_xp("/iq/sync[@type='full'][@more]");
+		assert_true(f->d.page_bytes <= 2 * 30000);
+	}
+	sk_update_init(&u);
+	assert_true(fetch_parts(f, alice, &u) > 2);
+	assert_int_equal(u.put.nitems, 200);
+	sk_update_free(&u);
+	free(alice);
+	after = f->d.page_bytes;
+	f->cfg.max_user_page_bytes = 2000;
+	sync_request(f, "b99", "mallory@p.test/m", "c", NULL);
+	roster_answer(f, "mallory@p.test", items);
+	expect_xp("/iq[@type='error']/error[@type='wait']/resource-constraint");
+	expect_xp("//error/text[~'max-user-page-bytes']");
+	assert_int_equal(f->d.page_bytes, after);
+	f->cfg.max_user_page_bytes = 30000;
+	f->cfg.max_page_bytes = after + 1000;
+	sync_request(f, "d1", "dave@p.test/d", "c", NULL);
+	roster_answer(f, "dave@p.test", items);
+	expect_xp("//error/text[~'max-page-bytes']");
+}
+
 /* The matcher itself: structure, not text; negation; paths it cannot read. */
 static void
 the_matcher_reads_structure_not_text(void **state)
@@ -1196,6 +1237,7 @@ main(void)
 		T(the_view_is_asked_of_the_adapter_naming_the_user),
 		T(the_adapter_may_delegate_for_its_domain),
 		T(the_matcher_reads_structure_not_text),
+		T(held_pages_are_bounded_in_bytes_per_user_and_overall),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

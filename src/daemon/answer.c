@@ -17,9 +17,13 @@
  * cut into parts: the IQ result carries the first part and more='TOKEN';
  * the client fetches each next part with <sync client='ID' more='TOKEN'/>
  * and gets <sync type='more' [more='NEXT']/>.  Parts wait here 60 s,
- * bound to (bare JID, client ID); at most PARTS_MAX are held, the oldest
- * dropped first.  Answers are written as text: the stored presence
- * stanzas are spliced in without being parsed again.
+ * bound to (bare JID, client ID).  Held parts are bounded by count
+ * (PARTS_MAX, the oldest dropped first) and by bytes: max-page-bytes for
+ * all users, max-user-page-bytes for one, so that a user who asks again
+ * and again without fetching loses only his own oldest parts, never
+ * another user's, and an answer that does not fit is refused with
+ * resource-constraint naming the limit.  Answers are written as text:
+ * the stored presence stanzas are spliced in without being parsed again.
  */
 #define PART_TTL_MS	60000
 #define PARTS_MAX	4096
@@ -53,10 +57,72 @@ part_free(void *data)
 	free(p);
 }
 
+/* A part leaves the table: its bytes are no longer held. */
+static void
+part_gone(void *ctx, void *data)
+{
+	struct skd *d = ctx;
+	struct skd_part *p = data;
+
+	if (p != NULL)
+		d->page_bytes -= p->len;
+}
+
+static void
+part_drop(struct skd *d, struct skd_part *p)
+{
+	part_gone(d, p);
+	part_free(p);
+}
+
 void
 skd_answer_tick(struct skd *d)
 {
-	skd_table_expire(&d->pages, d->now_ms(), NULL, NULL);
+	skd_table_expire(&d->pages, d->now_ms(), part_gone, d);
+}
+
+/* Bytes of parts held for bare. */
+static size_t
+user_bytes(const struct skd *d, const char *bare)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->pages.n; i++) {
+		const struct skd_part *p = d->pages.v[i].data;
+
+		if (strcmp(p->bare, bare) == 0)
+			n += p->len;
+	}
+	return n;
+}
+
+/*
+ * Room for need more bytes of parts for bare: his own oldest parts are
+ * dropped while he holds more than his share; NULL when it fits, else
+ * the sentence of the refusal (static).
+ */
+static const char *
+make_room(struct skd *d, const char *bare, size_t need)
+{
+	size_t held = user_bytes(d, bare), i = 0;
+
+	if (need > d->cfg->max_user_page_bytes)
+		return "the answer is larger than the sync service holds for one user "
+		    "(max-user-page-bytes); try again with your key";
+	while (held + need > d->cfg->max_user_page_bytes && i < d->pages.n) {
+		struct skd_part *p = d->pages.v[i].data;
+
+		if (strcmp(p->bare, bare) != 0) {
+			i++;
+			continue;
+		}
+		held -= p->len;
+		part_drop(d, skd_table_take(&d->pages, d->pages.v[i].key));
+	}
+	if (d->page_bytes + need > d->cfg->max_page_bytes)
+		return "the sync service holds too many answer pages (max-page-bytes); "
+		    "try again in a minute";
+	return NULL;
 }
 
 static void
@@ -291,7 +357,7 @@ hold(struct skd *d, const char *bare, const char *client, const char *src,
 
 	if (d->pages.n == PARTS_MAX) {
 		log_warnx("%d answer parts held: the oldest is dropped", PARTS_MAX);
-		part_free(skd_table_take_oldest(&d->pages));
+		part_drop(d, skd_table_take_oldest(&d->pages));
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return ENOMEM;
@@ -307,6 +373,7 @@ hold(struct skd *d, const char *bare, const char *client, const char *src,
 		part_free(p);
 		return ENOMEM;
 	}
+	d->page_bytes += p->len;
 	memcpy(token, p->token, TOKEN_LEN + 1);
 	return 0;
 }
@@ -323,6 +390,7 @@ skd_answer_sync(struct skd *d, const struct skd_origin *o, const char *bare,
 	struct sk_text text = { 0 }, first = { 0 }, attrs = { 0 };
 	struct child *v = NULL;
 	char token[TOKEN_LEN + 1] = "";
+	const char *full;
 
 	if (children(res, live, &text, &v, &n) != 0 ||
 	    (breaks = calloc(n + 1, sizeof(*breaks))) == NULL) {
@@ -340,6 +408,12 @@ skd_answer_sync(struct skd *d, const struct skd_origin *o, const char *bare,
 	}
 	breaks[nbreaks] = n;
 	first_end = nbreaks ? breaks[0] : n;
+	if (nbreaks > 0 && (full = make_room(d, bare,
+	    text.n - (v[first_end].off - v[0].off))) != NULL) {
+		log_warnx("answer to %s refused: %s", bare, full);
+		skd_reply_error(d, o, "wait", "resource-constraint", full);
+		goto out;
+	}
 	/* Later parts are held from the last back, each naming the next. */
 	for (i = nbreaks; i-- > 0;) {
 		if (hold(d, bare, client, text.s, v, breaks[i], breaks[i + 1], token) != 0) {
@@ -397,5 +471,5 @@ skd_answer_more(struct skd *d, const struct skd_origin *o, const char *bare,
 	else
 		send_result(d, o, attrs.s, p->xml, p->len);
 	sk_text_free(&attrs);
-	part_free(skd_table_take(&d->pages, token));
+	part_drop(d, skd_table_take(&d->pages, token));
 }

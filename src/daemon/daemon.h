@@ -82,6 +82,7 @@ struct skd {
 
 	struct skd_table	 fetches;	/* roster.c: roster fetches in flight */
 	struct skd_table	 pages;		/* answer.c: pages waiting to be fetched */
+	size_t			 page_bytes;	/* answer.c: their bytes */
 	unsigned long		 next_id;
 	uint64_t		 last_flush_ms;
 	uint64_t		 last_limit_log_ms;	/* ingest: last "presence over a limit" */
