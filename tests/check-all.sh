@@ -10,12 +10,17 @@
 # 5. the Debian packages (tests/deb/run.sh, at most 900 s): built from a
 #    copy of the tree, lintian, and in CI installed, checked and purged;
 #    each TAP "ok" counts as a test passed, each "not ok" as a failure;
-# 6. the fuzz targets run for FUZZ_SECONDS each (default 20): each clean
+# 6. the Debian 13 matrix (tests/compat/run.sh, at most SK_COMPAT_TIMEOUT s,
+#    default 2700; SK_COMPAT=0 leaves it out): a debootstrap trixie root,
+#    the README's install and build, the unit tests, and the interop suites
+#    and demos on its Prosody 13 and ejabberd 24.12, adapter on and off;
+#    each TAP "ok" counts as a test passed, each "not ok" as a failure;
+# 7. the fuzz targets run for FUZZ_SECONDS each (default 20): each clean
 #    target counts as a test passed;
-# 7. the mutants (tests/mutants/): each killed mutant counts as a test
+# 8. the mutants (tests/mutants/): each killed mutant counts as a test
 #    passed, each survivor or patch that no longer applies as a failure;
-# 8. the benchmarks print their figures (not counted as tests);
-# 9. the last line sums every test: "N passed, N failed".
+# 9. the benchmarks print their figures (not counted as tests);
+# 10. the last line sums every test: "N passed, N failed".
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -118,6 +123,27 @@ if [ "$rc" = 77 ]; then
 elif [ "$rc" != 0 ] && [ "$dx" -eq 0 ]; then
 	# a timeout or a crash without a "not ok" line still fails the stage
 	failed=$((failed + 1)); echo "FAILED: tests/deb/run.sh (exit $rc)"
+fi
+
+echo "== Debian 13 matrix (tests/compat/run.sh)"
+if [ "${SK_COMPAT:-1}" = 0 ]; then
+	echo "Debian 13 matrix: left out (SK_COMPAT=0)"
+else
+	# -k: its trap stops what runs in the root, unmounts and removes it
+	t0=$(date +%s)
+	if timeout -k 120 "${SK_COMPAT_TIMEOUT:-2700}" sh tests/compat/run.sh >compat-run.log 2>&1; then rc=0; else rc=$?; fi
+	grep -E '^(not ok|ok .*# SKIP|Bail out)' compat-run.log | head -n 60
+	sed -n '/^1\.\.[0-9]/,$p' compat-run.log | grep '^#' | head -n 60
+	cp_=$(grep '^ok ' compat-run.log | grep -vc '# SKIP' || true)
+	cx_=$(grep -c '^not ok ' compat-run.log || true)
+	passed=$((passed + cp_)); failed=$((failed + cx_))
+	echo "Debian 13 matrix: $cp_ ok, $cx_ not ok, $(($(date +%s) - t0)) s"
+	if [ "$rc" = 77 ]; then
+		echo "Debian 13 matrix: skipped ($(grep -m 1 '^1\.\.0' compat-run.log || echo no reason given))"
+	elif [ "$rc" != 0 ] && [ "$cx_" -eq 0 ]; then
+		# a timeout or a crash without a "not ok" line still fails the stage
+		failed=$((failed + 1)); echo "FAILED: tests/compat/run.sh (exit $rc)"; tail -n 30 compat-run.log
+	fi
 fi
 
 echo "== fuzz targets (${FUZZ_SECONDS:-20} s each)"

@@ -9,7 +9,8 @@
 # certificate ends in exit 7 naming the cause, --allow-plaintext or not;
 # and a server that offers no TLS gets no login unless --allow-plaintext.
 # Prosody's own log shows which attempts authenticated.
-# 127.0.0.1:28222 (c2s) and 28347 (component) only; Prosody only.
+# 127.0.0.1:28222 (c2s) and 28347 (component) only, or LAB_PORTS='C2S COMP';
+# Prosody only.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lab.sh"
@@ -22,6 +23,9 @@ fi
 SYNCKEYD=${SYNCKEYD:-${top_builddir:-.}/src/synckeyd}
 SK=${SYNCKEY:-${top_builddir:-.}/src/synckey}
 c2s=28222 comp=28347
+if [ -n "${LAB_PORTS:-}" ]; then
+	c2s=${LAB_PORTS% *} comp=${LAB_PORTS#* }
+fi
 trap lab_cleanup EXIT INT TERM
 
 n=0
