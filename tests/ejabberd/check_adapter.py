@@ -1,4 +1,4 @@
-"""check_adapter.py - adapters/ejabberd/mod_synckey.erl on a real ejabberd 23.01, as TAP.
+"""check_adapter.py - adapters/ejabberd/mod_synckey.erl on a real ejabberd (23.01 on Debian 12, 24.12 on 13), as TAP.
 
 Run by run.sh, which starts ejabberd with the module (host e.test, c2s
 127.0.0.1:5232, component sync.e.test on 127.0.0.1:5348, secret s3cret)

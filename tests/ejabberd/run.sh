@@ -1,5 +1,5 @@
 #!/bin/sh
-# run.sh - build mod_synckey, start an ejabberd 23.01 of its own with it
+# run.sh - build mod_synckey, start an ejabberd (23.01 on Debian 12, 24.12 on 13) of its own with it
 # (127.0.0.1: c2s 5232, component 5348), run check_adapter.py, stop ejabberd.
 # LAB_PORTS='C2S COMP': those ports instead, and no epmd: the node's
 # distribution port is fixed at C2S+2 (as tests/interop/lab.sh does).
