@@ -131,13 +131,15 @@ if [ "${SK_COMPAT:-1}" = 0 ]; then
 else
 	# -k: its trap stops what runs in the root, unmounts and removes it
 	t0=$(date +%s)
-	if timeout -k 120 "${SK_COMPAT_TIMEOUT:-2700}" sh tests/compat/run.sh >compat-run.log 2>&1; then rc=0; else rc=$?; fi
+	rm -rf compat-logs
+	if SK_COMPAT_LOGS=$top/compat-logs timeout -k 120 "${SK_COMPAT_TIMEOUT:-2700}" sh tests/compat/run.sh \
+		>compat-run.log 2>&1; then rc=0; else rc=$?; fi
 	grep -E '^(not ok|ok .*# SKIP|Bail out)' compat-run.log | head -n 60
 	sed -n '/^1\.\.[0-9]/,$p' compat-run.log | grep '^#' | head -n 60
 	cp_=$(grep '^ok ' compat-run.log | grep -vc '# SKIP' || true)
 	cx_=$(grep -c '^not ok ' compat-run.log || true)
 	passed=$((passed + cp_)); failed=$((failed + cx_))
-	echo "Debian 13 matrix: $cp_ ok, $cx_ not ok, $(($(date +%s) - t0)) s"
+	echo "Debian 13 matrix: $cp_ ok, $cx_ not ok, $(($(date +%s) - t0)) s (logs: compat-run.log, compat-logs/)"
 	if [ "$rc" = 77 ]; then
 		echo "Debian 13 matrix: skipped ($(grep -m 1 '^1\.\.0' compat-run.log || echo no reason given))"
 	elif [ "$rc" != 0 ] && [ "$cx_" -eq 0 ]; then

@@ -34,6 +34,7 @@
 #   SK_COMPAT_CACHE   a folder debootstrap keeps its .debs in between runs
 #   SK_COMPAT_ONLY    a space-separated list of suite names to run (default all)
 #   SK_COMPAT_KEEP=1  keep the root (unmounted) and print where it is
+#   SK_COMPAT_LOGS    a folder that gets every phase's and suite's log
 # Every step has a timeout; every process left in the root is stopped by
 # PID (found by its root directory) before the mounts go; the mounts and
 # the folder are removed on every exit.
@@ -90,6 +91,10 @@ mounts_in_root() {
 cleanup() {
 	trap - EXIT INT TERM HUP
 	kill_root
+	if [ -n "${SK_COMPAT_LOGS:-}" ] && mkdir -p "$SK_COMPAT_LOGS"; then
+		cp "$WORK"/*.log "$SK_COMPAT_LOGS/" 2>/dev/null
+		cp "$R"/root/synckey/build/tests/*.log "$SK_COMPAT_LOGS/" 2>/dev/null
+	fi
 	for _m in $(mounts_in_root); do
 		umount "$_m" 2>/dev/null || umount -l "$_m"
 	done
@@ -252,7 +257,7 @@ suite() {
 		tap ok "$_pre # SKIP $(grep -m 1 'SKIP' "$WORK/$_name-$_srv-$_mode.log")"
 	elif [ "$_rc" != 0 ] && [ "$bad" = "$_bad0" ]; then
 		# stopped (or timed out, 124) without a failed case: the suite fails
-		tap "not ok" "$_pre: the suite stopped, exit $_rc$(grep -m 1 '^Bail out!' "$WORK/$_name-$_srv-$_mode.log" | sed 's/^/: /')"
+		tap "not ok" "$_pre: the suite stopped, exit $_rc$(grep -m 1 -E '^(Bail out!|lab: )' "$WORK/$_name-$_srv-$_mode.log" | sed 's/^/: /')"
 	elif [ "$n" = "$_n0" ]; then
 		tap ok "$_pre: exit 0"
 	fi
