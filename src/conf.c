@@ -22,11 +22,11 @@ const char skd_usage[] =
     "                [--key-ttl DAYS] [--max-clients N] [--batch-events N]\n"
     "                [--batch-ms MS] [--max-presence-bytes BYTES]\n"
     "                [--max-resources N] [--max-pending N]\n"
-    "                [--max-view-bytes BYTES]\n"
+    "                [--max-view-bytes BYTES] [--adapter auto|required]\n"
     "       synckeyd --help | --version\n";
 
 /* A setting: its name (flag without "--" and file key), bounds, field. */
-enum kind { K_STR, K_SERVER, K_DOMAIN, K_LEVEL, K_UINT, K_SIZE, K_BOOL };
+enum kind { K_STR, K_SERVER, K_DOMAIN, K_LEVEL, K_ADAPTER, K_UINT, K_SIZE, K_BOOL };
 
 struct setting {
 	const char	*name;
@@ -54,6 +54,7 @@ static const struct setting settings[] = {
 	{ "max-resources",	K_UINT,	  OFF(max_resources), 1, 10000 },
 	{ "max-pending",	K_UINT,	  OFF(max_pending), 1, 1000000 },
 	{ "max-view-bytes",	K_SIZE,	  OFF(max_view_bytes), 0, 1ul << 36 },
+	{ "adapter",		K_ADAPTER, 0, 0, 0 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -116,6 +117,13 @@ apply(struct skd_config *cfg, const struct setting *s, const char *val,
 			snprintf(err, errlen, "log-level: \"%s\" is not error, warn, info or debug", val);
 			return 1;
 		}
+		return 0;
+	case K_ADAPTER:
+		if (strcmp(val, "auto") != 0 && strcmp(val, "required") != 0) {
+			snprintf(err, errlen, "adapter: \"%s\" is not auto or required", val);
+			return 1;
+		}
+		cfg->adapter_required = val[0] == 'r';
 		return 0;
 	case K_BOOL:
 		if (strcmp(val, "yes") && strcmp(val, "no") && strcmp(val, "1") && strcmp(val, "0")) {

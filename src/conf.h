@@ -28,6 +28,7 @@ struct skd_config {
 	unsigned	 max_resources;		/* stored per contact */
 	unsigned	 max_pending;		/* sync requests waiting for a roster */
 	size_t		 max_view_bytes;	/* live states kept between syncs */
+	int		 adapter_required;	/* --adapter required: no privilege-only */
 };
 
 /*

@@ -23,6 +23,11 @@
  * through d->send, so tests drive them with stanzas built in memory.
  */
 
+/* The server adapter answers synckeyd at DOMAIN/SKD_ADAPTER_RESOURCE
+   (adapter.c says why a full JID). */
+#define SKD_ADAPTER_RESOURCE	"synckey"
+#define SKD_JID_MAX		3072	/* RFC 7622: 3 x 1023 + "@" + "/" + NUL */
+
 struct skd_pending;	/* request.c: roster fetches in flight */
 struct skd_part;	/* answer.c: pages waiting to be fetched */
 struct skd_deleg;	/* deleg.c: delegated requests (XEP-0355) in flight */
@@ -46,6 +51,9 @@ struct skd {
 	   (replayed; until every domain has, answers say partial) */
 	int			 probing[SKD_MAX_DOMAINS];
 	int			 replayed[SKD_MAX_DOMAINS];
+	/* the probe was answered or timed out: the mode is known */
+	int			 decided[SKD_MAX_DOMAINS];
+	uint64_t		 probe_deadline[SKD_MAX_DOMAINS];	/* ms */
 
 	struct skd_pending	*pending;
 	size_t			 npending, cappending;
@@ -117,11 +125,18 @@ int skd_deleg_wrap(struct skd *d, xmpp_stanza_t *iq);
 void skd_deleg_tick(struct skd *d);
 void skd_deleg_free_all(struct skd *d);
 
-/* adapter.c: the server adapter, found by disco#info on a served domain
-   once its privileges arrive; without it, privilege-only mode. */
+/* adapter.c: the server adapter, found by disco#info at DOMAIN/synckey
+   once a domain's privileges arrive; without it, privilege-only mode. */
 void skd_adapter_probe(struct skd *d, int i);
+/* The adapter's JID for domain index i into buf: 0, or -1 if too long. */
+int skd_adapter_jid(const struct skd *d, int i, char *buf, size_t len);
 /* 1 when iq answered our probe (and was handled). */
 int skd_adapter_result(struct skd *d, xmpp_stanza_t *iq);
+/* A probe unanswered within roster-timeout decides privilege-only. */
+void skd_adapter_tick(struct skd *d);
+/* NULL unless adapter = required and domain i has no adapter (yet): then
+   a sentence saying so (static). */
+const char *skd_adapter_missing(const struct skd *d, int i);
 /* A presence arrived from the server (ingest.c): a replay while a probe
    is unanswered. */
 void skd_adapter_presence(struct skd *d);

@@ -95,13 +95,18 @@ skd_deleg_open(struct skd *d, xmpp_stanza_t *iq, xmpp_stanza_t *deleg)
 {
 	const char *server = xmpp_stanza_get_from(iq), *id = xmpp_stanza_get_id(iq);
 	const char *ns = skd_deleg_ns(deleg), *user, *to, *iid;
+	char adapter[SKD_JID_MAX];
 	xmpp_stanza_t *fwd, *inner;
 	struct skd_deleg *e;
 	size_t i;
 	int dom = -1;
 
+	/* the server itself, or the adapter delegating in its place (an
+	   ejabberd whose mod_delegation cannot be used, adapter.c) */
 	for (i = 0; server != NULL && i < d->cfg->ndomains; i++)
-		if (strcmp(d->cfg->domains[i], server) == 0)
+		if (strcmp(d->cfg->domains[i], server) == 0 ||
+		    (skd_adapter_jid(d, (int)i, adapter, sizeof(adapter)) == 0 &&
+		    strcmp(adapter, server) == 0))
 			dom = (int)i;
 	if (dom < 0) {
 		skd_send_error(d, server, id, "auth", "forbidden",

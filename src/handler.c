@@ -114,6 +114,7 @@ skd_tick(struct skd *d)
 	(void)skd_store_check(d);
 	skd_request_tick(d);
 	skd_deleg_tick(d);
+	skd_adapter_tick(d);
 	skd_answer_tick(d);
 	skd_ingest_flush(d, 0);
 }

@@ -23,6 +23,7 @@ skd_privilege_reset(struct skd *d)
 	memset(d->adapter, 0, sizeof(d->adapter));
 	memset(d->probing, 0, sizeof(d->probing));
 	memset(d->replayed, 0, sizeof(d->replayed));
+	memset(d->decided, 0, sizeof(d->decided));
 }
 
 int

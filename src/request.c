@@ -16,6 +16,7 @@ struct skd_pending {
 	char		*to, *req_id;	/* where the answer goes */
 	char		*bare, *client, *key;
 	char		*ver;		/* the roster version we hold, or NULL */
+	char		*from;		/* who answers: the user, or the adapter */
 	int		 checkpoint;
 	uint64_t	 deadline;	/* ms, monotonic */
 };
@@ -29,6 +30,7 @@ pending_free(struct skd_pending *p)
 	free(p->client);
 	free(p->key);
 	free(p->ver);
+	free(p->from);
 }
 
 static void
@@ -64,9 +66,10 @@ static int
 fetch_roster(struct skd *d, int dom, const char *from, const char *id, const char *bare,
     const char *client, const char *key, int checkpoint)
 {
-	char ver[SK_ROSTER_VER_MAX + 1] = "";
+	char ver[SK_ROSTER_VER_MAX + 1] = "", adapter[SKD_JID_MAX];
 	struct skd_pending *p;
 	xmpp_stanza_t *iq, *q;
+	int view;
 
 	if (d->npending >= d->cfg->max_pending)
 		return SK_EFULL;
@@ -89,20 +92,24 @@ fetch_roster(struct skd *d, int dom, const char *from, const char *id, const cha
 	p->key = key ? strdup(key) : NULL;
 	p->checkpoint = checkpoint;
 	p->deadline = d->now_ms() + (uint64_t)d->cfg->roster_timeout * 1000;
-	if (!p->to || !p->req_id || !p->bare || !p->client || (key && !p->key)) {
+	/* a view is asked of the adapter, with the user named inside */
+	view = d->adapter[dom] && skd_adapter_jid(d, dom, adapter, sizeof(adapter)) == 0;
+	p->from = strdup(view ? adapter : bare);
+	if (!p->to || !p->req_id || !p->bare || !p->client || (key && !p->key) || !p->from) {
 		pending_free(p);
 		return ENOMEM;
 	}
-	if ((iq = skd_iq_new(d, "get", bare, p->id)) == NULL ||
+	if ((iq = skd_iq_new(d, "get", p->from, p->id)) == NULL ||
 	    (q = xmpp_stanza_new(d->ctx)) == NULL) {
 		if (iq)
 			xmpp_stanza_release(iq);
 		pending_free(p);
 		return ENOMEM;
 	}
-	if (d->adapter[dom]) {
+	if (view) {
 		xmpp_stanza_set_name(q, "view");
 		xmpp_stanza_set_ns(q, SK_NS_ADAPTER);
+		xmpp_stanza_set_attribute(q, "jid", bare);
 		if (sk_store_roster_ver(d->store, bare, ver) == 0 && ver[0] != '\0') {
 			xmpp_stanza_set_attribute(q, "ver", ver);
 			p->ver = strdup(ver);	/* NULL: only no view is used again */
@@ -174,7 +181,8 @@ skd_request(struct skd *d, xmpp_stanza_t *iq, xmpp_stanza_t *child)
 		    "a checkpoint needs the key attribute");
 		goto out;
 	}
-	if ((missing = skd_privilege_missing(d, dom)) != NULL) {
+	if ((missing = skd_privilege_missing(d, dom)) != NULL ||
+	    (missing = skd_adapter_missing(d, dom)) != NULL) {
 		log_warnx("request from %s refused: %s", from, missing);
 		skd_send_error(d, from, id, "cancel", "service-unavailable", missing);
 		goto out;
@@ -363,9 +371,9 @@ skd_request_result(struct skd *d, xmpp_stanza_t *iq)
 		return 0;
 	p = d->pending[i];
 	d->pending[i] = d->pending[--d->npending];	/* p owns the strings now */
-	if (from == NULL || strcmp(from, p.bare) != 0) {
+	if (from == NULL || strcmp(from, p.from) != 0) {
 		log_warnx("roster answer %s from %s, not from %s: ignored", id,
-		    from ? from : "(none)", p.bare);
+		    from ? from : "(none)", p.from);
 		d->pending[d->npending++] = p;		/* keep waiting */
 		return 1;
 	}

@@ -64,10 +64,24 @@ m = c["modules"]
 assert m["mod_synckey"]["component"] == "sync.example.org", "adapter"
 assert m["mod_privilege"]["roster"]["both"] == "sync_priv", "roster privilege"
 assert m["mod_privilege"]["presence"]["roster"] == "sync_priv", "presence privilege"
-assert "urn:xmpp:synckey:0" in m["mod_delegation"]["namespaces"], "delegation"
+assert "mod_disco" in m, "mod_disco (clients and the adapter's feature)"
+# the adapter delegates the namespace; mod_delegation's answers are dropped on 24.12
+assert "urn:xmpp:synckey:0" not in (m.get("mod_delegation") or {}).get("namespaces", {}), "delegation"
 print("ejabberd snippet OK")
 PY
-	check "doc/examples/ejabberd-synckey.yml is valid YAML with the component, privileges and adapter" 'grep -q "ejabberd snippet OK" "$T/out"'
+	check "doc/examples/ejabberd-synckey.yml is valid YAML with the component, privileges, mod_disco and the adapter" 'grep -q "ejabberd snippet OK" "$T/out"'
+	# the README's block, as an operator copies it
+	awk '/^Attaching synckeyd to ejabberd/ { s = 1 } s && /^    listen:/ { b = 1 }
+	    b && /^[^ ]/ { exit } b { print }' "$top/README" >"$T/readme.yml"
+	/usr/bin/python3 - "$T/readme.yml" >"$T/out" 2>&1 <<'PY'
+import sys, yaml
+c = yaml.safe_load(open(sys.argv[1]))
+m = c["modules"]
+assert "mod_disco" in m and m["mod_synckey"]["component"] == "sync.example.org", m
+assert m["mod_privilege"]["presence"]["roster"] == "sync_priv", "presence privilege"
+print("README ejabberd block OK")
+PY
+	check "README's ejabberd block is valid YAML with mod_disco, the privileges and the adapter" 'grep -q "README ejabberd block OK" "$T/out"'
 fi
 echo "1..$n"
 [ "$bad" -eq 0 ]

@@ -682,10 +682,10 @@ a_reconnect_makes_old_keys_reset(void **state)
 static void
 probe_answer(struct fx *f, int adapter)
 {
-	feed(f, adapter ? "<iq type='result' id='adapter-0' from='p.test' to='sync.p.test'>"
+	feed(f, adapter ? "<iq type='result' id='adapter-0' from='p.test/synckey' to='sync.p.test'>"
 	    "<query xmlns='http://jabber.org/protocol/disco#info'>"
 	    "<feature var='urn:xmpp:synckey:adapter:0'/></query></iq>" :
-	    "<iq type='result' id='adapter-0' from='p.test' to='sync.p.test'>"
+	    "<iq type='result' id='adapter-0' from='p.test/synckey' to='sync.p.test'>"
 	    "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
 }
 
@@ -863,7 +863,8 @@ last_view(char *id, size_t idlen, char *ver, size_t verlen)
 {
 	const char *p, *v;
 
-	assert_non_null(strstr(last(), "<view xmlns=\"urn:xmpp:synckey:adapter:0\""));
+	assert_non_null(strstr(last(), "<view "));
+	assert_non_null(strstr(last(), "xmlns=\"urn:xmpp:synckey:adapter:0\""));
 	p = strstr(last(), "id=\"");
 	snprintf(id, idlen, "%.*s", (int)(strchr(p + 4, '"') - p - 4), p + 4);
 	v = strstr(last(), " ver=\"");
@@ -882,7 +883,7 @@ the_adapter_view_versions_the_roster_and_hides_contacts(void **state)
 	char id[64], ver[64], xml[1024], key[200];
 
 	grant(f);
-	feed(f, "<iq type='result' id='adapter-0' from='p.test' to='sync.p.test'>"
+	feed(f, "<iq type='result' id='adapter-0' from='p.test/synckey' to='sync.p.test'>"
 	    "<query xmlns='http://jabber.org/protocol/disco#info'>"
 	    "<feature var='urn:xmpp:synckey:adapter:0'/></query></iq>");
 	assert_true(f->d.adapter[0]);
@@ -891,7 +892,7 @@ the_adapter_view_versions_the_roster_and_hides_contacts(void **state)
 	feed(f, "<iq type='get' id='s1' from='alice@p.test/a' to='sync.p.test'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
 	last_view(id, sizeof(id), ver, sizeof(ver));
 	assert_string_equal(ver, "");
-	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='alice@p.test' to='sync.p.test'>"
+	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='p.test/synckey' to='sync.p.test'>"
 	    "<view xmlns='urn:xmpp:synckey:adapter:0' ver='7'><query xmlns='jabber:iq:roster' ver='7'>"
 	    "<item jid='bob@p.test' subscription='both' name='Bob'/><item jid='carl@p.test' subscription='both'/>"
 	    "</query><hidden jid='carl@p.test'/></view></iq>", id);
@@ -908,7 +909,7 @@ the_adapter_view_versions_the_roster_and_hides_contacts(void **state)
 	feed(f, xml);
 	last_view(id, sizeof(id), ver, sizeof(ver));
 	assert_string_equal(ver, "7");
-	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='alice@p.test' to='sync.p.test'>"
+	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='p.test/synckey' to='sync.p.test'>"
 	    "<view xmlns='urn:xmpp:synckey:adapter:0' ver='7'><unchanged/><hidden jid='carl@p.test'/></view></iq>", id);
 	feed(f, xml);
 	assert_non_null(strstr(last(), "type=\"delta\""));
@@ -920,7 +921,7 @@ the_adapter_view_versions_the_roster_and_hides_contacts(void **state)
 	    "<sync xmlns='urn:xmpp:synckey:0' client='c' key='%s'/></iq>", key);
 	feed(f, xml);
 	last_view(id, sizeof(id), ver, sizeof(ver));
-	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='alice@p.test' to='sync.p.test'>"
+	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='p.test/synckey' to='sync.p.test'>"
 	    "<view xmlns='urn:xmpp:synckey:adapter:0' ver='7'><unchanged/></view></iq>", id);
 	feed(f, xml);
 	assert_non_null(strstr(last(), "type=\"delta\""));
@@ -938,7 +939,7 @@ a_kept_view_follows_presence_changes(void **state)
 	int i;
 
 	grant(f);
-	feed(f, "<iq type='result' id='adapter-0' from='p.test' to='sync.p.test'>"
+	feed(f, "<iq type='result' id='adapter-0' from='p.test/synckey' to='sync.p.test'>"
 	    "<query xmlns='http://jabber.org/protocol/disco#info'>"
 	    "<feature var='urn:xmpp:synckey:adapter:0'/></query></iq>");
 	feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><status>bob-1</status></presence>");
@@ -951,7 +952,7 @@ a_kept_view_follows_presence_changes(void **state)
 		    key[0] ? " key='" : "", key, key[0] ? "'" : "");
 		feed(f, xml);
 		last_view(id, sizeof(id), ver, sizeof(ver));
-		snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='alice@p.test' to='sync.p.test'>"
+		snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='p.test/synckey' to='sync.p.test'>"
 		    "<view xmlns='urn:xmpp:synckey:adapter:0' ver='3'>%s</view></iq>", id, i == 0 ?
 		    "<query xmlns='jabber:iq:roster' ver='3'><item jid='bob@p.test' subscription='both'/></query>" :
 		    "<unchanged/>");
@@ -1017,6 +1018,126 @@ delegated_requests_are_answered_wrapped(void **state)
 	assert_non_null(strstr(last(), "id=\"out4\""));
 }
 
+/* The adapter is asked at DOMAIN/synckey (ejabberd 24.10-24.12 drop a
+   component's IQs to a domain), and only that JID's answer counts. */
+static void
+the_adapter_is_probed_at_its_full_jid_only(void **state)
+{
+	struct fx *f = *state;
+
+	grant(f);
+	assert_non_null(strstr(last(), "to=\"p.test/synckey\""));
+	assert_non_null(strstr(last(), "http://jabber.org/protocol/disco#info"));
+	feed(f, "<iq type='result' id='adapter-0' from='p.test' to='sync.p.test'>"
+	    "<query xmlns='http://jabber.org/protocol/disco#info'>"
+	    "<feature var='urn:xmpp:synckey:adapter:0'/></query></iq>");
+	assert_false(f->d.adapter[0]);
+	assert_true(f->d.probing[0]);
+	probe_answer(f, 1);
+	assert_true(f->d.adapter[0]);
+	assert_true(f->d.decided[0]);
+}
+
+/* A probe nobody answers (a server that drops it) decides privilege-only
+   after roster-timeout; syncs are served with the privileged roster get. */
+static void
+an_unanswered_probe_decides_privilege_only(void **state)
+{
+	struct fx *f = *state;
+
+	grant(f);
+	clock_ms += 10 * 1000 - 1;
+	skd_tick(&f->d);
+	assert_true(f->d.probing[0]);
+	assert_false(f->d.decided[0]);
+	clock_ms += 1;
+	skd_tick(&f->d);
+	assert_false(f->d.probing[0]);
+	assert_true(f->d.decided[0]);
+	assert_false(f->d.adapter[0]);
+	sync_request(f, "s1", "alice@p.test/a", "c", NULL);
+	assert_non_null(strstr(last(), "jabber:iq:roster"));
+	assert_non_null(strstr(last(), "to=\"alice@p.test\""));
+	roster_answer(f, "alice@p.test", ROSTER);
+	assert_non_null(strstr(last(), "type=\"full\""));
+}
+
+/* adapter = required: no privilege-only answers; the refusal says why. */
+static void
+a_required_adapter_that_is_missing_refuses_syncs(void **state)
+{
+	struct fx *f = *state;
+
+	f->cfg.adapter_required = 1;
+	grant(f);
+	sync_request(f, "s1", "alice@p.test/a", "c", NULL);
+	assert_non_null(strstr(last(), "service-unavailable"));
+	assert_non_null(strstr(last(), "looking for the server adapter"));
+	probe_answer(f, 0);
+	sync_request(f, "s2", "alice@p.test/a", "c", NULL);
+	assert_non_null(strstr(last(), "service-unavailable"));
+	assert_non_null(strstr(last(), "adapter = required"));
+	/* the next connect finds one */
+	skd_link_down(&f->d);
+	skd_link_up(&f->d);
+	grant(f);
+	probe_answer(f, 1);
+	sync_request(f, "s3", "alice@p.test/a", "c", NULL);
+	assert_non_null(strstr(last(), "<view "));
+	assert_non_null(strstr(last(), "xmlns=\"urn:xmpp:synckey:adapter:0\""));
+}
+
+/* The view is asked of the adapter, naming the user; the user herself
+   cannot answer it. */
+static void
+the_view_is_asked_of_the_adapter_naming_the_user(void **state)
+{
+	struct fx *f = *state;
+	char id[64], ver[64], xml[1024];
+	size_t before;
+
+	grant(f);
+	probe_answer(f, 1);
+	sync_request(f, "s1", "alice@p.test/a", "c", NULL);
+	last_view(id, sizeof(id), ver, sizeof(ver));
+	assert_non_null(strstr(last(), "to=\"p.test/synckey\""));
+	assert_non_null(strstr(last(), "jid=\"alice@p.test\""));
+	before = nsent;
+	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='alice@p.test' to='sync.p.test'>"
+	    "<view xmlns='urn:xmpp:synckey:adapter:0' ver='1'><query xmlns='jabber:iq:roster' ver='1'/>"
+	    "</view></iq>", id);
+	feed(f, xml);
+	assert_int_equal(nsent, before);	/* ignored: still waiting */
+	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='p.test/synckey' to='sync.p.test'>"
+	    "<view xmlns='urn:xmpp:synckey:adapter:0' ver='1'><query xmlns='jabber:iq:roster' ver='1'/>"
+	    "</view></iq>", id);
+	feed(f, xml);
+	assert_non_null(strstr(last(), "type=\"full\""));
+	assert_non_null(strstr(last(), "to=\"alice@p.test/a\""));
+}
+
+/* The adapter may delegate in the server's place (ejabberd 24.12, whose
+   mod_delegation drops the component's answers); another domain's may not. */
+static void
+the_adapter_may_delegate_for_its_domain(void **state)
+{
+	struct fx *f = *state;
+
+	grant(f);
+	probe_answer(f, 1);
+	feed(f, "<iq type='set' id='out1' from='p.test/synckey' to='sync.p.test'><delegation xmlns='urn:xmpp:delegation:2'>"
+	    "<forwarded xmlns='urn:xmpp:forward:0'><iq xmlns='jabber:client' type='get' from='alice@p.test/a' "
+	    "to='alice@p.test' id='iq7'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq></forwarded></delegation></iq>");
+	assert_non_null(strstr(last(), "to=\"p.test/synckey\""));
+	assert_non_null(strstr(last(), "<view "));
+	assert_non_null(strstr(last(), "xmlns=\"urn:xmpp:synckey:adapter:0\""));
+	feed(f, "<iq type='set' id='out2' from='q.test/synckey' to='sync.p.test'><delegation xmlns='urn:xmpp:delegation:2'>"
+	    "<forwarded xmlns='urn:xmpp:forward:0'><iq xmlns='jabber:client' type='get' from='alice@p.test/a' "
+	    "to='alice@p.test' id='iq8'><sync xmlns='urn:xmpp:synckey:0' client='c'/></iq></forwarded></delegation></iq>");
+	assert_non_null(strstr(last(), "forbidden"));
+	assert_non_null(strstr(last(), "id=\"out2\""));
+}
+
 int
 main(void)
 {
@@ -1044,6 +1165,11 @@ main(void)
 		T(odd_presence_is_answered_in_the_client_namespace),
 		T(a_lost_batch_never_serves_stale_presence),
 		T(one_sender_cannot_store_without_bounds),
+		T(the_adapter_is_probed_at_its_full_jid_only),
+		T(an_unanswered_probe_decides_privilege_only),
+		T(a_required_adapter_that_is_missing_refuses_syncs),
+		T(the_view_is_asked_of_the_adapter_naming_the_user),
+		T(the_adapter_may_delegate_for_its_domain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,14 @@
-%%% mod_synckey.erl - the synckey server adapter for ejabberd 23.01
+%%% mod_synckey.erl - the synckey server adapter for ejabberd 23.01 to 24.12
 %%%
 %%% Gives synckeyd what an external component cannot see (xep/synckey.md,
-%%% "9.1 The server adapter"); the same protocol as adapters/prosody:
+%%% "The server adapter"); the same protocol as adapters/prosody:
 %%%
-%%%   * the feature urn:xmpp:synckey:adapter:0 in the user domain's disco#info;
+%%%   * it answers synckeyd at DOMAIN/synckey, a full JID: ejabberd 24.10 to
+%%%     24.12's mod_privilege drops every IQ other than an error or a roster
+%%%     query that a privileged component sends to a bare JID or a domain
+%%%     (fixed upstream in 25.03), and local_send_to_resource_hook is where
+%%%     ejabberd hands over IQs to DOMAIN/resource;
+%%%   * there, the feature urn:xmpp:synckey:adapter:0 in its disco#info;
 %%%   * a view of one user for synckeyd: the roster with its version, or only
 %%%     <unchanged/> when synckeyd holds that version, and <hidden/> for each
 %%%     to/both contact whose presence the user does not get because one of
@@ -13,6 +18,14 @@
 %%%     no probe to local contacts while synckeyd is connected.  ejabberd pushes
 %%%     roster changes to every session, so the session is "interested" as is.
 %%%     Without synckeyd the presence is an ordinary one (the flood).
+%%%
+%%% What mod_delegation (XEP-0355) would do, done here so that it works on
+%%% 24.10-24.12 too, and on every node of a cluster:
+%%%   * a sync a user sends to her own bare JID is forwarded to synckeyd in
+%%%     <delegation xmlns='urn:xmpp:delegation:2'> from DOMAIN/synckey, and the
+%%%     answer goes back to the user; the domain's disco#info lists
+%%%     urn:xmpp:synckey:0 while synckeyd is connected.  mod_delegation is
+%%%     not needed with this module (leave the synckey namespace out of it).
 %%%
 %%% And what ejabberd's mod_privilege gets wrong for a component:
 %%%   * it forwards every presence a session receives, a directed one
@@ -43,50 +56,56 @@
 
 -export([start/2, stop/1, reload/3, depends/2, mod_opt_type/1, mod_options/1,
          mod_doc/0]).
--export([disco_features/5, decode_iq_subel/1, process_view/1,
+-export([disco_features/5, decode_iq_subel/1, local_resource/1, process_sync/1,
          user_send_packet/1, user_receive_packet/1, multicast_route/1,
          component_connected/1,
          c2s_handle_info/2, c2s_terminated/2]).
 
 -include("xmpp.hrl").
 -include("logger.hrl").
+-include("translate.hrl").
 
 -define(NS, <<"urn:xmpp:synckey:0">>).
 -define(NS_ADAPTER, <<"urn:xmpp:synckey:adapter:0">>).
+-define(NS_DELEGATION_2, <<"urn:xmpp:delegation:2">>).   % whatever xmpp.hrl's is
+-define(RESOURCE, <<"synckey">>).       % synckeyd asks this module at Host/synckey
+-define(SYNC_TIMEOUT, 60000).           % ms for synckeyd to answer a forwarded sync
 -define(QUIET, synckey_quiet).          % process dictionary of a c2s process
 
 %%% ---- gen_mod ---------------------------------------------------------------
 
+%% Every hook of a host, with its priority and why.
+hooks(Host) ->
+    [{disco_local_features, Host, disco_features, 50},
+     %% before ejabberd_local's bounce (100)
+     {local_send_to_resource_hook, Host, local_resource, 50},
+     %% before mod_privilege (50) forwards the presence to components
+     {user_send_packet, Host, user_send_packet, 10},
+     %% after mod_privilege (50) forwarded the presence with the mark
+     {user_receive_packet, Host, user_receive_packet, 60},
+     {multicast_route, Host, multicast_route, 50},
+     {c2s_handle_info, Host, c2s_handle_info, 50},
+     %% after mod_stream_mgmt (50: a resumed session stops there), before
+     %% ejabberd_c2s (100), which drops pres_last
+     {c2s_terminated, Host, c2s_terminated, 60}].
+
 start(Host, _Opts) ->
-    ejabberd_hooks:add(disco_local_features, Host, ?MODULE, disco_features, 50),
-    %% before mod_privilege (50) forwards the presence to components
-    ejabberd_hooks:add(user_send_packet, Host, ?MODULE, user_send_packet, 10),
-    %% after mod_privilege (50) forwarded the presence with the mark
-    ejabberd_hooks:add(user_receive_packet, Host, ?MODULE, user_receive_packet, 60),
-    ejabberd_hooks:add(multicast_route, Host, ?MODULE, multicast_route, 50),
-    ejabberd_hooks:add(c2s_handle_info, Host, ?MODULE, c2s_handle_info, 50),
-    %% after mod_stream_mgmt (50: a resumed session stops there), before
-    %% ejabberd_c2s (100), which drops pres_last
-    ejabberd_hooks:add(c2s_terminated, Host, ?MODULE, c2s_terminated, 60),
+    [ejabberd_hooks:add(Hook, H, ?MODULE, Fun, Prio) || {Hook, H, Fun, Prio} <- hooks(Host)],
     ejabberd_hooks:add(component_connected, ?MODULE, component_connected, 50),
-    gen_iq_handler:add_iq_handler(ejabberd_sm, Host, ?NS_ADAPTER, ?MODULE,
-                                  process_view),
-    ?INFO_MSG("synckey adapter on ~ts for ~ts", [Host, component(Host)]),
+    gen_iq_handler:add_iq_handler(ejabberd_sm, Host, ?NS, ?MODULE, process_sync),
+    ?INFO_MSG("synckey adapter on ~ts for ~ts, at ~ts/~ts",
+              [Host, component(Host), Host, ?RESOURCE]),
     ok.
 
 stop(Host) ->
-    ejabberd_hooks:delete(disco_local_features, Host, ?MODULE, disco_features, 50),
-    ejabberd_hooks:delete(user_send_packet, Host, ?MODULE, user_send_packet, 10),
-    ejabberd_hooks:delete(user_receive_packet, Host, ?MODULE, user_receive_packet, 60),
-    ejabberd_hooks:delete(multicast_route, Host, ?MODULE, multicast_route, 50),
-    ejabberd_hooks:delete(c2s_handle_info, Host, ?MODULE, c2s_handle_info, 50),
-    ejabberd_hooks:delete(c2s_terminated, Host, ?MODULE, c2s_terminated, 60),
+    [ejabberd_hooks:delete(Hook, H, ?MODULE, Fun, Prio) || {Hook, H, Fun, Prio} <- hooks(Host)],
+    %% global: only when no other host runs this module
     case gen_mod:is_loaded_elsewhere(Host, ?MODULE) of
         false -> ejabberd_hooks:delete(component_connected, ?MODULE,
                                        component_connected, 50);
         true -> ok
     end,
-    gen_iq_handler:remove_iq_handler(ejabberd_sm, Host, ?NS_ADAPTER),
+    gen_iq_handler:remove_iq_handler(ejabberd_sm, Host, ?NS),
     ok.
 
 reload(_Host, _NewOpts, _OldOpts) -> ok.   % the option is read when used
@@ -98,9 +117,16 @@ mod_opt_type(component) -> econf:domain().
 mod_options(_Host) -> [component].           % required
 
 mod_doc() ->
-    #{desc => <<"synckey server adapter (xep/synckey.md, 9.1)">>,
-      opts => [{component, #{value => "Domain",
-                             desc => <<"the JID of synckeyd (XEP-0114)">>}}]}.
+    #{desc => ?T("synckey server adapter (xep/synckey.md, \"The server adapter\")"),
+      opts => [{component, #{value => ?T("Domain"),
+                             desc => ?T("The JID of synckeyd (XEP-0114).")}}],
+      example => ["modules:",
+                  "  mod_disco: {}",
+                  "  mod_privilege:",
+                  "    roster: {both: sync_priv}",
+                  "    presence: {roster: sync_priv}",
+                  "  mod_synckey:",
+                  "    component: \"sync.example.org\""]}.
 
 component(Host) -> jid:nameprep(gen_mod:get_module_opt(Host, ?MODULE, component)).
 
@@ -109,22 +135,86 @@ synckeyd_up(Host) -> ejabberd_router:is_my_route(component(Host)).
 %%% ---- discovery ---------------------------------------------------------------
 
 disco_features({error, _} = Acc, _From, _To, _Node, _Lang) -> Acc;
-disco_features(Acc, _From, _To, <<>>, _Lang) ->
+disco_features(Acc, _From, #jid{lserver = Host}, <<>>, _Lang) ->
     Feats = case Acc of {result, F} -> F; empty -> [] end,
-    {result, [?NS_ADAPTER | Feats]};
+    Sync = case synckeyd_up(Host) of true -> [?NS]; false -> [] end,
+    {result, [?NS_ADAPTER | Sync] ++ (Feats -- [?NS])};
 disco_features(Acc, _From, _To, _Node, _Lang) -> Acc.
 
 %%% ---- the view: roster by version, hidden contacts -------------------------------
 
 %% gen_iq_handler would decode the child with xmpp:decode/1, which does not
 %% know this namespace: keep it as it is.
+-spec decode_iq_subel(fxml:xmlel()) -> fxml:xmlel().
 decode_iq_subel(El) -> El.
 
-process_view(#iq{type = get, from = From, to = #jid{luser = U, lserver = S} = To,
-                 lang = Lang, sub_els = [El]} = IQ) ->
+%%% ---- delegation: a sync sent to the user's own account ------------------------
+
+%% The sync goes to synckeyd wrapped as XEP-0355 does, from Host/synckey (a
+%% full JID: its answer passes mod_privilege on 24.10-24.12); the answer,
+%% matched by ejabberd_iq on whichever node sent it, goes back to the user.
+-spec process_sync(iq()) -> iq() | ignore.
+process_sync(#iq{to = #jid{lserver = Host}, lang = Lang} = IQ) ->
+    case synckeyd_up(Host) of
+        true ->
+            Fwd = #xmlel{name = <<"forwarded">>,
+                         attrs = [{<<"xmlns">>, ?NS_FORWARD}],
+                         children = [xmpp:encode(IQ)]},   % xmlns='jabber:client'
+            Deleg = #xmlel{name = <<"delegation">>,
+                           attrs = [{<<"xmlns">>, ?NS_DELEGATION_2}],
+                           children = [Fwd]},
+            ejabberd_router:route_iq(
+              #iq{type = set, from = jid:make(<<>>, Host, ?RESOURCE),
+                  to = jid:make(component(Host)), sub_els = [Deleg]},
+              fun(Res) -> sync_answer(IQ, Res) end, undefined, ?SYNC_TIMEOUT),
+            ignore;
+        false ->
+            Txt = ?T("The sync service is not connected"),
+            xmpp:make_error(IQ, xmpp:err_service_unavailable(Txt, Lang))
+    end.
+
+-spec sync_answer(iq(), iq() | timeout) -> ok.
+sync_answer(#iq{from = From, to = To, id = Id, lang = Lang} = IQ, #iq{type = result} = Res) ->
+    try
+        [Deleg] = [E || #xmlel{name = <<"delegation">>} = E <- xmpp:get_els(Res)],
+        Fwd = fxml:get_subtag_with_xmlns(Deleg, <<"forwarded">>, ?NS_FORWARD),
+        #iq{type = T, id = Id, sub_els = Els} = xmpp:decode(fxml:get_subtag(Fwd, <<"iq">>),
+                                                           ?NS_CLIENT, []),
+        true = T == result orelse T == error,
+        ejabberd_router:route(#iq{type = T, id = Id, from = To, to = From, sub_els = Els})
+    catch _:_ ->
+            ?WARNING_MSG("synckeyd's answer to ~ts is not a delegation answer: ~ts",
+                         [jid:encode(From), xmpp:pp(Res)]),
+            Txt = ?T("The sync service answered with something unusable"),
+            ejabberd_router:route_error(IQ, xmpp:err_internal_server_error(Txt, Lang))
+    end;
+sync_answer(#iq{from = From, to = To, id = Id}, #iq{type = error} = Res) ->
+    ejabberd_router:route(xmpp:set_from_to(Res#iq{id = Id}, To, From));
+sync_answer(#iq{lang = Lang} = IQ, timeout) ->
+    Txt = ?T("The sync service did not answer in time"),
+    ejabberd_router:route_error(IQ, xmpp:err_remote_server_timeout(Txt, Lang)).
+
+%% What synckeyd sends to Host/synckey: the probe and the views.  Anyone
+%% else is refused; packets to another resource go on to ejabberd_local.
+local_resource(#iq{type = T, to = #jid{lresource = ?RESOURCE, lserver = S},
+                   from = From, lang = Lang} = IQ) when T == get; T == set ->
     Component = component(S),
-    case jid:tolower(From) of
-        {<<>>, Component, <<>>} when U /= <<>> ->
+    Reply = case {jid:tolower(From), xmpp:get_subtag(IQ, #disco_info{})} of
+                {{<<>>, Component, <<>>}, #disco_info{node = <<>>}} ->
+                    xmpp:make_iq_result(IQ, #disco_info{features = [?NS_ADAPTER]});
+                {{<<>>, Component, <<>>}, _} ->
+                    process_view(IQ);
+                _ ->
+                    Txt = <<"the synckey adapter is for ", Component/binary, " only">>,
+                    xmpp:make_error(IQ, xmpp:err_forbidden(Txt, Lang))
+            end,
+    ejabberd_router:route(Reply),
+    stop;
+local_resource(_Packet) -> ok.
+
+process_view(#iq{type = get, to = #jid{lserver = S}, lang = Lang, sub_els = [El]} = IQ) ->
+    case view_user(fxml:get_tag_attr_s(<<"jid">>, El), S) of
+        #jid{luser = U} = User when El#xmlel.name == <<"view">> ->
             Items = lists:sort(fun(A, B) -> item_key(A) =< item_key(B) end,
                                ejabberd_hooks:run_fold(roster_get, S, [], [{U, S}])),
             Ver = roster_version(Items),
@@ -135,17 +225,24 @@ process_view(#iq{type = get, from = From, to = #jid{luser = U, lserver = S} = To
             Hidden = [#xmlel{name = <<"hidden">>,
                              attrs = [{<<"jid">>, jid:encode(J)}]}
                       || #roster_item{jid = J, subscription = Sub} <- Items,
-                         Sub == to orelse Sub == both, hidden(jid:remove_resource(To), J)],
+                         Sub == to orelse Sub == both, hidden(User, J)],
             xmpp:make_iq_result(IQ, #xmlel{name = <<"view">>,
                                            attrs = [{<<"xmlns">>, ?NS_ADAPTER},
                                                     {<<"ver">>, Ver}],
                                            children = [Roster | Hidden]});
         _ ->
-            Txt = <<"the synckey view is for ", Component/binary, " only">>,
-            xmpp:make_error(IQ, xmpp:err_forbidden(Txt, Lang))
+            Txt = ?T("A view needs the jid of a user of this domain"),
+            xmpp:make_error(IQ, xmpp:err_bad_request(Txt, Lang))
     end;
 process_view(#iq{lang = Lang} = IQ) ->
-    xmpp:make_error(IQ, xmpp:err_bad_request(<<"only get">>, Lang)).
+    xmpp:make_error(IQ, xmpp:err_bad_request(?T("Only a view get is served here"), Lang)).
+
+-spec view_user(binary(), binary()) -> jid:jid() | error.
+view_user(Bin, S) ->
+    case jid:decode(Bin) of
+        #jid{luser = U, lserver = S, lresource = <<>>} = J when U /= <<>> -> J;
+        _ -> error
+    end.
 
 item_key(#roster_item{jid = J}) -> jid:tolower(J).
 

@@ -3,6 +3,9 @@
 -- Gives synckeyd what an external component cannot see (xep/synckey.md,
 -- "The server adapter"):
 --
+--   * synckeyd asks at HOST/synckey (Prosody routes any HOST/resource to
+--     the host; a full JID because ejabberd 24.10-24.12 drop a component's
+--     IQs to a domain, and both adapters answer at the same address);
 --   * a view of one user for synckeyd: the roster with its version, or
 --     only "unchanged" when synckeyd already holds that version; and the
 --     contacts whose presence the user does not receive because one of
@@ -22,7 +25,6 @@
 
 local st = require "util.stanza";
 local jid_split = require "util.jid".split;
-local jid_bare = require "util.jid".bare;
 local jid_prep = require "util.jid".prep;
 local rostermanager = require "core.rostermanager";
 local storagemanager = require "core.storagemanager";
@@ -167,14 +169,19 @@ end
 -- ---- the view: roster by version, hidden contacts ----------------------------
 
 
-module:hook("iq-get/bare/" .. NS_ADAPTER .. ":view", function (event)
+module:hook("iq-get/host/" .. NS_ADAPTER .. ":view", function (event)
 	local origin, stanza = event.origin, event.stanza;
 	if stanza.attr.from ~= component then
 		origin.send(st.error_reply(stanza, "auth", "forbidden",
 			"the synckey view is for " .. component .. " only"));
 		return true;
 	end
-	local username = jid_split(stanza.attr.to);
+	local username, user_host, resource = jid_split(jid_prep(stanza.tags[1].attr.jid or ""));
+	if not username or user_host ~= host or resource then
+		origin.send(st.error_reply(stanza, "modify", "bad-request",
+			"a view needs the jid of a user of " .. host));
+		return true;
+	end
 	local roster, err = rostermanager.load_roster(username, host);
 	if not roster or err then
 		origin.send(st.error_reply(stanza, "wait", "internal-server-error",

@@ -173,9 +173,12 @@ for u, c, nick, grp, sub in ROSTERS:
 S = {}   # what the checks share
 
 
+ADAPTER = DOM + "/synckey"   # where synckeyd asks the adapter
+
+
 def view(comp, ver=None, user="alice"):
-    res = comp.iq_to("%s@%s" % (user, DOM),
-                     "<view xmlns='%s'%s/>" % (NS_ADAPTER, " ver='%s'" % ver if ver else ""))
+    res = comp.iq_to(ADAPTER, "<view xmlns='%s' jid='%s@%s'%s/>"
+                     % (NS_ADAPTER, user, DOM, " ver='%s'" % ver if ver else ""))
     expect(res.get("type") == "result", lambda: "view: " + show(res))
     v = res.find(q(NS_ADAPTER, "view"))
     expect(v is not None and v.get("ver"), lambda: "no <view ver=...>: " + show(res))
@@ -256,8 +259,42 @@ def t_view_changed():
     S["ver"] = v.get("ver")
 
 
+def t_adapter_probe():
+    res = S["comp"].iq_to(ADAPTER, "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+    feats = [f.get("var") for f in res.iter("{http://jabber.org/protocol/disco#info}feature")]
+    expect(res.get("type") == "result" and NS_ADAPTER in feats, lambda: "probe: " + show(res))
+    res = S["comp"].iq_to(ADAPTER, "<view xmlns='%s' jid='nobody@q.test'/>" % NS_ADAPTER)
+    cond, text = error_condition(res, NS_COMP)
+    expect(cond == "bad-request" and text, lambda: "a view of another domain's user: " + show(res))
+    return "features %s; another domain's user: <%s/> %s" % (feats, cond, text)
+
+
+def t_delegation():
+    """A sync alice sends to her own account reaches the component wrapped,
+    from e.test/synckey, and the component's wrapped answer reaches alice."""
+    a = S["alice"]
+    a.nid += 1
+    iid = "sd%d" % a.nid
+    a.send("<iq type='get' id='%s'><sync xmlns='urn:xmpp:synckey:0' client='t'/></iq>" % iid)
+    got = S["comp"].wait(lambda e: ln(e) == "iq" and e.get("from") == ADAPTER, 10, "the forwarded sync")
+    inner = got.find("{urn:xmpp:delegation:2}delegation/{urn:xmpp:forward:0}forwarded/{%s}iq" % NS_CLIENT)
+    expect(inner is not None and inner.get("id") == iid and inner.get("from") == "alice@e.test/a1"
+           and inner.find("{urn:xmpp:synckey:0}sync") is not None, lambda: "forwarded: " + show(got))
+    S["comp"].send("<iq type='result' id='%s' from='%s' to='%s'><delegation xmlns='urn:xmpp:delegation:2'>"
+                   "<forwarded xmlns='urn:xmpp:forward:0'><iq xmlns='jabber:client' type='result' id='%s' "
+                   "from='alice@e.test' to='alice@e.test/a1'><sync xmlns='urn:xmpp:synckey:0' type='null'/>"
+                   "</iq></forwarded></delegation></iq>" % (got.get("id"), SVC, ADAPTER, iid))
+    ans = a.wait(lambda e: ln(e) == "iq" and e.get("id") == iid, 10, "the answer")
+    expect(ans.get("type") == "result" and ans.get("from") == "alice@e.test"
+           and ans.find("{urn:xmpp:synckey:0}sync") is not None, lambda: "answer: " + show(ans))
+    res = a.iq("get", DOM, "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+    feats = [f.get("var") for f in res.iter("{http://jabber.org/protocol/disco#info}feature")]
+    expect("urn:xmpp:synckey:0" in feats, "the domain does not list urn:xmpp:synckey:0: %s" % feats)
+
+
 def t_forbidden():
-    res = S["bob"].iq("get", "alice@e.test", "<view xmlns='%s'/>" % NS_ADAPTER, expect_error=True)
+    res = S["bob"].iq("get", ADAPTER, "<view xmlns='%s' jid='alice@e.test'/>" % NS_ADAPTER,
+                      expect_error=True)
     cond, text = error_condition(res)
     expect(res.get("type") == "error" and cond == "forbidden", lambda: "from bob: " + show(res))
     v = res.find(q(NS_ADAPTER, "view"))     # ejabberd echoes the request's child
@@ -404,10 +441,14 @@ def t_synckeyd():
 
 def main():
     S["alice"] = login("alice", "a1", status="alice-on")
-    print("1..%d" % (12 if SYNCKEYD else 11), flush=True)
+    print("1..%d" % (14 if SYNCKEYD else 13), flush=True)
     check("disco#info of e.test lists %s" % NS_ADAPTER, t_disco)
     check("component connects: current presence of the sessions online before, with <delay/>", t_burst)
     check("view without ver: the whole roster (= a client's roster get) with ver", t_view_full)
+    check("the adapter answers synckeyd's probe at e.test/synckey; a view of a user of "
+          "another domain is a bad request", t_adapter_probe)
+    check("a sync sent to the user's own account goes to the component wrapped, from "
+          "e.test/synckey, and its answer back (the adapter's delegation)", t_delegation)
     check("view with the current ver: <unchanged/>", t_view_unchanged)
     check("view after a roster change (client set, then ejabberdctl): a new ver and the roster", t_view_changed)
     check("view asked by another sender (bob): forbidden", t_forbidden)

@@ -274,8 +274,9 @@ CTL
 # The twin of the Prosody config: p.test (+ q.test, not served), no TLS,
 # plain passwords (SASL PLAIN of xmpp.py), no stream management, no
 # offline storage; privileges roster get + presence roster
-# (urn:xmpp:privilege:1), delegation of urn:xmpp:synckey:0
-# (urn:xmpp:delegation:1), and the adapter on p.test.
+# (urn:xmpp:privilege:1), and on p.test the adapter, which delegates
+# urn:xmpp:synckey:0 itself, or without it mod_delegation
+# (urn:xmpp:delegation:1).
 _lab_ejabberd_yml() {
 	cat <<YML
 # written by lab.sh for one test run; everything stays in $LAB
@@ -347,16 +348,21 @@ mod_privilege:
     roster: sync_priv
 YML
 	[ "$1" = "$LAB_DOMAIN" ] || return 0
-	cat <<YML
+	# the adapter delegates the sync namespace itself (mod_delegation's
+	# answers are dropped by 24.10-24.12's mod_privilege)
+	if [ "$LAB_ADAPTER" != 0 ]; then
+		cat <<YML
+mod_synckey:
+  component: "$LAB_COMPONENT"
+YML
+	else
+		cat <<YML
 mod_delegation:
   namespaces:
     "urn:xmpp:synckey:0":
       access: sync_priv
 YML
-	[ "$LAB_ADAPTER" != 0 ] && cat <<YML
-mod_synckey:
-  component: "$LAB_COMPONENT"
-YML
+	fi
 	return 0
 }
 

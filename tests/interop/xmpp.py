@@ -156,8 +156,9 @@ class Client:
         self.iq("set", None, "<query xmlns='jabber:iq:roster'><item %s>%s</item></query>" % (attrs, g))
 
 
-def error_condition(iq):
-    err = iq.find(q(NS_CLIENT, "error"))
+def error_condition(iq, ns=NS_CLIENT):
+    """The condition and <text/> of an IQ error, in the stream's namespace ns."""
+    err = iq.find(q(ns, "error"))
     if err is None:
         return None, None
     cond = [c.tag.split("}")[1] for c in err if c.tag.startswith("{%s}" % NS_STANZAS) and not c.tag.endswith("text")]
