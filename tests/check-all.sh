@@ -15,12 +15,14 @@
 #    the README's install and build, the unit tests, and the interop suites
 #    and demos on its Prosody 13 and ejabberd 24.12, adapter on and off;
 #    each TAP "ok" counts as a test passed, each "not ok" as a failure;
-# 7. the fuzz targets run for FUZZ_SECONDS each (default 20): each clean
+# 7. the demo (tests/interop/run-demo.sh) on this machine's Prosody and
+#    ejabberd (Debian 12's in CI): each one a test;
+# 8. the fuzz targets run for FUZZ_SECONDS each (default 20): each clean
 #    target counts as a test passed;
-# 8. the mutants (tests/mutants/): each killed mutant counts as a test
+# 9. the mutants (tests/mutants/): each killed mutant counts as a test
 #    passed, each survivor or patch that no longer applies as a failure;
-# 9. the benchmarks print their figures (not counted as tests);
-# 10. the last line sums every test: "N passed, N failed".
+# 10. the benchmarks print their figures (not counted as tests);
+# 11. the last line sums every test: "N passed, N failed".
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -147,6 +149,20 @@ else
 		failed=$((failed + 1)); echo "FAILED: tests/compat/run.sh (exit $rc)"; tail -n 30 compat-run.log
 	fi
 fi
+
+echo "== the demo on this machine's Prosody and ejabberd (tests/interop/run-demo.sh)"
+# Debian 12's servers in CI, the other half of the matrix (the interop
+# suites ran on them in make check above); each demo counts as one test
+for srv in prosody ejabberd; do
+	if timeout -k 10 900 env LAB_SERVER=$srv LAB_TOP="$top" SYNCKEYD="$top/build-vg/src/synckeyd" \
+		SYNCKEY="$top/build-vg/src/synckey" sh tests/interop/run-demo.sh >"demo-$srv.log" 2>&1; then
+		passed=$((passed + 1)); echo "demo on $srv: ok"
+	elif grep -q '^demo: SKIP' "demo-$srv.log"; then
+		echo "demo on $srv: skipped ($(grep -m 1 '^demo: SKIP' "demo-$srv.log"))"
+	else
+		failed=$((failed + 1)); echo "FAILED: the demo on $srv"; tail -n 30 "demo-$srv.log"
+	fi
+done
 
 echo "== fuzz targets (${FUZZ_SECONDS:-20} s each)"
 if sh fuzz/run.sh "${FUZZ_SECONDS:-20}" >fuzz-run.log 2>&1; then :; fi
