@@ -37,15 +37,18 @@ cat > "$out/include/config.h" <<'EOH'
 EOH
 
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
+# one -I per unit folder of src/ (src/README)
+incs=
+for d in "$src"/*/; do incs="$incs -I${d%/}"; done
 cflags="-g -O1 -fno-omit-frame-pointer $san -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
- -Wall -Wextra -Wno-unused-parameter -I$out/include -I$src $dcflags ${EXTRA_CFLAGS:-}"
+ -Wall -Wextra -Wno-unused-parameter -I$out/include $incs $dcflags ${EXTRA_CFLAGS:-}"
 
-# The library: every module of src/ but the programs' main files and
+# The library: every module of src/'s units but the programs' main files and
 # libsynckey.c, the installed API's shells (no parser; it needs
 # include/, which a SRC from `git archive HEAD src` lacks) (listed from
 # src/, so new modules are picked up).
 objs=
-for f in "$src"/*.c; do
+for f in "$src"/*/*.c; do
 	m=$(basename "$f" .c)
 	case $m in synckey|synckeyd|synckeyctl|libsynckey) continue ;; esac
 	o="$out/obj/$m.o"

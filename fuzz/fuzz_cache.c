@@ -3,10 +3,10 @@
  * untrusted input: a damaged record must be refused, never read out of
  * bounds.
  *
- * Until commit 34f7f0a the record code was static in src/cache.c
+ * Until commit 34f7f0a the record code was static in src/client/cache.c
  * (item_decode/item_encode) and this target included "../src/cache.c" to
  * reach it (src/ is not changed for fuzzing).  Since 34f7f0a it is public
- * in src/itemrec.h (sk_itemrec_encode/decode, shared by the cache and the
+ * in src/core/itemrec.h (sk_itemrec_encode/decode, shared by the cache and the
  * daemon's roster store), so the target calls that API and no longer
  * includes any .c file.
  *

@@ -1,11 +1,11 @@
 /*
- * fuzz_client.c - the client's standard-path parsers (src/client.h):
- * sk_client_roster_result (the roster result from the server) and
- * sk_client_presence (presence the server delivers), both exposed for the
+ * fuzz_client.c - the client's standard-path parsers (src/client/standard.h):
+ * sk_std_roster_result (the roster result from the server) and
+ * sk_std_presence (presence the server delivers), both exposed for the
  * tests and run here without a network.
  *
- * Input: XML text.  An <iq/> goes to sk_client_roster_result, anything
- * else to sk_client_presence, on a small state (bob: both, carol: to,
+ * Input: XML text.  An <iq/> goes to sk_std_roster_result, anything
+ * else to sk_std_presence, on a small state (bob: both, carol: to,
  * dave: from).  Properties: documented return codes (1 changed, 0 not,
  * or an error); the state stays sorted (duplicates are not checked: see doc/fuzzing.md).
  */
@@ -13,8 +13,8 @@
 
 #include <errno.h>
 
-#include "client.h"
 #include "error.h"
+#include "standard.h"
 #include "state.h"
 #include "xml.h"
 
@@ -50,9 +50,9 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	base_state(&state);
 	name = xmpp_stanza_get_name(st);
 	if (name != NULL && strcmp(name, "iq") == 0)
-		rc = sk_client_roster_result(&state, st, ver, sizeof(ver));
+		rc = sk_std_roster_result(&state, st, ver, sizeof(ver));
 	else
-		rc = sk_client_presence(&state, st);
+		rc = sk_std_presence(&state, st);
 	FZ_CHECK(rc == 0 || rc == 1 || rc == SK_EINVAL || rc == ENOMEM);
 	for (i = 1; i < state.nitems; i++)
 		FZ_CHECK(strcmp(state.items[i - 1].jid, state.items[i].jid) <= 0);

@@ -1,5 +1,5 @@
 /*
- * fuzz_conf.c - synckeyd's configuration file and flags (src/conf.h,
+ * fuzz_conf.c - synckeyd's configuration file and flags (src/conf/conf.h,
  * skd_config_parse).
  *
  * skd_config_parse takes argv and reads --config FILE by path, so the

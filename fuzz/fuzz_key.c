@@ -1,5 +1,5 @@
 /*
- * fuzz_key.c - sync keys (src/key.h): sk_key_decode on untrusted text, and
+ * fuzz_key.c - sync keys (src/core/key.h): sk_key_decode on untrusted text, and
  * an encode/decode round trip with fuzzed fields and bindings.
  *
  * Input: the whole input, NUL-terminated, is a key text presented by a

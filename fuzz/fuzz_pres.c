@@ -1,5 +1,5 @@
 /*
- * fuzz_pres.c - the stored presence record (src/store.h,
+ * fuzz_pres.c - the stored presence record (src/store/store.h,
  * sk_store_pres_decode in store_pres.c): the daemon reads it from its
  * LMDB map and the client from its cache, so a damaged file is untrusted
  * input.

@@ -1,9 +1,9 @@
 /*
- * fuzz_request.c - synckeyd's stanza handling (src/handler.c, request.c,
+ * fuzz_request.c - synckeyd's stanza handling (src/daemon/handler.c, request.c,
  * answer.c, ingest.c, privilege.c): sync and checkpoint requests, the
  * roster results that complete them, page fetches, presence, privileges.
  *
- * The request parser (skd_request) is public in src/daemon.h; it is driven
+ * The request parser (skd_request) is public in src/daemon/daemon.h; it is driven
  * the way tests/test_handler.c does it: through skd_handle() with stanzas
  * built in memory, output captured through the d->send / d->send_text
  * hooks, a fake clock, and a real store in a temporary folder (under
@@ -244,8 +244,8 @@ reset(void)
 	clock_ms += 120000;
 	skd_tick(&d);
 	clock_ms -= 120000;
-	skd_request_free_all(&d);
-	skd_answer_free_all(&d);
+	skd_table_clear(&d.fetches);
+	skd_table_clear(&d.pages);
 	d.next_id = 0;
 	d.last_flush_ms = clock_ms;
 	grant();

@@ -1,5 +1,5 @@
 /*
- * fuzz_snap.c - snapshot blobs (src/snap.h) and the diff (src/diff.h).
+ * fuzz_snap.c - snapshot blobs (src/core/snap.h) and the diff (src/core/diff.h).
  * Blobs are read in place from the daemon's LMDB map, so a damaged map is
  * untrusted input; sk_diff must never read outside either blob.
  *

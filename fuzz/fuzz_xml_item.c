@@ -1,8 +1,8 @@
 /*
- * fuzz_xml_item.c - sk_xml_item_parse (src/xml.h): one roster <item/>.
+ * fuzz_xml_item.c - sk_xml_item_parse (src/xmpp/xml.h): one roster <item/>.
  *
  * Input: XML text (the <item/> itself).  Property: an item that parses
- * is rebuilt (here, with libstrophe: src/xml.h no longer exports an item
+ * is rebuilt (here, with libstrophe: src/xmpp/xml.h no longer exports an item
  * writer) into an <item/> that parses back to the same item (same hash).
  */
 #include "fuzz_common.h"
@@ -10,6 +10,7 @@
 #include <errno.h>
 
 #include "error.h"
+#include "record.h"
 #include "state.h"
 #include "xml.h"
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_xml_pres.c - sk_xml_pres_parse (src/xml.h): every <presence/> the
+ * fuzz_xml_pres.c - sk_xml_pres_parse (src/xmpp/xml.h): every <presence/> the
  * server forwards to synckeyd, and every one the client receives.
  *
  * Input: XML text, parsed with xmpp_stanza_new_from_string (NUL-terminated

@@ -1,5 +1,5 @@
 /*
- * fuzz_xml_roster.c - sk_xml_roster_parse (src/xml.h): the roster the
+ * fuzz_xml_roster.c - sk_xml_roster_parse (src/xmpp/xml.h): the roster the
  * server returns to synckeyd's privileged roster get (and to the client).
  *
  * Input: XML text: a <query/>, or an <iq/> whose jabber:iq:roster

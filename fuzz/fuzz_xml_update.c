@@ -1,6 +1,6 @@
 /*
- * fuzz_xml_update.c - sk_xml_update_parse (src/xml.h): the <sync/> result
- * the client receives from the service, then sk_apply (src/apply.h) of the
+ * fuzz_xml_update.c - sk_xml_update_parse (src/xmpp/xml.h): the <sync/> result
+ * the client receives from the service, then sk_apply (src/core/apply.h) of the
  * parsed update onto a small client state, as the client does.
  *
  * Input: XML text: a <sync/>, or an <iq/> whose <sync/> child is used;

@@ -155,7 +155,7 @@ key_seeds(void)
 	}
 }
 
-/* The cache's item record (src/cache.c item_encode), after a JID. */
+/* The cache's item record (src/client/cache.c item_encode), after a JID. */
 static void
 cache_seed(const char *name, const char *jid, int sub, int ask, const char *iname,
     const char **groups, size_t ng)

@@ -18,10 +18,13 @@ done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sk_seeds.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
-core="error hash state digest snap diff apply key store store_secret store_pres store_client sync text xml"
+core="core/error core/hash core/state core/digest core/snap core/diff core/apply core/key
+ store/store store/store_secret store/store_pres store/store_client engine/sync core/text xmpp/xml"
 srcs=
 for m in $core; do srcs="$srcs $src/$m.c"; done
-$CC -g -O0 -w -I"$src" $(pkg-config --cflags libstrophe lmdb libcrypto) \
+incs=
+for d in "$src"/*/; do incs="$incs -I${d%/}"; done
+$CC -g -O0 -w $incs $(pkg-config --cflags libstrophe lmdb libcrypto) \
     "$here/gen_seeds.c" $srcs $(pkg-config --libs libstrophe lmdb libcrypto) -o "$tmp/gen"
 "$tmp/gen" "$c"
 

@@ -21,8 +21,13 @@
 #    target counts as a test passed;
 # 9. the mutants (tests/mutants/): each killed mutant counts as a test
 #    passed, each survivor or patch that no longer applies as a failure;
-# 10. the benchmarks print their figures (not counted as tests);
-# 11. the last line sums every test: "N passed, N failed".
+# 10. the client plugins, each a TAP stage of at most 900 s (tap_stage):
+#    slixmpp (clients/slixmpp/ci.sh: pip install from the tree, unit
+#    tests, interop on Prosody and ejabberd, its mutants) and converse.js
+#    (clients/converse/ci.sh: unit tests, headless Chromium against the
+#    real lab, its mutants);
+# 11. the benchmarks print their figures (not counted as tests);
+# 12. the last line sums every test: "N passed, N failed".
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,6 +72,27 @@ count_trs() {
 		passed=$((passed + p))
 		failed=$((failed + x))
 	done
+}
+
+# tap_stage NAME LOG COMMAND...: runs COMMAND (at most 900 s) into LOG and
+# counts its TAP lines: each "ok" (not "# SKIP") a test passed, each "not
+# ok" a failure; exit 77 is a skipped stage; a timeout or a crash without
+# a "not ok" line still fails it.
+# (stage_timeout: another limit than 900 s)
+tap_stage() {
+	name=$1 log=$2
+	shift 2
+	echo "== $name"
+	if timeout -k 120 "${stage_timeout:-900}" "$@" >"$log" 2>&1; then rc=0; else rc=$?; fi
+	tail -n 60 "$log"
+	tp=$(grep '^ok ' "$log" | grep -vc '# SKIP' || true)
+	tx=$(grep -c '^not ok ' "$log" || true)
+	passed=$((passed + tp)); failed=$((failed + tx))
+	if [ "$rc" = 77 ]; then
+		echo "$name: skipped ($(grep -m 1 '^1\.\.0' "$log" || echo no reason given))"
+	elif [ "$rc" != 0 ] && [ "$tx" -eq 0 ]; then
+		failed=$((failed + 1)); echo "FAILED: $name (exit $rc)"
+	fi
 }
 
 echo "== ASan+UBSan build and make check"
@@ -114,40 +140,20 @@ else
 	failed=$((failed + 1)); echo "FAILED: make distcheck"; tail -n 40 build-dist/distcheck.log
 fi
 
-echo "== Debian packages (tests/deb/run.sh)"
-if timeout 900 sh tests/deb/run.sh >deb-run.log 2>&1; then rc=0; else rc=$?; fi
-tail -n 60 deb-run.log
-dp=$(grep '^ok ' deb-run.log | grep -vc '# SKIP' || true)
-dx=$(grep -c '^not ok ' deb-run.log || true)
-passed=$((passed + dp)); failed=$((failed + dx))
-if [ "$rc" = 77 ]; then
-	echo "Debian packages: skipped ($(grep -m 1 '^1\.\.0' deb-run.log || echo no reason given))"
-elif [ "$rc" != 0 ] && [ "$dx" -eq 0 ]; then
-	# a timeout or a crash without a "not ok" line still fails the stage
-	failed=$((failed + 1)); echo "FAILED: tests/deb/run.sh (exit $rc)"
-fi
+tap_stage "Debian packages (tests/deb/run.sh)" deb-run.log sh tests/deb/run.sh
 
-echo "== Debian 13 matrix (tests/compat/run.sh)"
 if [ "${SK_COMPAT:-1}" = 0 ]; then
-	echo "Debian 13 matrix: left out (SK_COMPAT=0)"
+	echo "== Debian 13 matrix: left out (SK_COMPAT=0)"
 else
-	# -k: its trap stops what runs in the root, unmounts and removes it
-	t0=$(date +%s)
+	# timeout -k: its trap stops what runs in the root, unmounts and removes it
 	rm -rf compat-logs
-	if SK_COMPAT_LOGS=$top/compat-logs timeout -k 120 "${SK_COMPAT_TIMEOUT:-2700}" sh tests/compat/run.sh \
-		>compat-run.log 2>&1; then rc=0; else rc=$?; fi
-	grep -E '^(not ok|ok .*# SKIP|Bail out)' compat-run.log | head -n 60
-	sed -n '/^1\.\.[0-9]/,$p' compat-run.log | grep '^#' | head -n 60
-	cp_=$(grep '^ok ' compat-run.log | grep -vc '# SKIP' || true)
-	cx_=$(grep -c '^not ok ' compat-run.log || true)
-	passed=$((passed + cp_)); failed=$((failed + cx_))
-	echo "Debian 13 matrix: $cp_ ok, $cx_ not ok, $(($(date +%s) - t0)) s (logs: compat-run.log, compat-logs/)"
-	if [ "$rc" = 77 ]; then
-		echo "Debian 13 matrix: skipped ($(grep -m 1 '^1\.\.0' compat-run.log || echo no reason given))"
-	elif [ "$rc" != 0 ] && [ "$cx_" -eq 0 ]; then
-		# a timeout or a crash without a "not ok" line still fails the stage
-		failed=$((failed + 1)); echo "FAILED: tests/compat/run.sh (exit $rc)"; tail -n 30 compat-run.log
-	fi
+	t0=$(date +%s)
+	stage_timeout=${SK_COMPAT_TIMEOUT:-2700}
+	tap_stage "Debian 13 matrix (tests/compat/run.sh)" compat-run.log \
+		env SK_COMPAT_LOGS="$top/compat-logs" sh tests/compat/run.sh
+	stage_timeout=
+	grep '^not ok ' compat-run.log | head -n 40
+	echo "Debian 13 matrix: $(($(date +%s) - t0)) s (logs: compat-run.log, compat-logs/)"
 fi
 
 echo "== the demo on this machine's Prosody and ejabberd (tests/interop/run-demo.sh)"
@@ -186,6 +192,9 @@ if [ -n "$mc" ]; then
 else
 	failed=$((failed + 1)); echo "FAILED: the mutants did not run"
 fi
+
+tap_stage "slixmpp plugin" slixmpp-ci.log env SYNCKEYD="$top/build-vg/src/synckeyd" sh clients/slixmpp/ci.sh
+tap_stage "converse.js plugin" converse-ci.log sh clients/converse/ci.sh build-vg
 
 echo "== benchmarks (figures, not tests)"
 (cd build-vg && timeout 600 tests/bench_core) || echo "bench_core did not finish"

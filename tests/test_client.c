@@ -17,6 +17,7 @@
 
 #include "apply.h"
 #include "client.h"
+#include "standard.h"
 #include "digest.h"
 #include "error.h"
 #include "testutil.h"
@@ -59,12 +60,12 @@ standard_path_and_sync_path_agree(void **unused)
 	(void)unused;
 	/* RFC 6121: roster result, then the presence that arrives */
 	sk_state_init(&std);
-	assert_int_equal(sk_client_roster_result(&std, iq, ver, sizeof(ver)), 1);
+	assert_int_equal(sk_std_roster_result(&std, iq, ver, sizeof(ver)), 1);
 	assert_string_equal(ver, "7");
 	for (i = 0; i < sizeof(presence) / sizeof(presence[0]); i++) {
 		xmpp_stanza_t *p = st(presence[i]);
 
-		assert_true(sk_client_presence(&std, p) >= 0);
+		assert_true(sk_std_presence(&std, p) >= 0);
 		xmpp_stanza_release(p);
 	}
 	assert_int_equal(std.npres, 2);		/* cid: from; zed: not a contact */
@@ -95,7 +96,7 @@ an_empty_roster_result_keeps_the_cached_roster(void **unused)
 	(void)unused;
 	sk_state_init(&s);
 	assert_int_equal(sk_state_add_item(&s, &it), 0);
-	assert_int_equal(sk_client_roster_result(&s, iq, ver, sizeof(ver)), 0);
+	assert_int_equal(sk_std_roster_result(&s, iq, ver, sizeof(ver)), 0);
 	assert_int_equal(s.nitems, 1);
 	assert_string_equal(ver, "7");
 	sk_state_free(&s);

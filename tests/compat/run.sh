@@ -90,6 +90,12 @@ mounts_in_root() {
 }
 cleanup() {
 	trap - EXIT INT TERM HUP
+	# the job that was running (debootstrap runs outside the root): TERM,
+	# which timeout passes on to its command, then at most 10 s
+	if [ -n "${bgpid:-}" ] && kill -TERM "$bgpid" 2>/dev/null; then
+		_i=0
+		while kill -0 "$bgpid" 2>/dev/null && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
+	fi
 	kill_root
 	if [ -n "${SK_COMPAT_LOGS:-}" ] && mkdir -p "$SK_COMPAT_LOGS"; then
 		cp "$WORK"/*.log "$SK_COMPAT_LOGS/" 2>/dev/null
@@ -126,7 +132,11 @@ tap() {	# STATUS TEXT: one renumbered TAP line
 # shell (check-all's timeout) runs the trap at once, not when it ends
 bg() {
 	"$@" &
-	wait $!
+	bgpid=$!
+	wait $bgpid
+	_bgrc=$?
+	bgpid=	# ended: its PID is no longer ours to signal
+	return $_bgrc
 }
 in_root() {	# COMMAND...: in the root, as a new user's root shell would
 	chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
