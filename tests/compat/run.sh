@@ -35,6 +35,8 @@
 #   SK_COMPAT_ONLY    a space-separated list of suite names to run (default all)
 #   SK_COMPAT_KEEP=1  keep the root (unmounted) and print where it is
 #   SK_COMPAT_LOGS    a folder that gets every phase's and suite's log
+# The labs wait 30 s for Prosody's ports (LAB_PORT_WAIT; 10 s by default):
+# on a 2-core machine at load 10-15, Prosody 13 once did not listen within 10 s.
 # Every step has a timeout; every process left in the root is stopped by
 # PID (found by its root directory) before the mounts go; the mounts and
 # the folder are removed on every exit.
@@ -252,7 +254,7 @@ suite() {
 	_pre="$REL $_srv $_mode $_name"
 	_t=$(now)
 	bg in_root timeout -k 10 900 sh -c "cd /root/synckey/build && top_srcdir=.. top_builddir=. \
-		LAB_SERVER=$_srv LAB_ADAPTER=$_ad LAB_PORTS='$_c2s $_comp' sh ../$_script" \
+		LAB_SERVER=$_srv LAB_ADAPTER=$_ad LAB_PORTS='$_c2s $_comp' LAB_PORT_WAIT=30 sh ../$_script" \
 		>"$WORK/$_name-$_srv-$_mode.log" 2>&1
 	_rc=$?
 	_bad0=$bad _n0=$n
