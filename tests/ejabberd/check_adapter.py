@@ -14,12 +14,12 @@ import struct
 import subprocess
 import sys
 import time
-import traceback
 import xml.etree.ElementTree as ET
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "interop"))
 from xmpp import Client, q, NS_CLIENT, NS_ROSTER, error_condition  # noqa: E402
+from tap import Tap, expect  # noqa: E402
 
 EJ_DIR = os.environ.get("EJ_DIR", "/tmp/ejh")
 SYNCKEYD = os.environ.get("SYNCKEYD", "")     # a built src/synckeyd: one more check
@@ -30,29 +30,11 @@ NS_ADAPTER = "urn:xmpp:synckey:adapter:0"
 NS_SYNC = "urn:xmpp:synckey:0"
 NS_COMP = "jabber:component:accept"
 MARK = "<sync-presence xmlns='%s'/>" % NS_SYNC
-results = []
 
 
-def check(name, fn):
-    n = len(results) + 1
-    try:
-        note = fn()
-        results.append(True)
-        print("ok %d - %s%s" % (n, name, " # " + note if note else ""), flush=True)
-    except Exception as e:  # noqa: BLE001 - reported, the rest run
-        results.append(False)
-        print("not ok %d - %s" % (n, name), flush=True)
-        for line in ("%s: %s" % (type(e).__name__, e)).splitlines():
-            print("# " + line)
-        frames = [f for f in traceback.extract_tb(e.__traceback__)[1:] if f.filename == __file__]
-        if frames:
-            print("#   at " + " > ".join("%s:%d" % (f.name, f.lineno) for f in frames), flush=True)
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg() if callable(msg) else msg)
-
+tap = Tap(__file__)
+results = tap.results
+check = tap.check
 
 def ln(e):
     return e.tag.split("}")[-1]

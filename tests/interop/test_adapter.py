@@ -10,17 +10,15 @@ plain roster get.  Cases that privilege-only mode cannot know (blocking,
 the flood on going online) are skipped there, as README says.
 """
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
-import traceback
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xmpp import Client, State, q, NS_SYNC, NS_ROSTER, NS_CLIENT  # noqa: E402
 from xmpp import LAB_SERVER, EJ_NO_BURST, ej_said, skip_reason  # noqa: E402
+from tap import Tap, expect  # noqa: E402
 
 LAB = os.environ["LAB"]
 C2S = int(os.environ["LAB_C2S"])
@@ -31,37 +29,18 @@ EJ_NO_DROP = ej_said("23.01", "without the adapter tells a component of no dropp
 SVC = "sync.p.test"
 NS_BLOCK = "urn:xmpp:blocking"
 MARK = "<sync-presence xmlns='%s'/>" % NS_SYNC
-results = []
 seq = [0]
+
+
+tap = Tap(__file__)
+results = tap.results
 
 
 def check(name, fn, adapter_only=False, skip=None):
     """skip: {server: the measured reason the case cannot hold there}"""
-    n = len(results) + 1
     if adapter_only and not ADAPTER:
         skip = {SERVER: "privilege-only mode cannot know this"}
-    why = skip_reason(skip)
-    if why:
-        results.append(True)
-        print("ok %d - %s # SKIP %s" % (n, name, why), flush=True)
-        return
-    try:
-        fn()
-        results.append(True)
-        print("ok %d - %s" % (n, name), flush=True)
-    except Exception as e:  # noqa: BLE001 - reported, the rest run
-        results.append(False)
-        print("not ok %d - %s" % (n, name), flush=True)
-        for line in ("%s: %s" % (type(e).__name__, e)).splitlines():
-            print("# " + line)
-        frames = [f for f in traceback.extract_tb(e.__traceback__)[1:] if f.filename == __file__]
-        if frames:
-            print("#   at " + " > ".join("%s:%d" % (f.name, f.lineno) for f in frames), flush=True)
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg() if callable(msg) else msg)
+    tap.check(name, fn, skip_reason(skip))
 
 
 def login(local, res, status=None, show=None):

@@ -25,12 +25,12 @@ import struct
 import subprocess
 import sys
 import time
-import traceback
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xmpp import Client, State, error_condition, q, NS_SYNC, NS_ROSTER, NS_CLIENT  # noqa: E402
 from xmpp import LAB_SERVER, LAB_WHERE, ej_said, skip_reason  # noqa: E402
+from tap import Skipped, Tap, expect  # noqa: E402
 
 LAB = os.environ["LAB"]
 C2S = int(os.environ["LAB_C2S"])
@@ -46,7 +46,6 @@ RECONNECT_LIMIT = 10.0      # "reconnects by itself within a few seconds"
 # component (xmpp.EJ_NO_BURST): after a restart synckeyd must say presence='partial'
 NO_REPLAY = LAB_WHERE == "ejabberd-privonly"
 procs = {}
-results = []
 
 
 # -- processes -----------------------------------------------------------------
@@ -198,45 +197,23 @@ ctx.last = None         # the last answer seen, printed when a scenario fails
 ctx.sessions = {}       # full JID -> Client
 
 
-class Skipped(Exception):
-    """The server, not synckeyd, kept a case from running (the reason)."""
+def _before():
+    if getattr(ctx, "broken", False):
+        resync()    # a failed scenario must not fail the next one too
+
+
+def _after_failure():
+    ctx.broken = True
+    return ["last answer: %s" % ctx.last[:3000]] if ctx.last is not None else []
+
+
+tap = Tap(__file__, before=_before, after_failure=_after_failure)
+results = tap.results
 
 
 def check(name, fn, skip=None):
     """skip: {server: the measured reason the case cannot hold there}"""
-    why = skip_reason(skip)
-    if why:
-        results.append(True)
-        print("ok %d - %s # SKIP %s" % (len(results), name, why), flush=True)
-        return
-    try:
-        if getattr(ctx, "broken", False):
-            resync()    # a failed scenario must not fail the next one too
-        fn()
-        results.append(True)
-        print("ok %d - %s" % (len(results), name), flush=True)
-    except Skipped as e:
-        results.append(True)
-        print("ok %d - %s # SKIP %s" % (len(results), name, e), flush=True)
-    except Exception as e:  # noqa: BLE001 - a failed scenario is reported, the rest run
-        results.append(False)
-        ctx.broken = True
-        print("not ok %d - %s" % (len(results), name), flush=True)
-        for line in ("%s: %s" % (type(e).__name__, e)).splitlines():
-            print("# " + line)
-        here = os.path.abspath(__file__)
-        frames = [f for f in traceback.extract_tb(e.__traceback__)[1:]
-                  if os.path.abspath(f.filename) == here and f.name != "expect"]
-        if frames:
-            print("#   at " + " > ".join("%s:%d" % (f.name, f.lineno) for f in frames))
-        if ctx.last is not None:
-            print("# last answer: %s" % ctx.last[:3000])
-        sys.stdout.flush()
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg() if callable(msg) else msg)
+    tap.check(name, fn, skip_reason(skip))
 
 
 def show(el):
