@@ -26,8 +26,8 @@
 local st = require "util.stanza";
 local jid_split = require "util.jid".split;
 local jid_prep = require "util.jid".prep;
+local modulemanager = require "core.modulemanager";
 local rostermanager = require "core.rostermanager";
-local storagemanager = require "core.storagemanager";
 
 local NS = "urn:xmpp:synckey:0";
 local NS_ADAPTER = "urn:xmpp:synckey:adapter:0";
@@ -42,11 +42,14 @@ if not component then
 	return;
 end
 
--- synckeyd's connection, as mod_component keeps it.
+-- synckeyd's connection: mod_component shares its sessions (one per
+-- component connection, "component" once authenticated).
+local component_sessions = module:shared("/*/component/sessions");
 local function synckeyd_up()
-	local h = hosts[component];
-	local env = h and h.modules and h.modules.component;
-	return env ~= nil and env.connected == true;
+	for _, session in pairs(component_sessions) do
+		if session.host == component and session.type == "component" then return true; end
+	end
+	return false;
 end
 
 module:add_feature(NS_ADAPTER);
@@ -58,7 +61,7 @@ module:add_feature(NS_ADAPTER);
 -- here, re-read after every change) and its reverse, who blocks a JID or
 -- a whole domain (built from the store once, kept up to date).
 
-local blocklist_store = storagemanager.open(host, "blocklist");
+local blocklist_store = module:open_store("blocklist");	-- mod_blocklist's own store
 local blocklists = {};		-- username -> { [jid] = true }
 local blocked_by = {};		-- blocked bare JID or domain -> { [username] = true }
 local indexed = false;
@@ -132,7 +135,7 @@ end);
 
 -- asked each time: modules load in no particular order
 local function blocking_on()
-	return hosts[host].modules.blocklist ~= nil;
+	return modulemanager.is_loaded(host, "blocklist");
 end
 
 local function receives(item)
