@@ -161,7 +161,11 @@ mod_opt_type(component) -> econf:domain().
 mod_options(_Host) -> [component].           % required
 
 mod_doc() ->
-    #{desc => ?T("synckey server adapter (xep/synckey.md, \"The server adapter\")"),
+    #{desc => [?T("synckey server adapter (xep/synckey.md, \"The server adapter\")"), "",
+               ?T("In a cluster, load it on every node: it forwards to synckeyd the "
+                  "presence mod_privilege forwards only on synckeyd's own node, closes "
+                  "synckeyd's link (so that it resets) when a node joins or leaves, and "
+                  "refuses a second connection of synckeyd's name.")],
       opts => [{component, #{value => ?T("Domain"),
                              desc => ?T("The JID of synckeyd (XEP-0114).")}}],
       example => ["modules:",

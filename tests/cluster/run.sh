@@ -27,11 +27,14 @@ lab_cluster_init "$1" "$2" "$3" "$4" || exit 99
 for u in alice bob carol dave; do
 	lab_user "$u" pw || exit 99
 done
-# everyone a contact of everyone else, subscription both
-for u in alice bob carol dave; do
-	for c in alice bob carol dave; do
-		[ "$u" = "$c" ] || printf '%s@p.test\tboth\t%s\t\t\n' "$c" "$c"
-	done | lab_roster "$u" || exit 99
+# alice has bob, carol and dave (both); each of them has alice only, so
+# that a presence reaches synckeyd by its sender's node alone (no contact
+# of theirs on another node receives it and forwards it from there)
+for c in bob carol dave; do
+	printf '%s@p.test\tboth\t%s\t\t\n' "$c" "$c"
+done | lab_roster alice || exit 99
+for u in bob carol dave; do
+	printf 'alice@p.test\tboth\talice\t\t\n' | lab_roster "$u" || exit 99
 done
 started=$(date +%s)
 lab_server_start || exit 99
