@@ -505,10 +505,8 @@ component_check(Component) ->
             put(?REFUSED, true),
             ejabberd_router:unregister_route(LComp),
             requeue(),
-            Txt = iolist_to_binary(
-                    io_lib:format("synckeyd is already connected as ~ts (node ~ts): "
-                                  "this second connection is refused",
-                                  [LComp, node(Other)])),
+            Txt = ?T("synckeyd is connected already under this name: "
+                     "this second connection is refused"),
             ?WARNING_MSG("Refusing a second connection of ~ts: it is connected "
                          "already on node ~ts", [LComp, node(Other)]),
             ejabberd_service:send(self(), xmpp:serr_conflict(Txt, ejabberd_option:language())),
@@ -582,11 +580,11 @@ code_change(_OldVsn, State, _Extra) -> {ok, State}.
 relink(Host, Event, Node) ->
     Component = component(Host),
     Local = [P || P <- routes(Component), node(P) == node()],
-    Txt = iolist_to_binary(io_lib:format("cluster node ~ts ~ts: reconnect for a reset",
-                                         [Node, case Event of mnesia_down -> "left";
-                                                              mnesia_up -> "joined" end])),
+    Txt = ?T("A node joined or left the cluster: reconnect, and reset"),
+    Did = case Event of mnesia_down -> "left"; mnesia_up -> "joined" end,
     [begin
-         ?WARNING_MSG("~ts: closing the link of ~ts", [Txt, Component]),
+         ?WARNING_MSG("Cluster node ~ts ~ts: closing the link of ~ts so that it resets",
+                      [Node, Did, Component]),
          ejabberd_service:send(P, xmpp:serr_reset(Txt, ejabberd_option:language()))
      end || P <- Local],
     ok.

@@ -22,19 +22,31 @@ def esc(s):
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def svg(path, title, xlabel, ylabel, xs, series, logx=False, bars=False):
-    """series: [(name, [y per x])]; xs: labels (bars) or numbers."""
-    ymax = max(max(v for v in ys if v is not None) for _, ys in series)
+def svg(path, title, xlabel, ylabel, xs, series, logx=False, bars=False, logy=False):
+    """series: [(name, [y per x])]; xs: labels (bars) or numbers; logy:
+    powers of ten on the y axis (values >= 1)."""
+    vals = [v for _, ys in series for v in ys if v is not None]
+    ymax = max(vals)
     step = 10 ** math.floor(math.log10(ymax)) if ymax > 0 else 1
     top = math.ceil(ymax / step) * step
+    if logy:
+        lo_e = math.floor(math.log10(min(vals)))
+        hi_e = math.ceil(math.log10(ymax))
+
+        def yfrac(v):
+            return (math.log10(v) - lo_e) / (hi_e - lo_e)
+        ticks = [10 ** e for e in range(lo_e, hi_e + 1)]
+    else:
+        def yfrac(v):
+            return v / top
+        ticks = [top * i / 5 for i in range(6)]
     pw, ph = W - L - R, H - T - B
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" '
            'font-size="12">' % (W, H),
            '<rect width="100%" height="100%" fill="white"/>',
            '<text x="%d" y="22" font-size="14" font-weight="bold">%s</text>' % (L, esc(title))]
-    for i in range(6):                       # y grid
-        v = top * i / 5
-        y = T + ph - ph * i / 5
+    for v in ticks:                          # y grid
+        y = T + ph - ph * yfrac(v)
         out.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>' % (L, y, L + pw, y))
         out.append('<text x="%d" y="%.1f" text-anchor="end">%s</text>' % (L - 6, y + 4, "%g" % v))
     out.append('<text x="16" y="%d" transform="rotate(-90 16 %d)" text-anchor="middle">%s</text>'
@@ -50,7 +62,7 @@ def svg(path, title, xlabel, ylabel, xs, series, logx=False, bars=False):
             for j, (_, ys) in enumerate(series):
                 if ys[i] is None:
                     continue
-                h = ph * ys[i] / top
+                h = ph * yfrac(ys[i])
                 x0 = L + gw * i + gw * 0.1 + bw * j
                 out.append('<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>'
                            % (x0, T + ph - h, bw - 2, h, COLOURS[j % 4]))
@@ -65,7 +77,7 @@ def svg(path, title, xlabel, ylabel, xs, series, logx=False, bars=False):
         for x in xs:
             out.append('<text x="%.1f" y="%d" text-anchor="middle">%s</text>' % (px(x), T + ph + 18, "%g" % x))
         for j, (_, ys) in enumerate(series):
-            pts = [(px(x), T + ph - ph * y / top) for x, y in zip(xs, ys) if y is not None]
+            pts = [(px(x), T + ph - ph * yfrac(y)) for x, y in zip(xs, ys) if y is not None]
             out.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>'
                        % (COLOURS[j % 4], " ".join("%.1f,%.1f" % p for p in pts)))
             for p in pts:
@@ -93,8 +105,8 @@ series = []
 for who, idx in (("synckeyd", 0), ("ejabberd", 1)):
     for kind in ("null", "delta"):
         series.append(("%s, %s" % (who, kind), [rows.get((s, kind), (None, None))[idx] for s in sizes]))
-svg(os.path.join(dst, "scaling-cpu.svg"), "CPU per sync beside ejabberd (adapter mode)",
-    "contacts per user", "CPU microseconds per sync", sizes, series, bars=True)
+svg(os.path.join(dst, "scaling-cpu.svg"), "CPU per sync beside ejabberd 23.01 (adapter mode, log scale)",
+    "contacts per user", "CPU microseconds per sync", sizes, series, bars=True, logy=True)
 
 # store and memory by number of users (scale-*.txt)
 pts = []

@@ -420,10 +420,12 @@ def t_replay():
 def t_node2_killed():
     k = ctx.key
     mark = log_size()
+    t0 = time.monotonic()
     kill_node(2)
     ctx.sessions = [c for c in ctx.sessions if c.node != 2]
     try:
         wait_log(r"link up to[^\n]*\n(.|\n)*p\.test: server adapter present", mark, timeout=30)
+        print("# synckeyd relinked and ready %.1f s after node 2 was killed" % (time.monotonic() - t0))
     except TimeoutError:
         print("# synckeyd was not relinked within 30 s; what does it answer?")
     take(sync(1, k), 1, FULL_RESET, what="after node 2 was killed")
@@ -445,10 +447,14 @@ def t_node2_back():
 def t_node1_stopped():
     k = ctx.key
     mark = log_size()
+    t0 = time.monotonic()
     stop_node(1)
+    stopped = time.monotonic()
     ctx.sessions = [c for c in ctx.sessions if c.node != 1]
     ctx.bob.presence(status="bob-while-switching")
     wait_log(r"link up to 127\.0\.0\.1:%d" % COMP[2], mark, timeout=60)
+    print("# synckeyd linked to node 2 %.1f s after node 1's stop began (the stop took %.1f s)"
+          % (time.monotonic() - t0, stopped - t0))
     wait_log(r"p\.test: server adapter present", mark, timeout=30)
     ctx.dave.presence(status="dave-on-node-2-only")
     take(sync(2, k), 2, FULL_RESET, what="synckeyd's node stopped, it moved to node 2")
