@@ -5,7 +5,9 @@
 #   tests/bench_core, tests/bench_engine, tests/bench_scale (BENCH_SCALE=0 skips it),
 #   tests/interop/bench-sync.sh (Prosody on 127.0.0.1:17222/17347, or BENCH_C2S/BENCH_COMP),
 #   the README demo (tests/interop/run-demo.sh), on Prosody (127.0.0.1:35222/35347), then on
-#   ejabberd (35422/35447; where the ejabberd lab cannot run, its reason instead).
+#   ejabberd (35422/35447; where the ejabberd lab cannot run, its reason instead),
+#   the real clients: slixmpp standard vs the plugin (clients/slixmpp/run-bench.sh)
+#   and plain converse.js vs the plugin in headless Chromium (clients/converse/bench.js).
 # Raw outputs go to doc/benchmarks/ (committed with the page: the figures and their
 # conditions come from these files only); plots need gnuplot (gnuplot-nox), else the page
 # says they were not drawn.  BENCH_SIZES, BENCH_MODES, BENCH_RUNS pass to bench-sync.sh.
@@ -43,5 +45,14 @@ for server in prosody ejabberd; do
 	step $name env SYNCKEYD="$build/src/synckeyd" SYNCKEY="$build/src/synckey" LAB_TOP="$top" \
 		LAB_SERVER=$server sh "$top/tests/interop/run-demo.sh"
 done
+# Real clients, each against a lab of its own (skipped with the reason when
+# its stack is missing: python3-slixmpp; node, chromium and npm ci)
+step clients_slixmpp env SYNCKEYD="$build/src/synckeyd" LAB_TOP="$top" sh "$top/clients/slixmpp/run-bench.sh"
+if command -v node >/dev/null && [ -x /usr/bin/chromium ] && [ -d "$top/clients/converse/node_modules" ]; then
+	step clients_converse env SYNCKEYD="$build/src/synckeyd" LAB_TOP="$top" node "$top/clients/converse/bench.js"
+else
+	echo "bench: converse.js skipped: needs node, /usr/bin/chromium and npm ci in clients/converse" |
+	    tee "$out/clients_converse.txt"
+fi
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/conditions.txt"
 /usr/bin/python3 "$top/tests/bench-report.py" "$out" "$top/doc"

@@ -239,6 +239,13 @@ def main():
     out.append("\n## The storage core (tests/bench_core)\n\n")
     out.append(block(read("bench_core.txt")))
 
+    out.append("\n## Real clients: reconnect at 1 000 contacts, 30 % online, 1 % changed\n\n"
+               "The same client with and without synckey on the same lab (clients/slixmpp/run-bench.sh: "
+               "bytes and ms until the session is ready; clients/converse/bench.js in headless Chromium: "
+               "bytes over the WebSocket and ms until the roster panel shows every contact with the "
+               "server's status). Their tables and conditions, as printed:\n\n")
+    for name in ("clients_slixmpp.txt", "clients_converse.txt"):
+        out.append(block(read(name)))
     out.append(goals(sync, rows, read("demo.txt"), read("bench_scale.txt")))
 
     out.append("""

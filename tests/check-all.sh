@@ -10,16 +10,24 @@
 # 5. the Debian packages (tests/deb/run.sh, at most 900 s): built from a
 #    copy of the tree, lintian, and in CI installed, checked and purged;
 #    each TAP "ok" counts as a test passed, each "not ok" as a failure;
-# 6. the fuzz targets run for FUZZ_SECONDS each (default 20): each clean
+# 6. the Debian 13 matrix (tests/compat/run.sh, at most SK_COMPAT_TIMEOUT s,
+#    default 2700; SK_COMPAT=0 leaves it out): a debootstrap trixie root,
+#    the README's install and build, the unit tests, and the interop suites
+#    and demos on its Prosody 13 and ejabberd 24.12, adapter on and off;
+#    each TAP "ok" counts as a test passed, each "not ok" as a failure;
+# 7. the demo (tests/interop/run-demo.sh) on this machine's Prosody and
+#    ejabberd (Debian 12's in CI): each one a test;
+# 8. the fuzz targets run for FUZZ_SECONDS each (default 20): each clean
 #    target counts as a test passed;
-# 7. the mutants (tests/mutants/): each killed mutant counts as a test
+# 9. the mutants (tests/mutants/): each killed mutant counts as a test
 #    passed, each survivor or patch that no longer applies as a failure;
-# 8. the slixmpp plugin (clients/slixmpp/ci.sh, at most 900 s): pip install
-#    from the tree, unit tests, interop on Prosody and ejabberd, its
-#    mutants; each TAP "ok" counts as a test passed, each "not ok" as a
-#    failure;
-# 9. the benchmarks print their figures (not counted as tests);
-# 10. the last line sums every test: "N passed, N failed".
+# 10. the client plugins, each a TAP stage of at most 900 s (tap_stage):
+#    slixmpp (clients/slixmpp/ci.sh: pip install from the tree, unit
+#    tests, interop on Prosody and ejabberd, its mutants) and converse.js
+#    (clients/converse/ci.sh: unit tests, headless Chromium against the
+#    real lab, its mutants);
+# 11. the benchmarks print their figures (not counted as tests);
+# 12. the last line sums every test: "N passed, N failed".
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,6 +72,27 @@ count_trs() {
 		passed=$((passed + p))
 		failed=$((failed + x))
 	done
+}
+
+# tap_stage NAME LOG COMMAND...: runs COMMAND (at most 900 s) into LOG and
+# counts its TAP lines: each "ok" (not "# SKIP") a test passed, each "not
+# ok" a failure; exit 77 is a skipped stage; a timeout or a crash without
+# a "not ok" line still fails it.
+# (stage_timeout: another limit than 900 s)
+tap_stage() {
+	name=$1 log=$2
+	shift 2
+	echo "== $name"
+	if timeout -k 120 "${stage_timeout:-900}" "$@" >"$log" 2>&1; then rc=0; else rc=$?; fi
+	tail -n 60 "$log"
+	tp=$(grep '^ok ' "$log" | grep -vc '# SKIP' || true)
+	tx=$(grep -c '^not ok ' "$log" || true)
+	passed=$((passed + tp)); failed=$((failed + tx))
+	if [ "$rc" = 77 ]; then
+		echo "$name: skipped ($(grep -m 1 '^1\.\.0' "$log" || echo no reason given))"
+	elif [ "$rc" != 0 ] && [ "$tx" -eq 0 ]; then
+		failed=$((failed + 1)); echo "FAILED: $name (exit $rc)"
+	fi
 }
 
 echo "== ASan+UBSan build and make check"
@@ -111,18 +140,35 @@ else
 	failed=$((failed + 1)); echo "FAILED: make distcheck"; tail -n 40 build-dist/distcheck.log
 fi
 
-echo "== Debian packages (tests/deb/run.sh)"
-if timeout 900 sh tests/deb/run.sh >deb-run.log 2>&1; then rc=0; else rc=$?; fi
-tail -n 60 deb-run.log
-dp=$(grep '^ok ' deb-run.log | grep -vc '# SKIP' || true)
-dx=$(grep -c '^not ok ' deb-run.log || true)
-passed=$((passed + dp)); failed=$((failed + dx))
-if [ "$rc" = 77 ]; then
-	echo "Debian packages: skipped ($(grep -m 1 '^1\.\.0' deb-run.log || echo no reason given))"
-elif [ "$rc" != 0 ] && [ "$dx" -eq 0 ]; then
-	# a timeout or a crash without a "not ok" line still fails the stage
-	failed=$((failed + 1)); echo "FAILED: tests/deb/run.sh (exit $rc)"
+tap_stage "Debian packages (tests/deb/run.sh)" deb-run.log sh tests/deb/run.sh
+
+if [ "${SK_COMPAT:-1}" = 0 ]; then
+	echo "== Debian 13 matrix: left out (SK_COMPAT=0)"
+else
+	# timeout -k: its trap stops what runs in the root, unmounts and removes it
+	rm -rf compat-logs
+	t0=$(date +%s)
+	stage_timeout=${SK_COMPAT_TIMEOUT:-2700}
+	tap_stage "Debian 13 matrix (tests/compat/run.sh)" compat-run.log \
+		env SK_COMPAT_LOGS="$top/compat-logs" sh tests/compat/run.sh
+	stage_timeout=
+	grep '^not ok ' compat-run.log | head -n 40
+	echo "Debian 13 matrix: $(($(date +%s) - t0)) s (logs: compat-run.log, compat-logs/)"
 fi
+
+echo "== the demo on this machine's Prosody and ejabberd (tests/interop/run-demo.sh)"
+# Debian 12's servers in CI, the other half of the matrix (the interop
+# suites ran on them in make check above); each demo counts as one test
+for srv in prosody ejabberd; do
+	if timeout -k 10 900 env LAB_SERVER=$srv LAB_TOP="$top" SYNCKEYD="$top/build-vg/src/synckeyd" \
+		SYNCKEY="$top/build-vg/src/synckey" sh tests/interop/run-demo.sh >"demo-$srv.log" 2>&1; then
+		passed=$((passed + 1)); echo "demo on $srv: ok"
+	elif grep -q '^demo: SKIP' "demo-$srv.log"; then
+		echo "demo on $srv: skipped ($(grep -m 1 '^demo: SKIP' "demo-$srv.log"))"
+	else
+		failed=$((failed + 1)); echo "FAILED: the demo on $srv"; tail -n 30 "demo-$srv.log"
+	fi
+done
 
 echo "== fuzz targets (${FUZZ_SECONDS:-20} s each)"
 if sh fuzz/run.sh "${FUZZ_SECONDS:-20}" >fuzz-run.log 2>&1; then :; fi
@@ -147,16 +193,8 @@ else
 	failed=$((failed + 1)); echo "FAILED: the mutants did not run"
 fi
 
-echo "== slixmpp plugin (clients/slixmpp/ci.sh)"
-if SYNCKEYD="$top/build-vg/src/synckeyd" timeout 900 sh clients/slixmpp/ci.sh >slixmpp-ci.log 2>&1; then rc=0; else rc=$?; fi
-tail -n 60 slixmpp-ci.log
-sp=$(grep '^ok ' slixmpp-ci.log | grep -vc '# SKIP' || true)
-sx=$(grep -c '^not ok ' slixmpp-ci.log || true)
-passed=$((passed + sp)); failed=$((failed + sx))
-if [ "$rc" != 0 ] && [ "$sx" -eq 0 ]; then
-	# a timeout or a crash without a "not ok" line still fails the stage
-	failed=$((failed + 1)); echo "FAILED: clients/slixmpp/ci.sh (exit $rc)"
-fi
+tap_stage "slixmpp plugin" slixmpp-ci.log env SYNCKEYD="$top/build-vg/src/synckeyd" sh clients/slixmpp/ci.sh
+tap_stage "converse.js plugin" converse-ci.log sh clients/converse/ci.sh build-vg
 
 echo "== benchmarks (figures, not tests)"
 (cd build-vg && timeout 600 tests/bench_core) || echo "bench_core did not finish"

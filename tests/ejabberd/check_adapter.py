@@ -1,4 +1,4 @@
-"""check_adapter.py - adapters/ejabberd/mod_synckey.erl on a real ejabberd 23.01, as TAP.
+"""check_adapter.py - adapters/ejabberd/mod_synckey.erl on a real ejabberd (23.01 on Debian 12, 24.12 on 13), as TAP.
 
 Run by run.sh, which starts ejabberd with the module (host e.test, c2s
 127.0.0.1:5232, component sync.e.test on 127.0.0.1:5348, secret s3cret)
@@ -23,7 +23,9 @@ from xmpp import Client, q, NS_CLIENT, NS_ROSTER, error_condition  # noqa: E402
 
 EJ_DIR = os.environ.get("EJ_DIR", "/tmp/ejh")
 SYNCKEYD = os.environ.get("SYNCKEYD", "")     # a built src/synckeyd: one more check
-C2S, COMP_PORT, DOM, SVC, SECRET = 5232, 5348, "e.test", "sync.e.test", "s3cret"
+# run.sh's ports (LAB_PORTS), 5232 and 5348 by default
+C2S, COMP_PORT = int(os.environ.get("EJ_C2S", "5232")), int(os.environ.get("EJ_COMP", "5348"))
+DOM, SVC, SECRET = "e.test", "sync.e.test", "s3cret"
 NS_ADAPTER = "urn:xmpp:synckey:adapter:0"
 NS_SYNC = "urn:xmpp:synckey:0"
 NS_COMP = "jabber:component:accept"

@@ -1,6 +1,8 @@
 #!/bin/sh
-# run.sh - build mod_synckey, start an ejabberd 23.01 of its own with it
+# run.sh - build mod_synckey, start an ejabberd (23.01 on Debian 12, 24.12 on 13) of its own with it
 # (127.0.0.1: c2s 5232, component 5348), run check_adapter.py, stop ejabberd.
+# LAB_PORTS='C2S COMP': those ports instead, and no epmd: the node's
+# distribution port is fixed at C2S+2 (as tests/interop/lab.sh does).
 # Debian 12, as root (ejabberdctl runs the node as the user 'ejabberd').
 # EJ_DIR: the scratch folder (default /tmp/ejh), wiped first.
 # LOAD=pa (default): the .beam in $EJ_DIR/ebin, named by '-pa' in $EJ_DIR/vm.args;
@@ -13,11 +15,23 @@ EJ_DIR=${EJ_DIR:-/tmp/ejh}
 # under make check, the synckeyd just built runs the end-to-end check
 [ -z "${SYNCKEYD:-}" ] && [ -x "${top_builddir:-.}/src/synckeyd" ] && SYNCKEYD=$(cd "${top_builddir:-.}" && pwd)/src/synckeyd && export SYNCKEYD
 command -v ejabberdctl >/dev/null 2>&1 || { echo "SKIP: ejabberd is not installed"; exit 77; }
-for port in 5232 5348; do
+c2s=5232 comp=5348 dist=
+if [ -n "${LAB_PORTS:-}" ]; then
+	c2s=${LAB_PORTS% *} comp=${LAB_PORTS#* } dist=$((${LAB_PORTS% *} + 2))
+fi
+for port in $c2s $comp $dist; do
 	if ss -ltn | grep -q "127.0.0.1:$port "; then echo "Bail out! 127.0.0.1:$port in use"; exit 99; fi
 done
 rm -rf "$EJ_DIR"; mkdir -p "$EJ_DIR/spool" "$EJ_DIR/logs"
-for f in "$here"/lab/*; do sed "s|@EJ_DIR@|$EJ_DIR|g" "$f" >"$EJ_DIR/$(basename "$f")"; done
+for f in "$here"/lab/*; do
+	sed "s|@EJ_DIR@|$EJ_DIR|g; s|@C2S@|$c2s|g; s|@COMP@|$comp|g" "$f" >"$EJ_DIR/$(basename "$f")"
+done
+if [ -n "$dist" ]; then
+	# a node of its own on a fixed port: ejabberdctl then starts no epmd
+	sed -i "s|^ERLANG_NODE=.*|ERLANG_NODE=skejh$c2s@localhost|; /^ERL_EPMD_ADDRESS=/d" "$EJ_DIR/ejabberdctl.cfg"
+	echo "ERL_DIST_PORT=$dist" >>"$EJ_DIR/ejabberdctl.cfg"
+fi
+export EJ_C2S=$c2s EJ_COMP=$comp
 case ${LOAD:-pa} in
 pa)	OUT=$EJ_DIR/ebin sh "$top/adapters/ejabberd/build.sh" || exit 99 ;;
 contrib)
@@ -42,12 +56,12 @@ stop() {
 	timeout 30 "$EJ_DIR/ejctl" stopped >/dev/null 2>&1
 	for i in $(seq 1 100); do kill -0 "$launcher" 2>/dev/null || break; sleep 0.1; done
 	kill "$launcher" 2>/dev/null
-	for i in $(seq 1 100); do ss -ltn | grep -q '127.0.0.1:5232 ' || break; sleep 0.1; done
-	epmd -names 2>/dev/null | grep -q '^name ' || epmd -kill >/dev/null 2>&1
+	for i in $(seq 1 100); do ss -ltn | grep -q "127.0.0.1:$c2s " || break; sleep 0.1; done
+	[ -n "$dist" ] || epmd -names 2>/dev/null | grep -q '^name ' || epmd -kill >/dev/null 2>&1
 }
 up=0
 for i in $(seq 1 300); do
-	if ss -ltn | grep -q '127.0.0.1:5232 ' && ss -ltn | grep -q '127.0.0.1:5348 ' &&
+	if ss -ltn | grep -q "127.0.0.1:$c2s " && ss -ltn | grep -q "127.0.0.1:$comp " &&
 	    "$EJ_DIR/ejctl" status >/dev/null 2>&1; then up=1; break; fi
 	sleep 0.2
 done

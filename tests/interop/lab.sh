@@ -29,7 +29,7 @@
 #                 (ejabberd: 20 000 contacts in about 11 s with the start).
 #   lab_server_start / lab_server_stop   (old names: lab_prosody_start/stop)
 #                 the server in the foreground as a background job; start
-#                 waits (Prosody 10 s, ejabberd 30 s at most) for the ports;
+#                 waits (Prosody 10 s or LAB_PORT_WAIT, ejabberd 30 s at most) for the ports;
 #                 stop sends SIGTERM to the PID from its pidfile, waits 10 s
 #                 at most, then SIGKILL.
 #   lab_synckeyd_start [FLAGS] / lab_synckeyd_stop
@@ -529,16 +529,17 @@ lab_roster_gen() {
 	}'
 }
 
+# lab_wait_port PORT: until something listens there, LAB_PORT_WAIT seconds
+# at most (default 10; a loaded machine may want more: tests/compat/run.sh)
 lab_wait_port() {
-	_lab_i=0
-	while [ $_lab_i -lt 100 ]; do
+	_lab_end=$(($(date +%s) + ${LAB_PORT_WAIT:-10}))
+	while [ "$(date +%s)" -le "$_lab_end" ]; do
 		if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$1 "; then
 			return 0
 		fi
 		sleep 0.1
-		_lab_i=$((_lab_i + 1))
 	done
-	echo "lab: nothing listens on 127.0.0.1:$1 after 10 s" >&2
+	echo "lab: nothing listens on 127.0.0.1:$1 after ${LAB_PORT_WAIT:-10} s" >&2
 	return 1
 }
 
@@ -575,9 +576,10 @@ _lab_prosody_start() {
 	rm -f "$LAB/prosody.pid"
 	prosody --config "$LAB/prosody.cfg.lua" -F >>"$LAB/prosody.out" 2>&1 &
 	LAB_SERVER_PID=$!
-	lab_wait_port "$LAB_C2S" || return 1
-	if [ "$LAB_MODE" = sync ]; then
-		lab_wait_port "$LAB_COMP" || return 1
+	if ! lab_wait_port "$LAB_C2S" || { [ "$LAB_MODE" = sync ] && ! lab_wait_port "$LAB_COMP"; }; then
+		# why, before lab_cleanup removes the folder
+		tail -n 5 "$LAB/prosody.out" "$LAB/prosody.log" 2>/dev/null | sed 's/^/lab: /' >&2
+		return 1
 	fi
 	# mod_posix writes the pidfile in the foreground too; prefer it
 	_lab_i=0

@@ -9,7 +9,8 @@
 # certificate ends in exit 7 naming the cause, --allow-plaintext or not;
 # and a server that offers no TLS gets no login unless --allow-plaintext.
 # Prosody's own log shows which attempts authenticated.
-# 127.0.0.1:28222 (c2s) and 28347 (component) only; Prosody only.
+# 127.0.0.1:28222 (c2s) and 28347 (component) only, or LAB_PORTS='C2S COMP';
+# Prosody only.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lab.sh"
@@ -22,6 +23,9 @@ fi
 SYNCKEYD=${SYNCKEYD:-${top_builddir:-.}/src/synckeyd}
 SK=${SYNCKEY:-${top_builddir:-.}/src/synckey}
 c2s=28222 comp=28347
+if [ -n "${LAB_PORTS:-}" ]; then
+	c2s=${LAB_PORTS% *} comp=${LAB_PORTS#* }
+fi
 trap lab_cleanup EXIT INT TERM
 
 n=0
@@ -60,12 +64,20 @@ mkca() {
 }
 # mkcert DNSNAME DAYS FILE: a server certificate signed by the lab CA,
 # valid DAYS days from now (-1: expired yesterday), $LAB/tls/FILE.{crt,key}
+# OpenSSL 3.5 (Debian 13) refuses a negative -days ("end date before start
+# date") but has -not_before/-not_after; OpenSSL 3.0 (Debian 12) has only -days.
 mkcert() {
+	_days="-days $2"
+	if [ "$2" -lt 0 ] && openssl x509 -help 2>&1 | grep -q -- '-not_after'; then
+		_days="-not_before $(date -u -d "$((1 - $2)) days ago" +%Y%m%d%H%M%SZ)"
+		_days="$_days -not_after $(date -u -d "$((0 - $2)) days ago" +%Y%m%d%H%M%SZ)"
+	fi
 	printf 'subjectAltName = DNS:%s\n' "$1" >"$LAB/tls/$3.ext"
 	openssl req -new -newkey rsa:2048 -nodes -subj "/CN=$1" \
 	    -keyout "$LAB/tls/$3.key" -out "$LAB/tls/$3.csr" >>"$LAB/tls/openssl.out" 2>&1 &&
+	# shellcheck disable=SC2086
 	openssl x509 -req -in "$LAB/tls/$3.csr" -CA "$LAB/tls/ca.crt" -CAkey "$LAB/tls/ca.key" \
-	    -CAcreateserial -days "$2" -extfile "$LAB/tls/$3.ext" \
+	    -CAcreateserial $_days -extfile "$LAB/tls/$3.ext" \
 	    -out "$LAB/tls/$3.crt" >>"$LAB/tls/openssl.out" 2>&1
 }
 # serve FILE: (re)start Prosody with that certificate

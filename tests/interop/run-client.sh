@@ -1,6 +1,8 @@
 #!/bin/sh
 # run-client.sh - the synckey CLI against a real Prosody, with and without synckeyd (automake test driver)
 # LAB_SERVER=ejabberd: against ejabberd (ports 27262/27263, 27272/27273; none listens on 27299)
+# LAB_PORTS='C2S COMP': the first lab on C2S/COMP, the second on C2S+10/COMP+10,
+# nothing listening on C2S+77 (ejabberd's distribution ports: C2S+2, C2S+12)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lab.sh"
@@ -12,6 +14,10 @@ case ${LAB_SERVER:-prosody} in
 ejabberd) c2s=27262 comp=27263 c2s2=27272 comp2=27273 far=27299 ;;
 *) c2s=25222 comp=25347 c2s2=25223 comp2=25348 far=25299 ;;
 esac
+if [ -n "${LAB_PORTS:-}" ]; then
+	c2s=${LAB_PORTS% *} comp=${LAB_PORTS#* }
+	c2s2=$((c2s + 10)) comp2=$((comp + 10)) far=$((c2s + 77))
+fi
 trap lab_cleanup EXIT INT TERM
 # The lab's servers offer no TLS (no certificate): every login here is
 # plaintext by choice, --allow-plaintext; run-client-tls.sh tests TLS.

@@ -23,6 +23,10 @@ case ${LAB_SERVER:=prosody} in
 ejabberd) c2s=35422 comp=35447 ;;
 *) c2s=35222 comp=35347 ;;
 esac
+# LAB_PORTS='C2S COMP': another pair (ejabberd's distribution port: C2S+2)
+if [ -n "${LAB_PORTS:-}" ]; then
+	c2s=${LAB_PORTS% *} comp=${LAB_PORTS#* }
+fi
 N=1000
 lab_trap
 lab_init $c2s $comp || exit 1

@@ -20,14 +20,14 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xmpp import Client, State, q, NS_SYNC, NS_ROSTER, NS_CLIENT  # noqa: E402
-from xmpp import LAB_SERVER, EJ_NO_BURST, skip_reason  # noqa: E402
+from xmpp import LAB_SERVER, EJ_NO_BURST, ej_said, skip_reason  # noqa: E402
 
 LAB = os.environ["LAB"]
 C2S = int(os.environ["LAB_C2S"])
 ADAPTER = os.environ.get("LAB_ADAPTER", "1") != "0"
 SERVER = LAB_SERVER
-EJ_NO_DROP = ("ejabberd 23.01 without the adapter tells a component of no dropped session unless a "
-              "local contact of it is online (measured: carl/c2 still served after its TCP close)")
+EJ_NO_DROP = ej_said("23.01", "without the adapter tells a component of no dropped session unless a "
+                     "local contact of it is online (measured: carl/c2 still served after its TCP close)")
 SVC = "sync.p.test"
 NS_BLOCK = "urn:xmpp:blocking"
 MARK = "<sync-presence xmlns='%s'/>" % NS_SYNC
@@ -360,11 +360,12 @@ def main():
           t_blocked_by_contact, adapter_only=True)
     check("a contact the user blocked is not served; unblocked: back", t_user_blocks_contact, adapter_only=True)
     check("directed presence and directed unavailable change nothing a fresh login sees", t_directed,
-          skip={"ejabberd-privonly": "ejabberd 23.01 mod_privilege forwards a directed presence that a local "
-                                     "session receives exactly like a broadcast one (synckeyd.log: erin's "
-                                     "to-bob-only arrives as <presence to='sync.p.test' from='erin@p.test/e1'>); "
-                                     "only the adapter marks it <directed/>, so without it synckeyd serves it to "
-                                     "alice: a leak of privilege-only mode on ejabberd"})
+          skip={"ejabberd-privonly": ej_said("23.01", "mod_privilege forwards a directed presence that a local "
+                                             "session receives exactly like a broadcast one (synckeyd.log: "
+                                             "erin's to-bob-only arrives as <presence to='sync.p.test' "
+                                             "from='erin@p.test/e1'>); only the adapter marks it <directed/>, "
+                                             "so without it synckeyd serves it to alice: a leak of "
+                                             "privilege-only mode on ejabberd")})
     check("a contact's dropped TCP connection: offline, as for a fresh login", t_abrupt_drop,
           skip={"ejabberd-privonly": EJ_NO_DROP})
     check("a contact cancelling the subscription: item none, presence gone", t_subscription_cancelled)

@@ -6,7 +6,9 @@ arrival order, and callers wait for exactly what they expect.
 import base64
 import hashlib
 import os
+import re
 import socket
+import subprocess
 import time
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
@@ -219,8 +221,33 @@ class State:
 
 LAB_SERVER = os.environ.get("LAB_SERVER", "prosody")
 LAB_WHERE = LAB_SERVER if os.environ.get("LAB_ADAPTER", "1") != "0" else LAB_SERVER + "-privonly"
-EJ_NO_BURST = ("ejabberd 23.01 without the adapter sends a component no presence of the sessions "
-               "online before it connects (measured: a sync after the restart had none)")
+
+
+def ejabberd_version():
+    """The ejabberd that runs the suites (Debian's package), e.g. "24.12";
+    "?" when dpkg does not know it."""
+    try:
+        v = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "ejabberd"], capture_output=True,
+                           text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        v = ""
+    m = re.match(r"(?:\d+:)?(\d+(?:\.\d+)*)", v)
+    return m.group(1) if m else "?"
+
+
+EJ_VERSION = ejabberd_version() if LAB_SERVER == "ejabberd" else "?"
+
+
+def ej_said(measured, text):
+    """A skip reason measured on ejabberd MEASURED, named after the ejabberd
+    that runs now: "ejabberd 24.12 (as measured on 23.01) ..." when they differ."""
+    if EJ_VERSION == measured:
+        return "ejabberd %s %s" % (measured, text)
+    return "ejabberd %s (as measured on %s) %s" % (EJ_VERSION, measured, text)
+
+
+EJ_NO_BURST = ej_said("23.01", "without the adapter sends a component no presence of the sessions "
+                      "online before it connects (measured: a sync after the restart had none)")
 
 
 def skip_reason(skip):
