@@ -97,6 +97,44 @@ config_file_with_flags_winning(void **unused)
 	tmpdir_free(dir);
 }
 
+/* A cluster: servers in order, from flags or from the file, never mixed. */
+static void
+several_servers_in_order(void **unused)
+{
+	char *dir = tmpdir_new(), path[4200];
+	const char *flags[] = { "--server", "127.0.0.1:45001", "--server", "node2.example:45011",
+	    "--jid", "j", "--secret-file", "s", "--domain", "d", "--db", "x", NULL };
+	const char *file[] = { "--config", path, NULL };
+	const char *both[] = { "--config", path, "--server", "flag:1", NULL };
+	struct skd_config c;
+	FILE *f;
+
+	(void)unused;
+	assert_int_equal(parse(&c, flags), 0);
+	assert_int_equal(c.nservers, 2);
+	assert_string_equal(c.servers[0].host, "127.0.0.1");
+	assert_int_equal(c.servers[0].port, 45001);
+	assert_string_equal(c.servers[1].host, "node2.example");
+	assert_int_equal(c.servers[1].port, 45011);
+	assert_string_equal(c.host, "127.0.0.1");	/* the first one */
+	skd_config_free(&c);
+	snprintf(path, sizeof(path), "%s/synckeyd.conf", dir);
+	f = fopen(path, "w");
+	fputs("server = a:1\nserver = b:2\nserver = c:3\njid = j\nsecret-file = /s\n"
+	    "domain = p.test\ndb = /x\n", f);
+	fclose(f);
+	assert_int_equal(parse(&c, file), 0);
+	assert_int_equal(c.nservers, 3);
+	assert_string_equal(c.servers[2].host, "c");
+	assert_int_equal(c.servers[2].port, 3);
+	skd_config_free(&c);
+	assert_int_equal(parse(&c, both), 0);		/* flags win: only flag:1 */
+	assert_int_equal(c.nservers, 1);
+	assert_string_equal(c.host, "flag");
+	skd_config_free(&c);
+	tmpdir_free(dir);
+}
+
 static void
 secret_file_must_be_private(void **unused)
 {
@@ -126,6 +164,7 @@ main(void)
 		cmocka_unit_test(flags_alone_are_enough_and_defaults_apply),
 		cmocka_unit_test(bad_flags_are_refused),
 		cmocka_unit_test(config_file_with_flags_winning),
+		cmocka_unit_test(several_servers_in_order),
 		cmocka_unit_test(secret_file_must_be_private),
 	};
 

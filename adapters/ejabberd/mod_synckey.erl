@@ -41,6 +41,28 @@
 %%%   * an unavailable presence for a session that ends without one (dropped
 %%%     connection, stream closed, kicked, stream management timeout).
 %%%
+%%% And what a cluster needs (mod_privilege keeps its permissions in a
+%%% per-node ETS table, filled only on the node where the component connected,
+%%% so it forwards only the presence of that node's users):
+%%%   * on every node where mod_privilege does not hold synckeyd's presence
+%%%     permission, this module forwards what mod_privilege would have: a
+%%%     user's broadcast presence (user_send_packet) and every available or
+%%%     unavailable presence a user receives (user_receive_packet, the
+%%%     <directed/> mark still on); it looks before (49) and after (51)
+%%%     mod_privilege (50), so a permission granted or revoked in between
+%%%     gives at worst a duplicate, never a miss;
+%%%   * the connect-time replay and the unavailable of a dropped session
+%%%     already work cluster-wide (ejabberd_sm's sessions and the route to the
+%%%     component are in Mnesia);
+%%%   * a node joining or leaving the cluster (mnesia_up/mnesia_down, a
+%%%     restart or a netsplit) closes synckeyd's link on its own node with a
+%%%     <reset/> stream error: synckeyd reconnects, every older key gets a full
+%%%     sync with reason='reset', and the replay gives it the true presence;
+%%%   * a second connection of synckeyd's component name (any node) is refused
+%%%     with a <conflict/> stream error before mod_privilege sees it (its
+%%%     disconnect would otherwise revoke the first one's permissions) and its
+%%%     route is withdrawn at once: no silent split of stanzas.
+%%%
 %%% The roster version is a SHA-1 of the roster's content (items sorted), so it
 %%% changes with any change by any path, offline too, with or without
 %%% mod_roster versioning.
@@ -53,17 +75,23 @@
 
 -module(mod_synckey).
 -behaviour(gen_mod).
+-behaviour(gen_server).
 
 -export([start/2, stop/1, reload/3, depends/2, mod_opt_type/1, mod_options/1,
          mod_doc/0]).
 -export([disco_features/5, decode_iq_subel/1, local_resource/1, process_sync/1,
          user_send_packet/1, user_receive_packet/1, multicast_route/1,
          component_connected/1,
-         c2s_handle_info/2, c2s_terminated/2]).
+         c2s_handle_info/2, c2s_terminated/2,
+         relay_out_early/1, relay_out_late/1, relay_in_early/1, relay_in_late/1,
+         component_check/1, component_gone/2]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2,
+         code_change/3]).
 
 -include("xmpp.hrl").
 -include("logger.hrl").
 -include("translate.hrl").
+-include("ejabberd_router.hrl").
 
 -define(NS, <<"urn:xmpp:synckey:0">>).
 -define(NS_ADAPTER, <<"urn:xmpp:synckey:adapter:0">>).
@@ -71,6 +99,10 @@
 -define(RESOURCE, <<"synckey">>).       % synckeyd asks this module at Host/synckey
 -define(SYNC_TIMEOUT, 60000).           % ms for synckeyd to answer a forwarded sync
 -define(QUIET, synckey_quiet).          % process dictionary of a c2s process
+-define(RELAYED, synckey_relayed).      % same: this presence went to synckeyd
+-define(REFUSED, synckey_refused).      % of a component process: a second synckeyd
+
+-record(state, {host :: binary()}).
 
 %%% ---- gen_mod ---------------------------------------------------------------
 
@@ -87,26 +119,38 @@ hooks(Host) ->
      {c2s_handle_info, Host, c2s_handle_info, 50},
      %% after mod_stream_mgmt (50: a resumed session stops there), before
      %% ejabberd_c2s (100), which drops pres_last
-     {c2s_terminated, Host, c2s_terminated, 60}].
+     {c2s_terminated, Host, c2s_terminated, 60},
+     %% what mod_privilege (50) forwards only on synckeyd's node: around it
+     {user_send_packet, Host, relay_out_early, 49},
+     {user_send_packet, Host, relay_out_late, 51},
+     {user_receive_packet, Host, relay_in_early, 49},
+     {user_receive_packet, Host, relay_in_late, 51}].
 
-start(Host, _Opts) ->
+%% Global hooks: before mod_privilege (50) sees a second synckeyd.
+global_hooks() ->
+    [{component_connected, component_check, 10},
+     {component_connected, component_connected, 50},
+     {component_disconnected, component_gone, 10}].
+
+start(Host, Opts) ->
     [ejabberd_hooks:add(Hook, H, ?MODULE, Fun, Prio) || {Hook, H, Fun, Prio} <- hooks(Host)],
-    ejabberd_hooks:add(component_connected, ?MODULE, component_connected, 50),
+    [ejabberd_hooks:add(Hook, ?MODULE, Fun, Prio) || {Hook, Fun, Prio} <- global_hooks()],
     gen_iq_handler:add_iq_handler(ejabberd_sm, Host, ?NS, ?MODULE, process_sync),
     ?INFO_MSG("synckey adapter on ~ts for ~ts, at ~ts/~ts",
               [Host, component(Host), Host, ?RESOURCE]),
-    ok.
+    %% the watcher of cluster membership (gen_server below)
+    gen_mod:start_child(?MODULE, Host, Opts).
 
 stop(Host) ->
     [ejabberd_hooks:delete(Hook, H, ?MODULE, Fun, Prio) || {Hook, H, Fun, Prio} <- hooks(Host)],
     %% global: only when no other host runs this module
     case gen_mod:is_loaded_elsewhere(Host, ?MODULE) of
-        false -> ejabberd_hooks:delete(component_connected, ?MODULE,
-                                       component_connected, 50);
+        false -> [ejabberd_hooks:delete(Hook, ?MODULE, Fun, Prio)
+                  || {Hook, Fun, Prio} <- global_hooks()];
         true -> ok
     end,
     gen_iq_handler:remove_iq_handler(ejabberd_sm, Host, ?NS),
-    ok.
+    gen_mod:stop_child(?MODULE, Host).
 
 reload(_Host, _NewOpts, _OldOpts) -> ok.   % the option is read when used
 
@@ -117,7 +161,11 @@ mod_opt_type(component) -> econf:domain().
 mod_options(_Host) -> [component].           % required
 
 mod_doc() ->
-    #{desc => ?T("synckey server adapter (xep/synckey.md, \"The server adapter\")"),
+    #{desc => [?T("synckey server adapter (xep/synckey.md, \"The server adapter\")"), "",
+               ?T("In a cluster, load it on every node: it forwards to synckeyd the "
+                  "presence mod_privilege forwards only on synckeyd's own node, closes "
+                  "synckeyd's link (so that it resets) when a node joins or leaves, and "
+                  "refuses a second connection of synckeyd's name.")],
       opts => [{component, #{value => ?T("Domain"),
                              desc => ?T("The JID of synckeyd (XEP-0114).")}}],
       example => ["modules:",
@@ -380,3 +428,163 @@ c2s_terminated(#{pres_last := _, jid := JID, lserver := Host} = State, _Reason) 
     end,
     State;
 c2s_terminated(State, _Reason) -> State.
+
+%%% ---- a cluster: what mod_privilege forwards on synckeyd's node only -------------
+
+%% Would this node's mod_privilege forward presence of Dir to synckeyd?  Its
+%% permissions (per node, ETS) exist only where synckeyd connected; the
+%% conditions are mod_privilege's process_presence_out/in.
+-spec privileged_here(binary(), out | in) -> boolean().
+privileged_here(Host, Dir) ->
+    Component = component(Host),
+    Perms = try ets:lookup(mod_privilege, Host) of
+                [{_, Map}] -> maps:get(Component, Map, []);
+                [] -> []
+            catch error:badarg -> []           % mod_privilege not running here
+            end,
+    Pres = proplists:get_value(presence, Perms, none),
+    Roster = proplists:get_value(roster, Perms, none),
+    case Dir of
+        out -> Pres == roster orelse Pres == managed_entity;
+        in -> Pres == roster andalso (Roster == both orelse Roster == get)
+    end.
+
+%% A presence mod_privilege forwards from the sender's session: the user's
+%% broadcast one (to her own bare JID).
+is_out(#presence{from = #jid{luser = U, lserver = S}, type = T,
+                 to = #jid{luser = U, lserver = S, lresource = <<>>}})
+  when T == available; T == unavailable -> true;
+is_out(_) -> false.
+
+%% ... and from a receiving session: any presence state from someone else.
+is_in(#presence{from = #jid{luser = U, lserver = S}, type = T,
+                to = #jid{luser = LU, lserver = LS}})
+  when {U, S} /= {LU, LS}, (T == available orelse T == unavailable) -> true;
+is_in(_) -> false.
+
+relay_out_early({Pres, #{lserver := Host}} = Acc) -> relay(early, out, is_out(Pres), Pres, Host), Acc;
+relay_out_early(Acc) -> Acc.
+relay_out_late({Pres, #{lserver := Host}} = Acc) -> relay(late, out, is_out(Pres), Pres, Host), Acc;
+relay_out_late(Acc) -> Acc.
+relay_in_early({Pres, #{lserver := Host}} = Acc) -> relay(early, in, is_in(Pres), Pres, Host), Acc;
+relay_in_early(Acc) -> Acc.
+relay_in_late({Pres, #{lserver := Host}} = Acc) -> relay(late, in, is_in(Pres), Pres, Host), Acc;
+relay_in_late(Acc) -> Acc.
+
+%% Early (49): forward when mod_privilege here will not.  Late (51): forward
+%% if early did not and mod_privilege (50) could not have either.  A change
+%% of the permissions between the two gives a duplicate, which synckeyd
+%% takes as the same state again; never a presence lost.
+-spec relay(early | late, out | in, boolean(), stanza(), binary()) -> ok.
+relay(early, _Dir, false, _Pres, _Host) -> erase(?RELAYED), ok;
+relay(late, _Dir, false, _Pres, _Host) -> ok;
+relay(Phase, Dir, true, Pres, Host) ->
+    Done = case Phase of early -> false; late -> erase(?RELAYED) == true end,
+    case not Done andalso not privileged_here(Host, Dir) andalso synckeyd_up(Host) of
+        true ->
+            ejabberd_router:route(xmpp:set_to(Pres, jid:make(component(Host)))),
+            Phase == early andalso put(?RELAYED, true),
+            ok;
+        false when Phase == early -> erase(?RELAYED), ok;
+        false -> ok
+    end.
+
+%%% ---- one synckeyd per component name -----------------------------------------
+
+%% In the new component's own process (ejabberd_service), right after its
+%% route was registered, before mod_privilege (50) grants it anything.
+-spec component_check(binary()) -> ok | stop.
+component_check(Component) ->
+    LComp = jid:nameprep(Component),
+    Served = [H || H <- ejabberd_option:hosts(), gen_mod:is_loaded(H, ?MODULE),
+                   component(H) == LComp],
+    Others = [P || Served /= [], P <- routes(LComp), P /= self()],
+    case Others of
+        [] -> ok;
+        [Other | _] ->
+            put(?REFUSED, true),
+            ejabberd_router:unregister_route(LComp),
+            requeue(),
+            Txt = ?T("synckeyd is connected already under this name: "
+                     "this second connection is refused"),
+            ?WARNING_MSG("Refusing a second connection of ~ts: it is connected "
+                         "already on node ~ts", [LComp, node(Other)]),
+            ejabberd_service:send(self(), xmpp:serr_conflict(Txt, ejabberd_option:language())),
+            stop
+    end.
+
+%% The connections of a component name, on every node: the router's backend
+%% (Mnesia, cluster-wide), not its cache.
+-spec routes(binary()) -> [pid()].
+routes(Domain) ->
+    Mod = ejabberd_router:get_backend(),
+    case Mod:find_routes(Domain) of
+        {ok, Rs} -> [P || #route{pid = P} <- Rs, is_pid(P)];
+        {error, _} -> []
+    end.
+
+%% Stanzas routed to the refused connection while its route existed go to
+%% the first one.
+requeue() ->
+    receive {route, Pkt} -> ejabberd_router:route(Pkt), requeue()
+    after 0 -> ok
+    end.
+
+%% The refused one leaves: mod_privilege (50) would revoke the permissions
+%% of the component name, i.e. of the first synckeyd.
+-spec component_gone(binary(), term()) -> ok | stop.
+component_gone(_Component, _Reason) ->
+    case get(?REFUSED) of
+        true -> stop;
+        _ -> ok
+    end.
+
+%%% ---- cluster membership: a node that comes or goes means a reset -------------
+
+init([Host | _]) ->
+    process_flag(trap_exit, true),
+    {ok, _} = mnesia:subscribe(system),
+    {ok, #state{host = Host}}.
+
+handle_call(Request, From, State) ->
+    ?WARNING_MSG("Unexpected call from ~p: ~p", [From, Request]),
+    {noreply, State}.
+
+handle_cast(Msg, State) ->
+    ?WARNING_MSG("Unexpected cast: ~p", [Msg]),
+    {noreply, State}.
+
+handle_info({mnesia_system_event, {Event, Node}}, #state{host = Host} = State)
+  when Event == mnesia_down; Event == mnesia_up ->
+    if Node /= node() -> relink(Host, Event, Node);
+       true -> ok
+    end,
+    {noreply, State};
+handle_info({mnesia_system_event, _}, State) ->
+    {noreply, State};
+handle_info(Info, State) ->
+    ?WARNING_MSG("Unexpected info: ~p", [Info]),
+    {noreply, State}.
+
+terminate(_Reason, _State) ->
+    mnesia:unsubscribe(system),
+    ok.
+
+code_change(_OldVsn, State, _Extra) -> {ok, State}.
+
+%% Presence of that node's users may have been lost (a node down: its
+%% sessions end without an unavailable; a netsplit: nothing crossed): close
+%% synckeyd's link where it is on this node.  It reconnects, resets every
+%% older key and gets the replay of every session of the cluster.
+-spec relink(binary(), mnesia_down | mnesia_up, node()) -> ok.
+relink(Host, Event, Node) ->
+    Component = component(Host),
+    Local = [P || P <- routes(Component), node(P) == node()],
+    Txt = ?T("A node joined or left the cluster: reconnect, and reset"),
+    Did = case Event of mnesia_down -> "left"; mnesia_up -> "joined" end,
+    [begin
+         ?WARNING_MSG("Cluster node ~ts ~ts: closing the link of ~ts so that it resets",
+                      [Node, Did, Component]),
+         ejabberd_service:send(P, xmpp:serr_reset(Txt, ejabberd_option:language()))
+     end || P <- Local],
+    ok.

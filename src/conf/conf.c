@@ -101,10 +101,17 @@ apply(struct skd_config *cfg, const struct setting *s, const char *val,
 			snprintf(err, errlen, "server: \"%s\" is not HOST:PORT (port 1-65535)", val);
 			return 1;
 		}
-		free(cfg->host);
-		cfg->host = strndup(val, (size_t)(colon - val));
-		cfg->port = (unsigned)n;
-		return cfg->host == NULL;
+		if (cfg->nservers == SKD_MAX_SERVERS) {
+			snprintf(err, errlen, "server: more than %d servers", SKD_MAX_SERVERS);
+			return 1;
+		}
+		cfg->servers[cfg->nservers].host = strndup(val, (size_t)(colon - val));
+		if (cfg->servers[cfg->nservers].host == NULL)
+			return 1;
+		cfg->servers[cfg->nservers++].port = (unsigned)n;
+		cfg->host = cfg->servers[0].host;	/* borrowed */
+		cfg->port = cfg->servers[0].port;
+		return 0;
 	}
 	case K_DOMAIN:
 		if (val[0] == '\0' || strchr(val, '@') || strchr(val, '/')) {
@@ -206,7 +213,7 @@ parse_file(struct skd_config *cfg, const char *path, const char *skip[], size_t 
 		}
 		for (i = 0; i < nskip; i++)
 			if (strcmp(skip[i], key) == 0 && s->kind != K_DOMAIN)
-				skipped = 1;	/* flags win */
+				skipped = 1;	/* flags win (every --server over the file's) */
 		if (!skipped && apply(cfg, s, val, err, sizeof(err)) != 0) {
 			fprintf(stderr, "%s:%u: %s\n", path, lineno, err);
 			errors++;
@@ -349,7 +356,8 @@ skd_config_free(struct skd_config *cfg)
 {
 	size_t i;
 
-	free(cfg->host);
+	for (i = 0; i < cfg->nservers; i++)
+		free(cfg->servers[i].host);
 	free(cfg->jid);
 	free(cfg->secret_file);
 	if (cfg->secret) {

@@ -5,10 +5,20 @@
 #include <stddef.h>
 
 #define SKD_MAX_DOMAINS 64
+#define SKD_MAX_SERVERS 16
+
+struct skd_server {
+	char		*host;
+	unsigned	 port;
+};
 
 struct skd_config {
-	char		*host;			/* --server HOST:PORT */
+	char		*host;			/* the first --server HOST:PORT */
 	unsigned	 port;
+	/* every --server (or server = line), in order: a cluster's nodes,
+	   tried one after the other (link.c); servers[0] is host:port */
+	struct skd_server servers[SKD_MAX_SERVERS];
+	size_t		 nservers;
 	char		*jid;			/* --jid */
 	char		*secret_file;		/* --secret-file */
 	char		*secret;		/* read from it; wiped on free */

@@ -1,4 +1,5 @@
 /* link.c - the XEP-0114 link to the server: connect, reconnect with back-off */
+#include <stdio.h>
 #include <string.h>
 
 #include <netinet/in.h>
@@ -44,35 +45,77 @@ on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 	return 1;	/* stay registered */
 }
 
+#define SRV(l) (&(l)->d->cfg->servers[(l)->cur])
+
+/* After a failure: the next server of the list; the back-off grows once
+   the whole list failed in a row. */
+static void
+next_server(struct skd_link *l, int was_up)
+{
+	struct skd *d = l->d;
+
+	l->dead = 1;
+	if (was_up) {			/* the same server again first */
+		l->failed = 0;
+		l->next_try = d->now_ms() + BACKOFF_FIRST_MS;
+		log_info("next attempt in %u ms, %s:%u again", BACKOFF_FIRST_MS,
+		    SRV(l)->host, SRV(l)->port);
+		return;
+	}
+	l->cur = (l->cur + 1) % d->cfg->nservers;
+	if (++l->failed < d->cfg->nservers) {
+		l->next_try = d->now_ms();
+		log_info("trying the next server, %s:%u", SRV(l)->host, SRV(l)->port);
+		return;
+	}
+	l->failed = 0;
+	l->next_try = d->now_ms() + l->backoff_ms;
+	log_info("next attempt in %u ms, to %s:%u", l->backoff_ms, SRV(l)->host, SRV(l)->port);
+	l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : l->backoff_ms * 2;
+}
+
 static void
 on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int err,
     xmpp_stream_error_t *stream_error, void *ud)
 {
 	struct skd_link *l = ud;
 	struct skd *d = l->d;
+	int was_up = d->connected;
+	char why[512] = "";
 
-	(void)stream_error;
 	if (ev == XMPP_CONN_CONNECT) {
 		l->backoff_ms = BACKOFF_FIRST_MS;
 		l->attempts = 0;
+		l->failed = 0;
 		d->conn = conn;
 		xmpp_handler_add(conn, on_stanza, NULL, NULL, NULL, l);
+		log_info("link up to %s:%u (server %zu of %zu)", SRV(l)->host, SRV(l)->port,
+		    l->cur + 1, d->cfg->nservers);
 		skd_link_up(d);
 		return;
 	}
-	if (d->connected)
-		log_warnx("link to %s:%u lost%s%s", d->cfg->host, d->cfg->port,
-		    err ? ": " : "", err ? strerror(err) : "");
+	if (stream_error != NULL)
+		snprintf(why, sizeof(why), ": stream error%s%s", stream_error->text ? ": " : "",
+		    stream_error->text ? stream_error->text : "");
+	else if (err)
+		snprintf(why, sizeof(why), ": %s", strerror(err));
+	if (stream_error != NULL && stream_error->type == XMPP_SE_CONFLICT) {
+		log_warnx("refused by %s:%u: another synckeyd is connected as %s%s; exiting",
+		    SRV(l)->host, SRV(l)->port, d->cfg->jid, why);
+		l->refused = 1;
+	} else if (was_up)
+		log_warnx("link to %s:%u lost%s", SRV(l)->host, SRV(l)->port, why);
 	else
-		log_warnx("cannot connect to %s:%u as %s%s%s (wrong secret or server down?)",
-		    d->cfg->host, d->cfg->port, d->cfg->jid, err ? ": " : "",
-		    err ? strerror(err) : "");
+		log_warnx("cannot connect to %s:%u as %s%s (wrong secret or server down?)",
+		    SRV(l)->host, SRV(l)->port, d->cfg->jid, why);
 	skd_link_down(d);
 	d->conn = NULL;
-	l->dead = 1;
-	l->next_try = d->now_ms() + l->backoff_ms;
-	log_info("next attempt in %u ms", l->backoff_ms);
-	l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : l->backoff_ms * 2;
+	if (l->refused) {
+		l->dead = 1;
+		l->next_try = UINT64_MAX;
+		return;
+	}
+	next_server(l, was_up);
 }
 
 /*
@@ -103,7 +146,7 @@ attempt(struct skd_link *l)
 	l->dead = 0;
 	l->next_try = 0;
 	l->attempts++;
-	log_info("connecting to %s:%u as %s (attempt %u)", d->cfg->host, d->cfg->port,
+	log_info("connecting to %s:%u as %s (attempt %u)", SRV(l)->host, SRV(l)->port,
 	    d->cfg->jid, l->attempts);
 	if ((l->conn = xmpp_conn_new(d->ctx)) == NULL || skd_link_fix_sm(d->ctx, l->conn) != 0) {
 		log_warnx("cannot set up a connection (out of memory?)");
@@ -112,14 +155,12 @@ attempt(struct skd_link *l)
 	xmpp_conn_set_sockopt_callback(l->conn, no_delay);
 	xmpp_conn_set_jid(l->conn, d->cfg->jid);
 	xmpp_conn_set_pass(l->conn, d->cfg->secret);
-	if (xmpp_connect_component(l->conn, d->cfg->host, (unsigned short)d->cfg->port,
+	if (xmpp_connect_component(l->conn, SRV(l)->host, (unsigned short)SRV(l)->port,
 	    on_conn, l) == XMPP_EOK)
 		return;
-	log_warnx("cannot start connecting to %s:%u", d->cfg->host, d->cfg->port);
+	log_warnx("cannot start connecting to %s:%u", SRV(l)->host, SRV(l)->port);
 retry:
-	l->dead = 1;
-	l->next_try = d->now_ms() + l->backoff_ms;
-	l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : l->backoff_ms * 2;
+	next_server(l, 0);
 }
 
 void
@@ -139,7 +180,7 @@ skd_link_poll(struct skd_link *l)
 		xmpp_disconnect(l->conn);
 	}
 	l->d->relink = 0;
-	if (l->dead && l->d->now_ms() >= l->next_try)
+	if (l->dead && !l->refused && l->d->now_ms() >= l->next_try)
 		attempt(l);
 }
 

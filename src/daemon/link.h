@@ -15,6 +15,9 @@ struct skd_link {
 	unsigned	 backoff_ms;
 	unsigned	 attempts;
 	int		 dead;		/* the connection ended: replace it */
+	size_t		 cur;		/* index in cfg->servers: the one in use */
+	size_t		 failed;	/* servers that failed in a row */
+	int		 refused;	/* <conflict/>: another synckeyd has the name */
 };
 
 /*
@@ -25,6 +28,15 @@ struct skd_link {
  */
 int skd_link_fix_sm(xmpp_ctx_t *ctx, xmpp_conn_t *conn);
 
+/*
+ * The list of servers (cfg->servers, a cluster's nodes): a link that was
+ * up and ends is tried again on the same server first; an attempt that
+ * fails moves on to the next one, round the list; the back-off
+ * (0.5 s doubling to 30 s) grows only once every server failed in a row.
+ * Any new link resets the live presence and the epoch (handler.c).
+ * A <conflict/> stream error (mod_synckey: another synckeyd holds the
+ * component name) sets refused: the caller exits, it does not retry.
+ */
 /* Starts connecting now. */
 void skd_link_start(struct skd_link *l, struct skd *d);
 /* From the event loop: replaces a dead connection when its retry is due. */

@@ -108,7 +108,7 @@ main(int argc, char **argv)
 
 	skd_link_start(&link, &d);
 	last_gc = last_secret = d.now_ms();
-	while (!stop) {
+	while (!stop && !link.refused) {
 		xmpp_run_once(ctx, 20);
 		skd_link_poll(&link);
 		skd_tick(&d);
@@ -134,12 +134,16 @@ main(int argc, char **argv)
 			last_gc = d.now_ms();
 		}
 	}
-	log_info("stopping: committing the batch and closing the stream");
+	if (link.refused)
+		log_warnx("stopping: this component name is served by another synckeyd");
+	else
+		log_info("stopping: committing the batch and closing the stream");
 	skd_ingest_flush(&d, 1);
 	skd_link_stop(&link);
 	skd_free(&d);
 	xmpp_ctx_free(ctx);
 	xmpp_shutdown();
 	skd_config_free(&cfg);
-	return 0;
+	/* 3: refused, another synckeyd holds the name (synckeyd(8), EXIT STATUS) */
+	return link.refused ? 3 : 0;
 }

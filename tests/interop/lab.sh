@@ -236,7 +236,7 @@ CFG
 # port on 127.0.0.1 (ejabberdctl then passes -start_epmd false), and its
 # name is per lab (sklab<c2s port>), so suites run side by side.
 _lab_ejabberd_init() {
-	_lab_ej=$LAB/ejabberd
+	_lab_ej=${_LAB_EJ:-$LAB/ejabberd}	# lab_cluster_init: node 2's folder
 	LAB_SERVER_LOG=$_lab_ej/logs/ejabberd.log
 	# not ejabberd/ebin: Erlang would take that folder for the ejabberd
 	# application's own (code:priv_dir) and look for translations there
@@ -598,7 +598,7 @@ _lab_ejabberd_start() {
 	rm -f "$LAB/ejabberd/ejabberd.pid"
 	"$LAB/ejabberd/ejctl" foreground >>"$LAB/ejabberd/console.log" 2>&1 &
 	LAB_SERVER_PID=$!
-	if ! _lab_ej_wait_up; then
+	if ! _lab_ej_wait_up "$LAB/ejabberd" "$LAB_C2S" "$LAB_COMP"; then
 		echo "lab: ejabberd did not start within 30 s" >&2
 		tail -n 20 "$LAB/ejabberd/console.log" >&2
 		return 1
@@ -606,13 +606,14 @@ _lab_ejabberd_start() {
 	_lab_ej_flush
 }
 
+# _lab_ej_wait_up DIR C2S COMP: the node of DIR is up ($LAB_SERVER_PID alive)
 _lab_ej_wait_up() {
 	_lab_i=0
 	while [ $_lab_i -lt 300 ]; do
-		if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$LAB_C2S " &&
-		    { [ "$LAB_MODE" != sync ] || ss -ltn 2>/dev/null | grep -q "127.0.0.1:$LAB_COMP "; } &&
-		    lab_pid_from "$LAB/ejabberd/ejabberd.pid" >/dev/null; then
-			timeout 30 "$LAB/ejabberd/ejctl" status >/dev/null 2>&1 && return 0
+		if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$2 " &&
+		    { [ "$LAB_MODE" != sync ] || ss -ltn 2>/dev/null | grep -q "127.0.0.1:$3 "; } &&
+		    lab_pid_from "$1/ejabberd.pid" >/dev/null; then
+			timeout 30 "$1/ejctl" status >/dev/null 2>&1 && return 0
 		fi
 		[ -z "${LAB_SERVER_PID:-}" ] || kill -0 "$LAB_SERVER_PID" 2>/dev/null || return 1
 		sleep 0.1
@@ -758,6 +759,7 @@ lab_cleanup() {
 	done
 	LAB_CLEANUP_PIDS=
 	lab_synckeyd_stop
+	[ -d "$LAB/ejabberd2" ] && lab_server2_stop
 	lab_server_stop
 	if [ -z "${LAB_KEEP:-}" ]; then
 		rm -rf "$LAB"
@@ -765,4 +767,98 @@ lab_cleanup() {
 		echo "lab: kept $LAB" >&2
 	fi
 	LAB=
+}
+
+# ---- an ejabberd cluster of two nodes (tests/cluster) -----------------------
+#
+#   lab_cluster_init C2S1 COMP1 C2S2 COMP2
+#                 LAB_SERVER=ejabberd: lab_init C2S1 COMP1, and a second
+#                 node in $LAB/ejabberd2 (ejctl2 there) with the same hosts,
+#                 modules (the adapter on both) and component secret, on
+#                 C2S2 and COMP2; nodes sklab<C2S>@localhost, distribution
+#                 on C2S+2 of each, found without epmd through
+#                 tests/cluster/sklab_epmd.erl (-epmd_module in vm.args).
+#   lab_server2_start / lab_server2_stop   node 2, as lab_server_start/stop
+#                 (its PID in LAB_SERVER2_PID)
+#   lab_cluster_join   node 2 (running) joins node 1's Mnesia cluster
+#                 (ejabberdctl join_cluster); waits (60 s at most) until
+#                 both list both.
+#   lab_synckeyd_start --server 127.0.0.1:$LAB_COMP2: synckeyd's list of
+#                 servers is then node 1, node 2 (tried in that order).
+lab_cluster_init() {
+	LAB_SERVER=ejabberd
+	lab_init "$1" "$2" || return 1
+	for _lab_p in "$3" "$4" "$(($3 + 2))"; do
+		if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$_lab_p "; then
+			echo "Bail out! 127.0.0.1:$_lab_p is already in use" >&2
+			return 1
+		fi
+	done
+	LAB_C2S2=$3
+	LAB_COMP2=$4
+	LAB_DIST2=$(($3 + 2))
+	LAB_SERVER2_PID=
+	# node 2: the same files with its own ports, in its own folder
+	(LAB_C2S=$LAB_C2S2; LAB_COMP=$LAB_COMP2; LAB_DIST=$LAB_DIST2; _LAB_EJ=$LAB/ejabberd2
+		_lab_ejabberd_init) || return 1
+	for _lab_n in ejabberd ejabberd2; do
+		if ! erlc -o "$LAB/$_lab_n/mod_synckey/ebin" "$LAB_INTEROP_DIR/../cluster/sklab_epmd.erl" \
+		    >>"$LAB/$_lab_n/build.out" 2>&1; then
+			echo "lab: cannot build sklab_epmd.erl (see $LAB/$_lab_n/build.out)" >&2
+			return 1
+		fi
+		printf -- '-epmd_module sklab_epmd\n' >>"$LAB/$_lab_n/vm.args"
+		chown -R ejabberd:ejabberd "$LAB/$_lab_n"
+	done
+	cat >>"$LAB/lab.env" <<ENV
+LAB_C2S2='$LAB_C2S2' LAB_COMP2='$LAB_COMP2' LAB_DIST2='$LAB_DIST2'
+ENV
+}
+
+lab_server2_start() {
+	_lab_d=$LAB/ejabberd2
+	rm -f "$_lab_d/ejabberd.pid"
+	"$_lab_d/ejctl" foreground >>"$_lab_d/console.log" 2>&1 &
+	LAB_SERVER2_PID=$!
+	_lab_save=${LAB_SERVER_PID:-}
+	LAB_SERVER_PID=$LAB_SERVER2_PID		# what _lab_ej_wait_up watches
+	_lab_ej_wait_up "$_lab_d" "$LAB_C2S2" "$LAB_COMP2"
+	_lab_rc=$?
+	LAB_SERVER_PID=$_lab_save
+	if [ $_lab_rc != 0 ]; then
+		echo "lab: ejabberd node 2 did not start within 30 s" >&2
+		tail -n 20 "$_lab_d/console.log" >&2
+		return 1
+	fi
+}
+
+lab_server2_stop() {
+	_lab_p=$(lab_pid_from "$LAB/ejabberd2/ejabberd.pid") && lab_stop_pid "$_lab_p"
+	lab_stop_pid "${LAB_SERVER2_PID:-}"
+	LAB_SERVER2_PID=
+	for _lab_d in /proc/[0-9]*; do
+		cat "$_lab_d/cmdline" 2>/dev/null | tr '\0' ' ' | grep -qF "$LAB/ejabberd2/" || continue
+		echo "lab: PID ${_lab_d#/proc/} of node 2 outlived the stop: SIGKILL" >&2
+		kill -KILL "${_lab_d#/proc/}" 2>/dev/null
+	done
+}
+
+lab_cluster_join() {
+	if ! timeout 120 "$LAB/ejabberd2/ejctl" join_cluster "sklab$LAB_C2S@localhost" \
+	    >>"$LAB/ejabberd2/ejctl.out" 2>&1; then
+		echo "lab: join_cluster failed (see $LAB/ejabberd2/ejctl.out)" >&2
+		return 1
+	fi
+	_lab_i=0
+	while [ $_lab_i -lt 120 ]; do
+		if timeout 20 "$LAB/ejabberd/ejctl" list_cluster 2>/dev/null | grep -q "sklab$LAB_C2S2@" &&
+		    timeout 20 "$LAB/ejabberd2/ejctl" list_cluster 2>/dev/null | grep -q "sklab$LAB_C2S@" &&
+		    timeout 20 "$LAB/ejabberd2/ejctl" status >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.5
+		_lab_i=$((_lab_i + 1))
+	done
+	echo "lab: the two nodes do not list each other after 60 s" >&2
+	return 1
 }
