@@ -44,8 +44,8 @@ struct child {
 	int	is_item;
 };
 
-static void
-part_free(void *data)
+void
+skd_answer_page_free(void *data)
 {
 	struct skd_part *p = data;
 
@@ -72,7 +72,7 @@ static void
 part_drop(struct skd *d, struct skd_part *p)
 {
 	part_gone(d, p);
-	part_free(p);
+	skd_answer_page_free(p);
 }
 
 void
@@ -370,7 +370,7 @@ hold(struct skd *d, const char *bare, const char *client, const char *src,
 	p->len = body.n;
 	if (body.oom || !p->bare || !p->client ||
 	    skd_table_add(&d->pages, p->token, d->now_ms() + PART_TTL_MS, p) != 0) {
-		part_free(p);
+		skd_answer_page_free(p);
 		return ENOMEM;
 	}
 	d->page_bytes += p->len;

@@ -220,5 +220,7 @@ void skd_answer_more(struct skd *d, const struct skd_origin *o, const char *bare
     const char *client, const char *token);
 void skd_answer_checkpoint(struct skd *d, const struct skd_origin *o, const char *key);
 void skd_answer_tick(struct skd *d);
+/* Frees a page of d->pages (the table's free function). */
+void skd_answer_page_free(void *data);
 
 #endif
