@@ -23,6 +23,8 @@ const char skd_usage[] =
     "                [--batch-ms MS] [--max-presence-bytes BYTES]\n"
     "                [--max-resources N] [--max-pending N]\n"
     "                [--max-view-bytes BYTES] [--adapter auto|required]\n"
+    "                [--max-domain-presence N] [--max-domain-presence-bytes BYTES]\n"
+    "                [--max-remote-presence N] [--max-remote-presence-bytes BYTES]\n"
     "       synckeyd --help | --version\n";
 
 /* A setting: its name (flag without "--" and file key), bounds, field. */
@@ -54,6 +56,11 @@ static const struct setting settings[] = {
 	{ "max-resources",	K_UINT,	  OFF(max_resources), 1, 10000 },
 	{ "max-pending",	K_UINT,	  OFF(max_pending), 1, 1000000 },
 	{ "max-view-bytes",	K_SIZE,	  OFF(max_view_bytes), 0, 1ul << 36 },
+	/* presence from domains not served: what remote servers can store */
+	{ "max-domain-presence", K_UINT,  OFF(max_domain_presence), 1, 10000000 },
+	{ "max-domain-presence-bytes", K_SIZE, OFF(max_domain_presence_bytes), 4096, 1ul << 36 },
+	{ "max-remote-presence", K_UINT,  OFF(max_remote_presence), 1, 10000000 },
+	{ "max-remote-presence-bytes", K_SIZE, OFF(max_remote_presence_bytes), 4096, 1ul << 36 },
 	{ "adapter",		K_ADAPTER, 0, 0, 0 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -231,6 +238,10 @@ skd_config_parse(struct skd_config *cfg, int argc, char **argv)
 	cfg->max_resources = 64;
 	cfg->max_pending = 10000;
 	cfg->max_view_bytes = 64ul << 20;
+	cfg->max_domain_presence = 5000;
+	cfg->max_domain_presence_bytes = 8ul << 20;
+	cfg->max_remote_presence = 50000;
+	cfg->max_remote_presence_bytes = 64ul << 20;
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		const struct setting *s;

@@ -28,6 +28,11 @@ struct skd_config {
 	unsigned	 max_resources;		/* stored per contact */
 	unsigned	 max_pending;		/* sync requests waiting for a roster */
 	size_t		 max_view_bytes;	/* live states kept between syncs */
+	/* stored presence of contacts of domains not served (remote) */
+	unsigned	 max_domain_presence;		/* per remote domain */
+	size_t		 max_domain_presence_bytes;
+	unsigned	 max_remote_presence;		/* every remote domain */
+	size_t		 max_remote_presence_bytes;
 	int		 adapter_required;	/* --adapter required: no privilege-only */
 };
 

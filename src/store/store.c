@@ -285,6 +285,7 @@ sk_store_close(struct sk_store *s)
 	OPENSSL_cleanse(s->secret, sizeof(s->secret));
 	OPENSSL_cleanse(s->prev, sizeof(s->prev));
 	free(s->changes);
+	store_pres_usage_free(s);
 	free(s);
 }
 
