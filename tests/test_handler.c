@@ -1066,35 +1066,52 @@ the_adapter_view_versions_the_roster_and_hides_contacts(void **state)
 	assert_null(strstr(last(), "<item"));
 }
 
+/* With the adapter found: sync i of alice's client c (key: the last
+   one, "" at first, updated from the answer), answered by the adapter
+   with view_body (<query/> or <unchanged/>, then <hidden/>s). */
+static void
+adapter_sync(struct fx *f, int i, char *key, size_t keylen, const char *view_body)
+{
+	char id[64], ver[64], xml[1024];
+
+	snprintf(xml, sizeof(xml), "<iq type='get' id='s%d' from='alice@p.test/a' to='sync.p.test'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' client='c'%s%s%s/></iq>", i,
+	    key[0] ? " key='" : "", key, key[0] ? "'" : "");
+	feed(f, xml);
+	last_view(id, sizeof(id), ver, sizeof(ver));
+	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='p.test/synckey' to='sync.p.test'>"
+	    "<view xmlns='urn:xmpp:synckey:adapter:0' ver='3'>%s</view></iq>", id, view_body);
+	feed(f, xml);
+	attr_of(last(), "key", key, keylen);
+}
+
+static void
+adapter_found(struct fx *f)
+{
+	grant(f);
+	feed(f, "<iq type='result' id='adapter-0' from='p.test/synckey' to='sync.p.test'>"
+	    "<query xmlns='http://jabber.org/protocol/disco#info'>"
+	    "<feature var='urn:xmpp:synckey:adapter:0'/></query></iq>");
+}
+
+#define BOB_ROSTER_3 "<query xmlns='jabber:iq:roster' ver='3'><item jid='bob@p.test' subscription='both'/></query>"
+
 /* A view kept from the last sync is used again only while exact: a
    contact's presence change after it comes in the next delta. */
 static void
 a_kept_view_follows_presence_changes(void **state)
 {
 	struct fx *f = *state;
-	char id[64], ver[64], xml[1024], key[200];
+	char key[200];
 	int i;
 
-	grant(f);
-	feed(f, "<iq type='result' id='adapter-0' from='p.test/synckey' to='sync.p.test'>"
-	    "<query xmlns='http://jabber.org/protocol/disco#info'>"
-	    "<feature var='urn:xmpp:synckey:adapter:0'/></query></iq>");
+	adapter_found(f);
 	feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><status>bob-1</status></presence>");
 	key[0] = '\0';
 	for (i = 0; i < 4; i++) {
 		if (i == 2)
 			feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><status>bob-2</status></presence>");
-		snprintf(xml, sizeof(xml), "<iq type='get' id='s%d' from='alice@p.test/a' to='sync.p.test'>"
-		    "<sync xmlns='urn:xmpp:synckey:0' client='c'%s%s%s/></iq>", i,
-		    key[0] ? " key='" : "", key, key[0] ? "'" : "");
-		feed(f, xml);
-		last_view(id, sizeof(id), ver, sizeof(ver));
-		snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='p.test/synckey' to='sync.p.test'>"
-		    "<view xmlns='urn:xmpp:synckey:adapter:0' ver='3'>%s</view></iq>", id, i == 0 ?
-		    "<query xmlns='jabber:iq:roster' ver='3'><item jid='bob@p.test' subscription='both'/></query>" :
-		    "<unchanged/>");
-		feed(f, xml);
-		attr_of(last(), "key", key, sizeof(key));
+		adapter_sync(f, i, key, sizeof(key), i == 0 ? BOB_ROSTER_3 : "<unchanged/>");
 		switch (i) {
 		case 0:
 			assert_non_null(strstr(last(), "bob-1"));
@@ -1107,6 +1124,40 @@ a_kept_view_follows_presence_changes(void **state)
 			assert_non_null(strstr(last(), "type=\"delta\""));
 			assert_non_null(strstr(last(), "bob-2"));
 			break;
+		}
+	}
+}
+
+/* Issue 17 #3: a blocked full JID (<hidden jid='bob@p.test/phone'/>)
+   hides that resource alone, in a built view and in a kept one that a
+   presence change of that contact refreshes; "phone/2" is another
+   resource. */
+static void
+a_hidden_full_jid_hides_that_resource_only(void **state)
+{
+	struct fx *f = *state;
+	char key[200];
+	int i;
+
+	adapter_found(f);
+	feed(f, "<presence from='bob@p.test/phone' to='sync.p.test'><status>blocked-1</status></presence>");
+	feed(f, "<presence from='bob@p.test/phone/2' to='sync.p.test'><status>other</status></presence>");
+	feed(f, "<presence from='bob@p.test/desk' to='sync.p.test'><status>desk-1</status></presence>");
+	key[0] = '\0';
+	for (i = 0; i < 3; i++) {
+		if (i == 1) {	/* a change of bob refreshes the kept view */
+			feed(f, "<presence from='bob@p.test/phone' to='sync.p.test'><status>blocked-2</status></presence>");
+			feed(f, "<presence from='bob@p.test/desk' to='sync.p.test'><status>desk-2</status></presence>");
+		}
+		adapter_sync(f, i, key, sizeof(key), i == 0 ?
+		    BOB_ROSTER_3 "<hidden jid='bob@p.test/phone'/>" : "<unchanged/><hidden jid='bob@p.test/phone'/>");
+		assert_null(strstr(last(), "blocked-"));
+		assert_null(strstr(last(), "bob@p.test/phone\""));
+		if (i == 0) {
+			assert_non_null(strstr(last(), "desk-1"));
+			assert_non_null(strstr(last(), "bob@p.test/phone/2"));
+		} else if (i == 1) {
+			assert_non_null(strstr(last(), "desk-2"));
 		}
 	}
 }
@@ -1282,6 +1333,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(the_adapter_view_versions_the_roster_and_hides_contacts),
 		T(a_kept_view_follows_presence_changes),
+		T(a_hidden_full_jid_hides_that_resource_only),
 		T(delegated_requests_are_answered_wrapped),
 		T(disco_ping_and_unknown_requests),
 		T(senders_and_requests_are_checked),
