@@ -46,6 +46,11 @@ flags_alone_are_enough_and_defaults_apply(void **unused)
 	assert_int_equal(c.roster_timeout, 10);
 	assert_int_equal(c.key_ttl_days, 30);
 	assert_int_equal(c.max_clients, 16);
+	/* issue 17: caps on remote presence, sized for a small VPS */
+	assert_int_equal(c.max_domain_presence, 5000);
+	assert_int_equal(c.max_domain_presence_bytes, 8u << 20);
+	assert_int_equal(c.max_remote_presence, 50000);
+	assert_int_equal(c.max_remote_presence_bytes, 64u << 20);
 	skd_config_free(&c);
 }
 
@@ -59,6 +64,8 @@ bad_flags_are_refused(void **unused)
 	    "--db", "x", "--max-clients", "0", NULL };
 	const char *a5[] = { "--domain", "user@host", NULL };
 	const char *a6[] = { "--server", NULL };
+	const char *a7[] = { "--server", "h:1", "--jid", "j", "--secret-file", "s", "--domain", "d",
+	    "--db", "x", "--max-remote-presence-bytes", "100", NULL };
 	struct skd_config c;
 
 	(void)unused;
@@ -68,6 +75,7 @@ bad_flags_are_refused(void **unused)
 	assert_int_equal(parse(&c, a4), 1); skd_config_free(&c);
 	assert_int_equal(parse(&c, a5), 1); skd_config_free(&c);
 	assert_int_equal(parse(&c, a6), 1); skd_config_free(&c);
+	assert_int_equal(parse(&c, a7), 1); skd_config_free(&c);
 }
 
 static void
