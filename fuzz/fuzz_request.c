@@ -176,21 +176,18 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* FUZZ_REQUEST_DEBUG=1: the daemon's debug log, to check a seed */
 	log_init(getenv("FUZZ_REQUEST_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_ERROR, 0,
 	    "fuzz_request");
+	skd_config_defaults(&cfg);	/* synckeyd's, but for these: */
 	cfg.jid = "sync.p.test";
 	cfg.domains[0] = "p.test";
 	cfg.domains[1] = "q.test";
 	cfg.ndomains = 2;
 	cfg.db = dir;
 	cfg.stanza_budget = 4096;	/* the smallest: paging is reachable */
-	cfg.roster_timeout = 10;
-	cfg.key_ttl_days = 30;
-	cfg.max_clients = 16;
 	cfg.batch_events = 100000;	/* never flush inside one input */
 	cfg.batch_ms = 10000;
-	cfg.max_presence_bytes = 16384;	/* conf.c's defaults */
-	cfg.max_resources = 64;
 	cfg.max_pending = 2;		/* small: the limit is reachable */
 	cfg.max_view_bytes = 1u << 20;	/* small: views kept and evicted */
+	cfg.max_user_page_bytes = 65536;	/* small: pages dropped and refused */
 	FZ_CHECK(skd_init(&d, &cfg, fz_ctx()) == 0);
 	atexit(cleanup);
 	d.send = capture;
@@ -244,8 +241,8 @@ reset(void)
 	clock_ms += 120000;
 	skd_tick(&d);
 	clock_ms -= 120000;
-	skd_request_free_all(&d);
-	skd_answer_free_all(&d);
+	skd_table_clear(&d.fetches);
+	skd_table_clear(&d.pages);
 	d.next_id = 0;
 	d.last_flush_ms = clock_ms;
 	grant();

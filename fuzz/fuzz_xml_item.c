@@ -10,6 +10,7 @@
 #include <errno.h>
 
 #include "error.h"
+#include "record.h"
 #include "state.h"
 #include "xml.h"
 

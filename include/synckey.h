@@ -232,7 +232,7 @@ int synckey_cache_commit(struct synckey_cache *c, const struct synckey_state *st
    an error as for synckey_cache_commit(). */
 int synckey_cache_set_key(struct synckey_cache *c, const char *key);
 
-/* ---- initial presence without the flood (xep/ 7.8) */
+/* ---- initial presence without the flood (xep/ "Going online without the presence flood") */
 
 /*
  * Adds <sync-presence xmlns=SYNCKEY_NS/> to pres (borrowed), the

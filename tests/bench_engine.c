@@ -191,7 +191,7 @@ run_steps(struct world *w, const char *kind, double *t, int *hit)
 	bd_request(&w->b, USER, w->key);
 	t[S_REQ] = bu_now_us() - t0;
 	xml = bd_roster_answer(&w->b, USER, roster_body(w, 0), w->itemslen);
-	skd_request_free_all(d);	/* the steps below answer it */
+	skd_table_clear(&d->fetches);	/* the steps below answer it */
 
 	t0 = bu_now_us();
 	if ((st = xmpp_stanza_new_from_string(w->b.ctx, xml)) == NULL)
@@ -226,7 +226,8 @@ run_steps(struct world *w, const char *kind, double *t, int *hit)
 	    "sync");
 	t[S_ENGINE] = bu_now_us() - t0;
 	t0 = bu_now_us();
-	skd_answer_sync(d, USER "/bench", "steps", USER, "bench", &res, &v->live);
+	skd_answer_sync(d, &(struct skd_origin){ .to = USER "/bench", .id = "steps" }, USER, "bench",
+	    &res, &v->live);
 	t[S_ANSWER] = bu_now_us() - t0;
 	sk_sync_result_free(&res);
 	bd_attr(&w->b, "<sync", "type", type, sizeof(type));

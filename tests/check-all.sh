@@ -14,10 +14,11 @@
 #    target counts as a test passed;
 # 7. the mutants (tests/mutants/): each killed mutant counts as a test
 #    passed, each survivor or patch that no longer applies as a failure;
-# 8. the slixmpp plugin (clients/slixmpp/ci.sh, at most 900 s): pip install
-#    from the tree, unit tests, interop on Prosody and ejabberd, its
-#    mutants; each TAP "ok" counts as a test passed, each "not ok" as a
-#    failure;
+# 8. the client plugins, each a TAP stage of at most 900 s (tap_stage):
+#    slixmpp (clients/slixmpp/ci.sh: pip install from the tree, unit
+#    tests, interop on Prosody and ejabberd, its mutants) and converse.js
+#    (clients/converse/ci.sh: unit tests, headless Chromium against the
+#    real lab, its mutants);
 # 9. the benchmarks print their figures (not counted as tests);
 # 10. the last line sums every test: "N passed, N failed".
 set -eu
@@ -66,6 +67,26 @@ count_trs() {
 	done
 }
 
+# tap_stage NAME LOG COMMAND...: runs COMMAND (at most 900 s) into LOG and
+# counts its TAP lines: each "ok" (not "# SKIP") a test passed, each "not
+# ok" a failure; exit 77 is a skipped stage; a timeout or a crash without
+# a "not ok" line still fails it.
+tap_stage() {
+	name=$1 log=$2
+	shift 2
+	echo "== $name"
+	if timeout 900 "$@" >"$log" 2>&1; then rc=0; else rc=$?; fi
+	tail -n 60 "$log"
+	tp=$(grep '^ok ' "$log" | grep -vc '# SKIP' || true)
+	tx=$(grep -c '^not ok ' "$log" || true)
+	passed=$((passed + tp)); failed=$((failed + tx))
+	if [ "$rc" = 77 ]; then
+		echo "$name: skipped ($(grep -m 1 '^1\.\.0' "$log" || echo no reason given))"
+	elif [ "$rc" != 0 ] && [ "$tx" -eq 0 ]; then
+		failed=$((failed + 1)); echo "FAILED: $name (exit $rc)"
+	fi
+}
+
 echo "== ASan+UBSan build and make check"
 rm -rf build-asan && mkdir build-asan
 if ! (cd build-asan && ../configure -q --enable-sanitizers --enable-werror >/dev/null &&
@@ -111,18 +132,7 @@ else
 	failed=$((failed + 1)); echo "FAILED: make distcheck"; tail -n 40 build-dist/distcheck.log
 fi
 
-echo "== Debian packages (tests/deb/run.sh)"
-if timeout 900 sh tests/deb/run.sh >deb-run.log 2>&1; then rc=0; else rc=$?; fi
-tail -n 60 deb-run.log
-dp=$(grep '^ok ' deb-run.log | grep -vc '# SKIP' || true)
-dx=$(grep -c '^not ok ' deb-run.log || true)
-passed=$((passed + dp)); failed=$((failed + dx))
-if [ "$rc" = 77 ]; then
-	echo "Debian packages: skipped ($(grep -m 1 '^1\.\.0' deb-run.log || echo no reason given))"
-elif [ "$rc" != 0 ] && [ "$dx" -eq 0 ]; then
-	# a timeout or a crash without a "not ok" line still fails the stage
-	failed=$((failed + 1)); echo "FAILED: tests/deb/run.sh (exit $rc)"
-fi
+tap_stage "Debian packages (tests/deb/run.sh)" deb-run.log sh tests/deb/run.sh
 
 echo "== fuzz targets (${FUZZ_SECONDS:-20} s each)"
 if sh fuzz/run.sh "${FUZZ_SECONDS:-20}" >fuzz-run.log 2>&1; then :; fi
@@ -147,16 +157,8 @@ else
 	failed=$((failed + 1)); echo "FAILED: the mutants did not run"
 fi
 
-echo "== slixmpp plugin (clients/slixmpp/ci.sh)"
-if SYNCKEYD="$top/build-vg/src/synckeyd" timeout 900 sh clients/slixmpp/ci.sh >slixmpp-ci.log 2>&1; then rc=0; else rc=$?; fi
-tail -n 60 slixmpp-ci.log
-sp=$(grep '^ok ' slixmpp-ci.log | grep -vc '# SKIP' || true)
-sx=$(grep -c '^not ok ' slixmpp-ci.log || true)
-passed=$((passed + sp)); failed=$((failed + sx))
-if [ "$rc" != 0 ] && [ "$sx" -eq 0 ]; then
-	# a timeout or a crash without a "not ok" line still fails the stage
-	failed=$((failed + 1)); echo "FAILED: clients/slixmpp/ci.sh (exit $rc)"
-fi
+tap_stage "slixmpp plugin" slixmpp-ci.log env SYNCKEYD="$top/build-vg/src/synckeyd" sh clients/slixmpp/ci.sh
+tap_stage "converse.js plugin" converse-ci.log sh clients/converse/ci.sh build-vg
 
 echo "== benchmarks (figures, not tests)"
 (cd build-vg && timeout 600 tests/bench_core) || echo "bench_core did not finish"

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "digest.h"
+#include "record.h"
 
 /*
  * The expected digests are not computed by the project: each fixture's
@@ -137,9 +138,9 @@ record_writer_reports_needed_length_when_short(void **unused)
 	size_t need;
 
 	(void)unused;
-	need = sk_digest_item_record(&it, small, sizeof(small));
+	need = sk_record_item(&it, small, sizeof(small));
 	assert_int_equal(need, strlen("R ann@example.org both   ") + 1);
-	assert_int_equal(sk_digest_item_record(&it, big, sizeof(big)), need);
+	assert_int_equal(sk_record_item(&it, big, sizeof(big)), need);
 	assert_memory_equal(big, "R\0ann@example.org\0both\0\0\0\1", need);
 }
 

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "error.h"
+#include "record.h"
 #include "state.h"
 
 static void

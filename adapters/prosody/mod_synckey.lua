@@ -150,7 +150,7 @@ local function hidden_contacts(username, roster)
 		if node and resource then
 			-- a full JID: mod_blocklist drops what that resource alone
 			-- sends (is_blocked matches the full JID as it is), so the
-			-- view hides that resource only (xep/ 10.1 "hidden")
+			-- view hides that resource only (xep/ "The server adapter")
 			if receives(roster[node .. "@" .. jhost]) then out[jid] = true; end
 		elseif node then
 			if receives(roster[jid]) then out[jid] = true; end
@@ -231,10 +231,10 @@ end);
 --
 -- A presence a user's session addresses to synckeyd (its domain, a node or
 -- a resource of it) is not her presence: synckeyd would store it as hers
--- (xep/synckey.md 10, "Only what the server forwards counts").  It never
--- reaches synckeyd; an available one is answered with an error.  What
--- mod_privilege forwards does not come this way (pre- events are a
--- session's own stanzas).
+-- (xep/ "The component and the server": only what the server forwards
+-- counts).  It never reaches synckeyd; an available one is answered with
+-- an error.  What mod_privilege forwards does not come this way (pre-
+-- events are a session's own stanzas).
 
 local function to_component(event)
 	local origin, stanza = event.origin, event.stanza;

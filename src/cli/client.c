@@ -47,7 +47,7 @@ struct run {
 	double			 last_pres;	/* ms of the last presence */
 	size_t			 npres;
 	/* online before the answer: live presence kept in arrival order,
-	   applied on top of the answer (xep/ "Going online") */
+	   applied on top of the answer (xep/ "Going online without the presence flood") */
 	xmpp_stanza_t		**held;
 	size_t			 nheld, capheld;
 	int			 holding;
@@ -703,6 +703,18 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 		goto out;
 	if (r.holding)
 		release_held(&r, &st);
+	if (svc[0] != '\0' && o->stay > 0 && adapter && rep->partial) {
+		/* marked, but the service lacks some presence: the server's
+		   replay, the RFC 6121 way (xep/ "Going online without the
+		   presence flood"); what it replays reaches st through track */
+		xmpp_stanza_t *off = xmpp_presence_new(r.ctx);
+
+		xmpp_stanza_set_type(off, "unavailable");
+		xmpp_send(r.conn, off);
+		xmpp_stanza_release(off);
+		go_online(&r, 0);
+		r.holding = 0;
+	}
 	if ((rc = sk_cache_commit(cache, &st, newkey[0] ? newkey : NULL, ver)) != 0) {
 		rc = fail(&r, SK_CLIENT_ECACHE, "cannot write the cache: %s", sk_strerror(rc));
 		goto out;

@@ -72,7 +72,7 @@ struct sk_client_report {
 	double		ms;		/* from authenticated to synced */
 	int		secured;	/* 1: the stream was encrypted (TLS) */
 	int		partial;	/* 1: the service may not know every
-					   contact's presence (xep/ 8.2); the
+					   contact's presence (xep/ "Sync result"); the
 					   server's own replay is the truth */
 };
 

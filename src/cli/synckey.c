@@ -1,5 +1,9 @@
 /* synckey.c - the synckey command-line client */
+#include "cache.h"
+#include "client.h"
 #include "config.h"	/* autoconf: PACKAGE_VERSION */
+#include "error.h"
+#include "record.h"
 
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,9 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cache.h"
-#include "client.h"
-#include "error.h"
 
 static const char usage[] =
     "usage: synckey --jid JID --password-file FILE --db DIR [--server HOST:PORT]\n"

@@ -30,7 +30,7 @@ struct sk_exchange {
 	char		 digest[SK_DIGEST_B64];	/* of the state it names */
 	char		 reason[24];		/* of a full answer, else "" */
 	int		 partial;		/* presence='partial': the service
-						   saw no presence replay (xep/ 8.2) */
+						   saw no presence replay (xep/ "Sync result") */
 	char		 more[SK_EXCHANGE_MORE_MAX + 1];	/* next part, "" when none */
 };
 

@@ -11,6 +11,7 @@
 #include "error.h"
 #include "exchange.h"
 #include "key.h"
+#include "record.h"
 #include "standard.h"
 #include "synckey.h"
 #include "xml.h"

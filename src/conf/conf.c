@@ -22,7 +22,8 @@ const char skd_usage[] =
     "                [--key-ttl DAYS] [--max-clients N] [--batch-events N]\n"
     "                [--batch-ms MS] [--max-presence-bytes BYTES]\n"
     "                [--max-resources N] [--max-pending N]\n"
-    "                [--max-view-bytes BYTES] [--adapter auto|required]\n"
+    "                [--max-view-bytes BYTES] [--max-page-bytes BYTES]\n"
+    "                [--max-user-page-bytes BYTES] [--adapter auto|required]\n"
     "                [--max-domain-presence N] [--max-domain-presence-bytes BYTES]\n"
     "                [--max-remote-presence N] [--max-remote-presence-bytes BYTES]\n"
     "       synckeyd --help | --version\n";
@@ -35,33 +36,37 @@ struct setting {
 	enum kind	 kind;
 	size_t		 off;
 	unsigned long	 min, max;
+	unsigned long	 def;		/* K_UINT, K_SIZE, K_BOOL: the default */
 };
 
 #define OFF(f) offsetof(struct skd_config, f)
+/* Each row: name, kind, field, bounds and default (Redis's config table). */
 static const struct setting settings[] = {
-	{ "server",		K_SERVER, 0, 0, 0 },
-	{ "jid",		K_STR,	  OFF(jid), 0, 0 },
-	{ "secret-file",	K_STR,	  OFF(secret_file), 0, 0 },
-	{ "domain",		K_DOMAIN, 0, 0, 0 },
-	{ "db",			K_STR,	  OFF(db), 0, 0 },
-	{ "log-level",		K_LEVEL,  0, 0, 0 },
-	{ "syslog",		K_BOOL,	  OFF(syslog), 0, 1 },
-	{ "stanza-budget",	K_SIZE,	  OFF(stanza_budget), 4096, 16777216 },
-	{ "roster-timeout",	K_UINT,	  OFF(roster_timeout), 1, 600 },
-	{ "key-ttl",		K_UINT,	  OFF(key_ttl_days), 1, 3650 },
-	{ "max-clients",	K_UINT,	  OFF(max_clients), 1, 1024 },
-	{ "batch-events",	K_UINT,	  OFF(batch_events), 1, 100000 },
-	{ "batch-ms",		K_UINT,	  OFF(batch_ms), 1, 10000 },
-	{ "max-presence-bytes",	K_SIZE,	  OFF(max_presence_bytes), 512, 1048576 },
-	{ "max-resources",	K_UINT,	  OFF(max_resources), 1, 10000 },
-	{ "max-pending",	K_UINT,	  OFF(max_pending), 1, 1000000 },
-	{ "max-view-bytes",	K_SIZE,	  OFF(max_view_bytes), 0, 1ul << 36 },
+	{ "server",		K_SERVER, 0, 0, 0, 0 },
+	{ "jid",		K_STR,	  OFF(jid), 0, 0, 0 },
+	{ "secret-file",	K_STR,	  OFF(secret_file), 0, 0, 0 },
+	{ "domain",		K_DOMAIN, 0, 0, 0, 0 },
+	{ "db",			K_STR,	  OFF(db), 0, 0, 0 },
+	{ "log-level",		K_LEVEL,  0, 0, 0, 0 },
+	{ "syslog",		K_BOOL,	  OFF(syslog), 0, 1, 0 },
+	{ "stanza-budget",	K_SIZE,	  OFF(stanza_budget), 4096, 16777216, 200000 },
+	{ "roster-timeout",	K_UINT,	  OFF(roster_timeout), 1, 600, 10 },
+	{ "key-ttl",		K_UINT,	  OFF(key_ttl_days), 1, 3650, 30 },
+	{ "max-clients",	K_UINT,	  OFF(max_clients), 1, 1024, 16 },
+	{ "batch-events",	K_UINT,	  OFF(batch_events), 1, 100000, 512 },
+	{ "batch-ms",		K_UINT,	  OFF(batch_ms), 1, 10000, 20 },
+	{ "max-presence-bytes",	K_SIZE,	  OFF(max_presence_bytes), 512, 1048576, 16384 },
+	{ "max-resources",	K_UINT,	  OFF(max_resources), 1, 10000, 64 },
+	{ "max-pending",	K_UINT,	  OFF(max_pending), 1, 1000000, 10000 },
+	{ "max-view-bytes",	K_SIZE,	  OFF(max_view_bytes), 0, 1ul << 36, 64ul << 20 },
+	{ "max-page-bytes",	K_SIZE,	  OFF(max_page_bytes), 65536, 1ul << 36, 64ul << 20 },
+	{ "max-user-page-bytes", K_SIZE,  OFF(max_user_page_bytes), 65536, 1ul << 36, 8ul << 20 },
 	/* presence from domains not served: what remote servers can store */
-	{ "max-domain-presence", K_UINT,  OFF(max_domain_presence), 1, 10000000 },
-	{ "max-domain-presence-bytes", K_SIZE, OFF(max_domain_presence_bytes), 4096, 1ul << 36 },
-	{ "max-remote-presence", K_UINT,  OFF(max_remote_presence), 1, 10000000 },
-	{ "max-remote-presence-bytes", K_SIZE, OFF(max_remote_presence_bytes), 4096, 1ul << 36 },
-	{ "adapter",		K_ADAPTER, 0, 0, 0 },
+	{ "max-domain-presence", K_UINT,  OFF(max_domain_presence), 1, 10000000, 5000 },
+	{ "max-domain-presence-bytes", K_SIZE, OFF(max_domain_presence_bytes), 4096, 1ul << 36, 8ul << 20 },
+	{ "max-remote-presence", K_UINT,  OFF(max_remote_presence), 1, 10000000, 50000 },
+	{ "max-remote-presence-bytes", K_SIZE, OFF(max_remote_presence_bytes), 4096, 1ul << 36, 64ul << 20 },
+	{ "adapter",		K_ADAPTER, 0, 0, 0, 0 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -218,6 +223,25 @@ parse_file(struct skd_config *cfg, const char *path, const char *skip[], size_t 
 	return errors ? 1 : 0;
 }
 
+void
+skd_config_defaults(struct skd_config *cfg)
+{
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->log_level = LOG_LVL_INFO;
+	for (i = 0; i < NSETTINGS; i++) {
+		const struct setting *s = &settings[i];
+
+		if (s->kind == K_UINT)
+			*(unsigned *)((char *)cfg + s->off) = (unsigned)s->def;
+		else if (s->kind == K_BOOL)
+			*(int *)((char *)cfg + s->off) = (int)s->def;
+		else if (s->kind == K_SIZE)
+			*(size_t *)((char *)cfg + s->off) = (size_t)s->def;
+	}
+}
+
 int
 skd_config_parse(struct skd_config *cfg, int argc, char **argv)
 {
@@ -226,22 +250,7 @@ skd_config_parse(struct skd_config *cfg, int argc, char **argv)
 	char err[512];
 	int i, errors = 0;
 
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->log_level = LOG_LVL_INFO;
-	cfg->stanza_budget = 200000;
-	cfg->roster_timeout = 10;
-	cfg->key_ttl_days = 30;
-	cfg->max_clients = 16;
-	cfg->batch_events = 512;
-	cfg->batch_ms = 20;
-	cfg->max_presence_bytes = 16384;
-	cfg->max_resources = 64;
-	cfg->max_pending = 10000;
-	cfg->max_view_bytes = 64ul << 20;
-	cfg->max_domain_presence = 5000;
-	cfg->max_domain_presence_bytes = 8ul << 20;
-	cfg->max_remote_presence = 50000;
-	cfg->max_remote_presence_bytes = 64ul << 20;
+	skd_config_defaults(cfg);
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		const struct setting *s;

@@ -28,6 +28,8 @@ struct skd_config {
 	unsigned	 max_resources;		/* stored per contact */
 	unsigned	 max_pending;		/* sync requests waiting for a roster */
 	size_t		 max_view_bytes;	/* live states kept between syncs */
+	size_t		 max_page_bytes;	/* answer pages held, all users */
+	size_t		 max_user_page_bytes;	/* answer pages held for one user */
 	/* stored presence of contacts of domains not served (remote) */
 	unsigned	 max_domain_presence;		/* per remote domain */
 	size_t		 max_domain_presence_bytes;
@@ -44,6 +46,10 @@ struct skd_config {
  * Ownership: strings in cfg are owned by cfg: skd_config_free().
  */
 int skd_config_parse(struct skd_config *cfg, int argc, char **argv);
+/* cfg zeroed, then every setting's default from the settings table (no
+   strings: jid, secret, domains, db stay unset).  Tests and fuzz targets
+   start from it too. */
+void skd_config_defaults(struct skd_config *cfg);
 /*
  * Reads FILE alone into cfg (zeroed first: no defaults, no flags, no
  * required settings), for a tool that needs a setting of synckeyd's file

@@ -18,7 +18,7 @@ void sk_strv_free(struct sk_strv *sv);
 int sk_strv_add(struct sk_strv *sv, const char *s, size_t len);
 
 /*
- * A parsed sync result (protocol.md "Sync result"), owned: free with
+ * A parsed sync result (xep/ "Sync result"), owned: free with
  * sk_update_free().  Roster items with sub == SK_SUB_REMOVE in put.items
  * delete that item; presences in put.pres replace that resource; gone
  * lists full JIDs that went unavailable, gone_all bare JIDs whose every

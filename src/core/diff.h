@@ -10,7 +10,7 @@
 /*
  * sk_diff() compares the snapshot a client's key names (old) with the blob
  * of the live state (live) and lists exactly what the client must change:
- * a pure function of two sorted arrays, no I/O (xep/ "Computing a delta").
+ * a pure function of two sorted arrays, no I/O (xep/ "Reconnect: delta answer").
  *
  * Per contact whose records differ:
  *   - roster: SK_CH_ITEM (live item new or different) or SK_CH_ITEM_REMOVE

@@ -1,4 +1,4 @@
-/* key.h - sync keys: encode, decode and verify (protocol.md "Keys") */
+/* key.h - sync keys: encode, decode and verify (xep/ "Keys") */
 #ifndef SK_KEY_H
 #define SK_KEY_H
 

@@ -3,35 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "digest.h"
 #include "error.h"
+#include "record.h"
 #include "state.h"
-
-static const char *const sub_names[] = {
-	[SK_SUB_NONE] = "none", [SK_SUB_TO] = "to", [SK_SUB_FROM] = "from",
-	[SK_SUB_BOTH] = "both", [SK_SUB_REMOVE] = "remove"
-};
-
-const char *
-sk_sub_name(enum sk_sub sub)
-{
-	if ((unsigned)sub > SK_SUB_REMOVE)
-		return NULL;
-	return sub_names[sub];
-}
-
-int
-sk_sub_parse(const char *name)
-{
-	int i;
-
-	if (name == NULL)
-		return SK_SUB_NONE;	/* RFC 6121: absent means none */
-	for (i = 0; i <= SK_SUB_REMOVE; i++)
-		if (strcmp(name, sub_names[i]) == 0)
-			return i;
-	return -1;
-}
 
 int
 sk_sub_receives_presence(enum sk_sub sub)
@@ -101,13 +75,13 @@ sk_state_free(struct sk_state *st)
 void
 sk_item_hash(struct sk_item *item)
 {
-	sk_digest_item_hash(item, item->hash);
+	sk_record_item_hash(item, item->hash);
 }
 
 void
 sk_pres_hash(struct sk_pres *p)
 {
-	sk_digest_pres_hash(p, p->hash);
+	sk_record_pres_hash(p, p->hash);
 }
 
 static int

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 /*
- * The state a client must hold (protocol.md, "Sync result"): the user's
+ * The state a client must hold (xep/ "Sync result"): the user's
  * roster items and the presence of every available resource of every
  * contact it receives presence from.  A state owns every string in it.
  *
@@ -121,10 +121,6 @@ int sk_pres_copy(struct sk_pres *dst, const struct sk_pres *src);
 void sk_item_free(struct sk_item *item);
 void sk_pres_free(struct sk_pres *p);
 
-/* Subscription names of RFC 6121; NULL for an unknown value. */
-const char *sk_sub_name(enum sk_sub sub);
-/* Parses a subscription name; -1 when unknown. */
-int sk_sub_parse(const char *name);
 /* 1 when a contact with this subscription sends the user presence. */
 int sk_sub_receives_presence(enum sk_sub sub);
 

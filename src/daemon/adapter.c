@@ -59,7 +59,7 @@ skd_adapter_probe(struct skd *d, int i)
 
 /*
  * The presence store is emptied when the link comes up (handler.c); what
- * was online before comes back only if the server replays it (xep/ 10
+ * was online before comes back only if the server replays it (xep/ "The component and the server"
  * "Presence replay").  Prosody's mod_privilege does, right after its
  * privilege advertisement and so before the answer to the disco#info
  * that the advertisement makes us send; ejabberd 23.01 never does, and

@@ -8,17 +8,22 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "record.h"
 #include "text.h"
 #include "xml.h"
 
 /*
- * Paging (xep/ section 5.4).  An answer larger than the stanza budget is
+ * Paging (xep/ "Paging").  An answer larger than the stanza budget is
  * cut into parts: the IQ result carries the first part and more='TOKEN';
  * the client fetches each next part with <sync client='ID' more='TOKEN'/>
  * and gets <sync type='more' [more='NEXT']/>.  Parts wait here 60 s,
- * bound to (bare JID, client ID); at most PARTS_MAX are held, the oldest
- * dropped first.  Answers are written as text: the stored presence
- * stanzas are spliced in without being parsed again.
+ * bound to (bare JID, client ID).  Held parts are bounded by count
+ * (PARTS_MAX, the oldest dropped first) and by bytes: max-page-bytes for
+ * all users, max-user-page-bytes for one, so that a user who asks again
+ * and again without fetching loses only his own oldest parts, never
+ * another user's, and an answer that does not fit is refused with
+ * resource-constraint naming the limit.  Answers are written as text:
+ * the stored presence stanzas are spliced in without being parsed again.
  */
 #define PART_TTL_MS	60000
 #define PARTS_MAX	4096
@@ -40,42 +45,84 @@ struct child {
 };
 
 static void
-part_free(struct skd_part *p)
+part_free(void *data)
 {
+	struct skd_part *p = data;
+
+	if (p == NULL)
+		return;
 	free(p->xml);
 	free(p->bare);
 	free(p->client);
+	free(p);
+}
+
+/* A part leaves the table: its bytes are no longer held. */
+static void
+part_gone(void *ctx, void *data)
+{
+	struct skd *d = ctx;
+	struct skd_part *p = data;
+
+	if (p != NULL)
+		d->page_bytes -= p->len;
 }
 
 static void
-part_remove(struct skd *d, size_t i)
+part_drop(struct skd *d, struct skd_part *p)
 {
-	part_free(&d->parts[i]);
-	memmove(&d->parts[i], &d->parts[i + 1], (d->nparts - i - 1) * sizeof(*d->parts));
-	d->nparts--;
-}
-
-void
-skd_answer_free_all(struct skd *d)
-{
-	while (d->nparts > 0)
-		part_remove(d, d->nparts - 1);
-	free(d->parts);
-	d->parts = NULL;
-	d->capparts = 0;
+	part_gone(d, p);
+	part_free(p);
 }
 
 void
 skd_answer_tick(struct skd *d)
 {
-	uint64_t now = d->now_ms();
-	size_t i = 0;
+	skd_table_expire(&d->pages, d->now_ms(), part_gone, d);
+}
 
-	while (i < d->nparts)
-		if (d->parts[i].expires <= now)
-			part_remove(d, i);
-		else
+/* Bytes of parts held for bare. */
+static size_t
+user_bytes(const struct skd *d, const char *bare)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->pages.n; i++) {
+		const struct skd_part *p = d->pages.v[i].data;
+
+		if (strcmp(p->bare, bare) == 0)
+			n += p->len;
+	}
+	return n;
+}
+
+/*
+ * Room for need more bytes of parts for bare: his own oldest parts are
+ * dropped while he holds more than his share; NULL when it fits, else
+ * the sentence of the refusal (static).
+ */
+static const char *
+make_room(struct skd *d, const char *bare, size_t need)
+{
+	size_t held = user_bytes(d, bare), i = 0;
+
+	if (need > d->cfg->max_user_page_bytes)
+		return "the answer is larger than the sync service holds for one user "
+		    "(max-user-page-bytes); try again with your key";
+	while (held + need > d->cfg->max_user_page_bytes && i < d->pages.n) {
+		struct skd_part *p = d->pages.v[i].data;
+
+		if (strcmp(p->bare, bare) != 0) {
 			i++;
+			continue;
+		}
+		held -= p->len;
+		part_drop(d, skd_table_take(&d->pages, d->pages.v[i].key));
+	}
+	if (d->page_bytes + need > d->cfg->max_page_bytes)
+		return "the sync service holds too many answer pages (max-page-bytes); "
+		    "try again in a minute";
+	return NULL;
 }
 
 static void
@@ -258,12 +305,12 @@ fill(struct sk_text *out, const char *src, const struct child *v, size_t lo, siz
 		sk_text_str(out, "</query>");
 }
 
-/* <iq type='result' ...><sync .../ or ...>body</sync></iq> */
+/* The result: <sync .../> or <sync ...>body</sync>, answered through o. */
 static void
-send_result(struct skd *d, const char *to, const char *id, const char *attrs,
+send_result(struct skd *d, const struct skd_origin *o, const char *attrs,
     const char *body, size_t blen)
 {
-	struct sk_text t = { 0 }, s = { 0 };
+	struct sk_text s = { 0 };
 
 	sk_text_str(&s, "<sync xmlns=\"" SK_NS_SYNC "\"");
 	sk_text_str(&s, attrs);
@@ -274,29 +321,32 @@ send_result(struct skd *d, const char *to, const char *id, const char *attrs,
 		sk_text_add(&s, body, blen);
 		sk_text_str(&s, "</sync>");
 	}
-	/* a delegated request (XEP-0355) gets it wrapped, else an IQ */
-	if (!skd_deleg_wrap_text(d, to, id, "result", s.s ? s.s : "", s.n, &t)) {
-		sk_text_str(&t, "<iq type=\"result\"");
-		attr(&t, "from", d->cfg->jid, strlen(d->cfg->jid));
-		attr(&t, "to", to, strlen(to));
-		attr(&t, "id", id, strlen(id));
-		sk_text_str(&t, ">");
-		sk_text_add(&t, s.s ? s.s : "", s.n);
-		sk_text_str(&t, "</iq>");
-	}
-	t.oom |= s.oom;
-	sk_text_free(&s);
-	if (t.oom)
-		skd_send_error(d, to, id, "wait", "resource-constraint", "out of memory");
+	if (s.oom)
+		skd_reply_error(d, o, "wait", "resource-constraint", "out of memory");
 	else
-		d->send_text(d, t.s, t.n);
-	sk_text_free(&t);
+		skd_reply(d, o, "result", s.s, s.n);
+	sk_text_free(&s);
+}
+
+void
+skd_answer_checkpoint(struct skd *d, const struct skd_origin *o, const char *key)
+{
+	struct sk_text s = { 0 };
+
+	sk_text_str(&s, "<checkpoint xmlns=\"" SK_NS_SYNC "\"");
+	attr(&s, "key", key, strlen(key));
+	sk_text_str(&s, "/>");
+	if (s.oom)
+		skd_reply_error(d, o, "wait", "resource-constraint", "out of memory");
+	else
+		skd_reply(d, o, "result", s.s, s.n);
+	sk_text_free(&s);
 }
 
 /*
  * Keeps children [lo, hi) as a part to fetch later, naming next ("" for
  * the last part), and copies its token to token (never a pointer into
- * d->parts, which moves).  ENOMEM.
+ * the pages table, which moves).  ENOMEM.
  */
 static int
 hold(struct skd *d, const char *bare, const char *client, const char *src,
@@ -305,54 +355,46 @@ hold(struct skd *d, const char *bare, const char *client, const char *src,
 	struct sk_text body = { 0 };
 	struct skd_part *p;
 
-	if (d->nparts == PARTS_MAX) {
+	if (d->pages.n == PARTS_MAX) {
 		log_warnx("%d answer parts held: the oldest is dropped", PARTS_MAX);
-		part_remove(d, 0);
+		part_drop(d, skd_table_take_oldest(&d->pages));
 	}
-	if (d->nparts == d->capparts) {
-		size_t ncap = d->capparts ? d->capparts * 2 : 16;
-		struct skd_part *nv = realloc(d->parts, ncap * sizeof(*nv));
-
-		if (nv == NULL)
-			return ENOMEM;
-		d->parts = nv;
-		d->capparts = ncap;
-	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return ENOMEM;
 	fill(&body, src, v, lo, hi);
-	p = &d->parts[d->nparts];
-	memset(p, 0, sizeof(*p));
 	new_token(p->token);
 	memcpy(p->next, token, sizeof(p->next));
 	p->bare = strdup(bare);
 	p->client = strdup(client);
 	p->xml = body.s;
 	p->len = body.n;
-	if (body.oom || !p->bare || !p->client) {
+	if (body.oom || !p->bare || !p->client ||
+	    skd_table_add(&d->pages, p->token, d->now_ms() + PART_TTL_MS, p) != 0) {
 		part_free(p);
 		return ENOMEM;
 	}
-	p->expires = d->now_ms() + PART_TTL_MS;
-	d->nparts++;
+	d->page_bytes += p->len;
 	memcpy(token, p->token, TOKEN_LEN + 1);
 	return 0;
 }
 
 void
-skd_answer_sync(struct skd *d, const char *to, const char *id, const char *bare,
+skd_answer_sync(struct skd *d, const struct skd_origin *o, const char *bare,
     const char *client, const struct sk_sync_result *res, const struct sk_state *live)
 {
 	/* the children's share: a tenth and 512 bytes for the <sync/>
 	   attributes and a delegation's wrapping, and the addresses */
-	size_t env = d->cfg->stanza_budget / 10 + 512 + 2 * (strlen(to) + strlen(id));
+	size_t env = d->cfg->stanza_budget / 10 + 512 + 2 * (strlen(o->to) + strlen(o->id));
 	size_t budget = d->cfg->stanza_budget > env + 512 ? d->cfg->stanza_budget - env : 512;
 	size_t n = 0, i, first_end, nbreaks = 0, *breaks = NULL, acc;
 	struct sk_text text = { 0 }, first = { 0 }, attrs = { 0 };
 	struct child *v = NULL;
 	char token[TOKEN_LEN + 1] = "";
+	const char *full;
 
 	if (children(res, live, &text, &v, &n) != 0 ||
 	    (breaks = calloc(n + 1, sizeof(*breaks))) == NULL) {
-		skd_send_error(d, to, id, "wait", "resource-constraint", "out of memory");
+		skd_reply_error(d, o, "wait", "resource-constraint", "out of memory");
 		goto out;
 	}
 	/* Part boundaries: a part ends before the child that would push it
@@ -366,10 +408,16 @@ skd_answer_sync(struct skd *d, const char *to, const char *id, const char *bare,
 	}
 	breaks[nbreaks] = n;
 	first_end = nbreaks ? breaks[0] : n;
+	if (nbreaks > 0 && (full = make_room(d, bare,
+	    text.n - (v[first_end].off - v[0].off))) != NULL) {
+		log_warnx("answer to %s refused: %s", bare, full);
+		skd_reply_error(d, o, "wait", "resource-constraint", full);
+		goto out;
+	}
 	/* Later parts are held from the last back, each naming the next. */
 	for (i = nbreaks; i-- > 0;) {
 		if (hold(d, bare, client, text.s, v, breaks[i], breaks[i + 1], token) != 0) {
-			skd_send_error(d, to, id, "wait", "resource-constraint", "out of memory");
+			skd_reply_error(d, o, "wait", "resource-constraint", "out of memory");
 			goto out;
 		}
 	}
@@ -379,7 +427,7 @@ skd_answer_sync(struct skd *d, const char *to, const char *id, const char *bare,
 		sk_text_str(&attrs, sk_reason_name(res->reason));
 		sk_text_str(&attrs, "\"");
 	}
-	/* never an empty store passed off as nobody online (xep/ 8.2) */
+	/* never an empty store passed off as nobody online (xep/ "Sync result") */
 	if (skd_presence_partial(d))
 		sk_text_str(&attrs, " presence=\"partial\"");
 	attr(&attrs, "key", res->key, strlen(res->key));
@@ -388,9 +436,9 @@ skd_answer_sync(struct skd *d, const char *to, const char *id, const char *bare,
 		attr(&attrs, "more", token, strlen(token));
 	fill(&first, text.s, v, 0, first_end);
 	if (attrs.oom || first.oom)
-		skd_send_error(d, to, id, "wait", "resource-constraint", "out of memory");
+		skd_reply_error(d, o, "wait", "resource-constraint", "out of memory");
 	else
-		send_result(d, to, id, attrs.s, first.s, first.n);
+		send_result(d, o, attrs.s, first.s, first.n);
 	if (nbreaks)
 		log_debug("answer to %s/%s in %zu parts", bare, client, nbreaks + 1);
 out:
@@ -402,21 +450,16 @@ out:
 }
 
 void
-skd_answer_more(struct skd *d, const char *to, const char *id, const char *bare,
+skd_answer_more(struct skd *d, const struct skd_origin *o, const char *bare,
     const char *client, const char *token)
 {
 	struct sk_text attrs = { 0 };
-	struct skd_part *p = NULL;
-	size_t i;
+	struct skd_part *p;
 
 	skd_answer_tick(d);
-	for (i = 0; i < d->nparts; i++)
-		if (strcmp(d->parts[i].token, token) == 0) {
-			p = &d->parts[i];
-			break;
-		}
+	p = skd_table_get(&d->pages, token);
 	if (p == NULL || strcmp(p->bare, bare) != 0 || strcmp(p->client, client) != 0) {
-		skd_send_error(d, to, id, "cancel", "item-not-found",
+		skd_reply_error(d, o, "cancel", "item-not-found",
 		    "unknown or expired page token: sync again with your previous key");
 		return;
 	}
@@ -424,9 +467,9 @@ skd_answer_more(struct skd *d, const char *to, const char *id, const char *bare,
 	if (p->next[0] != '\0')
 		attr(&attrs, "more", p->next, strlen(p->next));
 	if (attrs.oom)
-		skd_send_error(d, to, id, "wait", "resource-constraint", "out of memory");
+		skd_reply_error(d, o, "wait", "resource-constraint", "out of memory");
 	else
-		send_result(d, to, id, attrs.s, p->xml, p->len);
+		send_result(d, o, attrs.s, p->xml, p->len);
 	sk_text_free(&attrs);
-	part_remove(d, i);
+	part_drop(d, skd_table_take(&d->pages, token));
 }

@@ -28,10 +28,35 @@
 #define SKD_ADAPTER_RESOURCE	"synckey"
 #define SKD_JID_MAX		3072	/* RFC 7622: 3 x 1023 + "@" + "/" + NUL */
 
-struct skd_pending;	/* request.c: roster fetches in flight */
-struct skd_part;	/* answer.c: pages waiting to be fetched */
-struct skd_deleg;	/* deleg.c: delegated requests (XEP-0355) in flight */
 struct sk_text;
+
+/*
+ * Where the answer to a request goes: the requester's JID and IQ id, and
+ * for a request the server delegated (XEP-0355, deleg.c) the envelope to
+ * wrap the answer in.  It travels with the request (roster fetch, pages);
+ * reply.c writes the answer, plain or wrapped, from it alone.
+ * A struct skd_origin borrows its strings; skd_origin_dup() owns them.
+ */
+struct skd_origin {
+	const char	*to, *id;	/* the requester (full JID) and its IQ id */
+	const char	*server;	/* delegated: the outer IQ's from, else NULL */
+	const char	*outer_id;	/* delegated: the outer IQ's id */
+	const char	*reply_from;	/* delegated: the inner IQ's to, or NULL:
+					   the user's bare JID */
+	const char	*ns;		/* delegated: the delegation namespace */
+};
+
+/* inflight.c: one table of things in flight, keyed by id, oldest first */
+struct skd_inflight {
+	char		 key[40];
+	uint64_t	 deadline;	/* ms, monotonic */
+	void		*data;		/* owned by the table */
+};
+struct skd_table {
+	struct skd_inflight	*v;
+	size_t			 n, cap;
+	void			(*free_data)(void *);
+};
 
 struct skd {
 	struct skd_config	*cfg;		/* borrowed */
@@ -55,12 +80,9 @@ struct skd {
 	int			 decided[SKD_MAX_DOMAINS];
 	uint64_t		 probe_deadline[SKD_MAX_DOMAINS];	/* ms */
 
-	struct skd_pending	*pending;
-	size_t			 npending, cappending;
-	struct skd_deleg	*delegs;
-	size_t			 ndelegs, capdelegs;
-	struct skd_part		*parts;
-	size_t			 nparts, capparts;
+	struct skd_table	 fetches;	/* roster.c: roster fetches in flight */
+	struct skd_table	 pages;		/* answer.c: pages waiting to be fetched */
+	size_t			 page_bytes;	/* answer.c: their bytes */
 	unsigned long		 next_id;
 	uint64_t		 last_flush_ms;
 	int			 relink;	/* reconnect for a presence replay */
@@ -90,11 +112,39 @@ void skd_tick(struct skd *d);
 void skd_link_up(struct skd *d);
 void skd_link_down(struct skd *d);
 
+void skd_table_init(struct skd_table *t, void (*free_data)(void *));
+/* 0, EINVAL (key of 40 bytes or more) or ENOMEM; data is the table's on 0. */
+int skd_table_add(struct skd_table *t, const char *key, uint64_t deadline, void *data);
+/* The entry's data, still the table's; NULL when there is none. */
+void *skd_table_get(const struct skd_table *t, const char *key);
+/* The entry's data, removed: the caller's now; NULL when there is none. */
+void *skd_table_take(struct skd_table *t, const char *key);
+void *skd_table_take_oldest(struct skd_table *t);
+/* Removes every entry whose deadline has come, calling expired (may be
+   NULL) with each before freeing it. */
+void skd_table_expire(struct skd_table *t, uint64_t now,
+    void (*expired)(void *ctx, void *data), void *ctx);
+void skd_table_clear(struct skd_table *t);
+void skd_table_free(struct skd_table *t);
+
 /* reply.c: sending, with `from` always set (xmpp_stanza_reply drops it). */
 void skd_send(struct skd *d, xmpp_stanza_t *st);
+/* The answer to a request: an IQ of type with body (serialised children,
+   blen bytes), plain or wrapped as o says. */
+void skd_reply(struct skd *d, const struct skd_origin *o, const char *type,
+    const char *body, size_t blen);
+/* The same with one child stanza (NULL: none). */
+void skd_reply_stanza(struct skd *d, const struct skd_origin *o, const char *type,
+    xmpp_stanza_t *child);
+/* An IQ error answer with condition and a <text/>. */
+void skd_reply_error(struct skd *d, const struct skd_origin *o, const char *type,
+    const char *cond, const char *text);
+/* An owned copy of o in one allocation (free() it); NULL when out of memory. */
+struct skd_origin *skd_origin_dup(const struct skd_origin *o);
 /* A new <iq type=TYPE to=TO id=ID from=component/>; caller owns it. */
 xmpp_stanza_t *skd_iq_new(struct skd *d, const char *type, const char *to, const char *id);
-/* Sends an IQ error with condition and a <text/>. */
+/* Sends an IQ error with condition and a <text/> to a stanza that is no
+   request of a user (plain, never wrapped). */
 void skd_send_error(struct skd *d, const char *to, const char *id,
     const char *type, const char *cond, const char *text);
 /* Index of the served domain of a user JID (user@domain[/res]); -1 when
@@ -110,19 +160,12 @@ void skd_privilege_reset(struct skd *d);
 
 /* deleg.c: XEP-0355.  The delegation namespace of child, or NULL. */
 const char *skd_deleg_ns(xmpp_stanza_t *child);
-/* Checks a delegated IQ set (the server, a user of its domain), records
-   how to answer it, and returns the inner IQ (borrowed from iq); NULL
-   when refused (answered with an error) or out of memory. */
-xmpp_stanza_t *skd_deleg_open(struct skd *d, xmpp_stanza_t *iq, xmpp_stanza_t *deleg);
-/* When (to, id) answers a delegated request: writes the whole wrapped
-   answer (inner IQ of type, with body as its children) into out, forgets
-   the request and returns 1; else 0. */
-int skd_deleg_wrap_text(struct skd *d, const char *to, const char *id, const char *type,
-    const char *body, size_t blen, struct sk_text *out);
-/* When iq answers a delegated request: sends it wrapped and returns 1. */
-int skd_deleg_wrap(struct skd *d, xmpp_stanza_t *iq);
-void skd_deleg_tick(struct skd *d);
-void skd_deleg_free_all(struct skd *d);
+/* Checks a delegated IQ set (the server or its adapter, a user of its
+   domain) and returns the inner IQ (borrowed from iq), with o filled to
+   answer it wrapped (borrowing from iq); NULL when refused (answered
+   with an error to the server). */
+xmpp_stanza_t *skd_deleg_open(struct skd *d, xmpp_stanza_t *iq, xmpp_stanza_t *deleg,
+    struct skd_origin *o);
 
 /* adapter.c: the server adapter, found by disco#info at DOMAIN/synckey
    once a domain's privileges arrive; without it, privilege-only mode. */
@@ -140,7 +183,7 @@ const char *skd_adapter_missing(const struct skd *d, int i);
    is unanswered. */
 void skd_adapter_presence(struct skd *d);
 /* 1 while the presence store may lack presence from before the link
-   came up: some served domain has not shown a replay (xep/ 10). */
+   came up: some served domain has not shown a replay (xep/ "The component and the server"). */
 int skd_presence_partial(const struct skd *d);
 
 /* ingest.c */
@@ -151,20 +194,30 @@ void skd_ingest_flush(struct skd *d, int force);
    that the server replays presence.  0 when the store can be read. */
 int skd_store_check(struct skd *d);
 
-/* request.c */
-void skd_request(struct skd *d, xmpp_stanza_t *iq, xmpp_stanza_t *child);
-/* 1 when iq answered one of our roster fetches (and was handled). */
-int skd_request_result(struct skd *d, xmpp_stanza_t *iq);
-void skd_request_tick(struct skd *d);
-void skd_request_free_all(struct skd *d);
+/* request.c: a sync or checkpoint request (child of an IQ get/set in
+   SK_NS_SYNC), checked and answered (an error), or passed on: to the
+   pages (a page fetch) or to a roster fetch. */
+void skd_request(struct skd *d, const struct skd_origin *o, xmpp_stanza_t *iq,
+    xmpp_stanza_t *child);
 
-/* answer.c */
-void skd_answer_sync(struct skd *d, const char *to, const char *id,
-    const char *bare, const char *client, const struct sk_sync_result *res,
-    const struct sk_state *live);
-void skd_answer_more(struct skd *d, const char *to, const char *id,
-    const char *bare, const char *client, const char *token);
+/* roster.c: roster fetches in flight (a view with the adapter, else the
+   privileged roster get), and what their answers run. */
+/* 0, SK_EFULL (max-pending) or ENOMEM. */
+int skd_roster_fetch(struct skd *d, int dom, const struct skd_origin *o, const char *bare,
+    const char *client, const char *key, int checkpoint);
+/* 1 when iq answered one of our roster fetches (and was handled). */
+int skd_roster_result(struct skd *d, xmpp_stanza_t *iq);
+/* Frees a fetch of d->fetches (the table's free function). */
+void skd_roster_fetch_free(void *data);
+/* Fetches past roster-timeout are answered with remote-server-timeout. */
+void skd_roster_tick(struct skd *d);
+
+/* answer.c: answers as text, paged to the stanza budget */
+void skd_answer_sync(struct skd *d, const struct skd_origin *o, const char *bare,
+    const char *client, const struct sk_sync_result *res, const struct sk_state *live);
+void skd_answer_more(struct skd *d, const struct skd_origin *o, const char *bare,
+    const char *client, const char *token);
+void skd_answer_checkpoint(struct skd *d, const struct skd_origin *o, const char *key);
 void skd_answer_tick(struct skd *d);
-void skd_answer_free_all(struct skd *d);
 
 #endif

@@ -55,6 +55,8 @@ skd_init(struct skd *d, struct skd_config *cfg, xmpp_ctx_t *ctx)
 	d->send_text = send_conn_text;
 	d->now_ms = mono_ms;
 	d->now_s = wall_s;
+	skd_table_init(&d->fetches, skd_roster_fetch_free);
+	skd_table_init(&d->pages, free);
 	if ((rc = sk_views_new(cfg->max_view_bytes, &d->views)) != 0)
 		return rc;
 	return sk_store_open(cfg->db, 0, &d->store);
@@ -65,9 +67,8 @@ skd_free(struct skd *d)
 {
 	int rc;
 
-	skd_request_free_all(d);
-	skd_deleg_free_all(d);
-	skd_answer_free_all(d);
+	skd_table_free(&d->fetches);
+	skd_table_free(&d->pages);
 	if (d->store != NULL && (rc = sk_store_flush(d->store)) != 0)
 		log_warnx("final store commit failed: %s", sk_strerror(rc));
 	sk_store_close(d->store);
@@ -89,9 +90,7 @@ skd_link_up(struct skd *d)
 	   (adapter.c). */
 	d->connected = 1;
 	skd_privilege_reset(d);
-	if ((rc = sk_store_pres_clear(d->store)) != 0 ||
-	    (rc = sk_store_epoch_bump(d->store, &epoch)) != 0 ||
-	    (rc = sk_store_flush(d->store)) != 0)
+	if ((rc = sk_store_pres_reset(d->store, &epoch)) != 0)
 		log_warnx("store reset after connecting failed: %s", sk_strerror(rc));
 	else
 		log_info("connected as %s; epoch %u: earlier keys get a full sync", d->cfg->jid, epoch);
@@ -103,8 +102,7 @@ skd_link_down(struct skd *d)
 	d->connected = 0;
 	skd_privilege_reset(d);
 	/* Their answers could not be delivered any more. */
-	skd_request_free_all(d);
-	skd_deleg_free_all(d);
+	skd_table_clear(&d->fetches);
 	skd_ingest_flush(d, 1);
 }
 
@@ -112,8 +110,7 @@ void
 skd_tick(struct skd *d)
 {
 	(void)skd_store_check(d);
-	skd_request_tick(d);
-	skd_deleg_tick(d);
+	skd_roster_tick(d);
 	skd_adapter_tick(d);
 	skd_answer_tick(d);
 	skd_ingest_flush(d, 0);
@@ -158,12 +155,12 @@ delegation_node(const char *node)
 }
 
 static void
-answer_disco(struct skd *d, xmpp_stanza_t *iq, const char *ns, const char *node)
+answer_disco(struct skd *d, const struct skd_origin *o, const char *ns, const char *node)
 {
-	xmpp_stanza_t *res = skd_iq_new(d, "result", xmpp_stanza_get_from(iq),
-	    xmpp_stanza_get_id(iq));
 	xmpp_stanza_t *q = xmpp_stanza_new(d->ctx);
 
+	if (q == NULL)
+		return;
 	xmpp_stanza_set_name(q, "query");
 	xmpp_stanza_set_ns(q, ns);
 	if (node)
@@ -179,30 +176,20 @@ answer_disco(struct skd *d, xmpp_stanza_t *iq, const char *ns, const char *node)
 		add_child_attrs(d, q, "feature", "var", SK_NS_SYNC, NULL, NULL, NULL, NULL);
 		add_child_attrs(d, q, "feature", "var", NS_PING, NULL, NULL, NULL, NULL);
 	}
-	xmpp_stanza_add_child(res, q);
+	skd_reply_stanza(d, o, "result", q);
 	xmpp_stanza_release(q);
-	skd_send(d, res);
-	xmpp_stanza_release(res);
 }
 
-/* delegated: iq came inside a server's XEP-0355 delegation (no nesting) */
+/* An IQ get or set: answered through o (plain, or wrapped when the
+   server delegated it; a delegation is never nested). */
 static void
-handle_iq(struct skd *d, xmpp_stanza_t *iq, int delegated)
+handle_request(struct skd *d, xmpp_stanza_t *iq, const struct skd_origin *o)
 {
-	const char *type = xmpp_stanza_get_type(iq), *from = xmpp_stanza_get_from(iq);
-	const char *id = xmpp_stanza_get_id(iq), *ns;
+	const char *type = xmpp_stanza_get_type(iq), *from = o->to, *ns;
 	xmpp_stanza_t *child;
 
-	if (type == NULL || strcmp(type, "result") == 0 || strcmp(type, "error") == 0) {
-		/* answers are never answered */
-		if (type != NULL && !skd_adapter_result(d, iq) && !skd_request_result(d, iq))
-			log_debug("unexpected IQ %s from %s ignored", type, from ? from : "?");
-		return;
-	}
-	if (from == NULL || id == NULL)
-		return;
 	if (strcmp(type, "get") != 0 && strcmp(type, "set") != 0) {
-		skd_send_error(d, from, id, "modify", "bad-request", "unknown IQ type");
+		skd_reply_error(d, o, "modify", "bad-request", "unknown IQ type");
 		return;
 	}
 	for (child = xmpp_stanza_get_children(iq); child; child = xmpp_stanza_get_next(child))
@@ -210,42 +197,55 @@ handle_iq(struct skd *d, xmpp_stanza_t *iq, int delegated)
 			break;
 	ns = child ? xmpp_stanza_get_ns(child) : NULL;
 	if (ns == NULL) {
-		skd_send_error(d, from, id, "modify", "bad-request", "an IQ needs one child element");
+		skd_reply_error(d, o, "modify", "bad-request", "an IQ needs one child element");
 		return;
 	}
 	if (strcmp(ns, SK_NS_SYNC) == 0) {
-		skd_request(d, iq, child);
+		skd_request(d, o, iq, child);
 	} else if (strcmp(type, "set") == 0 && strcmp(ns, SK_NS_ROSTER) == 0 &&
-	    skd_user_domain(d, from) >= 0 && strchr(from, '/') == NULL) {
+	    o->server == NULL && skd_user_domain(d, from) >= 0 && strchr(from, '/') == NULL) {
 		/* a roster push to the privileged entity (XEP-0356): taken;
 		   synckeyd reads rosters when a sync asks for them */
-		xmpp_stanza_t *res = skd_iq_new(d, "result", from, id);
+		skd_reply(d, o, "result", "", 0);
+	} else if (strcmp(type, "set") == 0 && skd_deleg_ns(child) != NULL && o->server == NULL) {
+		struct skd_origin inner_o;
+		xmpp_stanza_t *inner = skd_deleg_open(d, iq, child, &inner_o);
+		const char *itype = inner ? xmpp_stanza_get_type(inner) : NULL;
 
-		skd_send(d, res);
-		xmpp_stanza_release(res);
-	} else if (strcmp(type, "set") == 0 && skd_deleg_ns(child) != NULL && !delegated) {
-		xmpp_stanza_t *inner = skd_deleg_open(d, iq, child);
-
-		if (inner != NULL)
-			handle_iq(d, inner, 1);
+		/* answers are never answered, delegated ones neither */
+		if (itype != NULL && strcmp(itype, "result") != 0 && strcmp(itype, "error") != 0)
+			handle_request(d, inner, &inner_o);
 	} else if (strcmp(type, "get") == 0 &&
 	    (strcmp(ns, NS_DISCO_INFO) == 0 || strcmp(ns, NS_DISCO_ITEMS) == 0)) {
 		const char *node = xmpp_stanza_get_attribute(child, "node");
 
 		if (node != NULL && !delegation_node(node))
-			skd_send_error(d, from, id, "cancel", "item-not-found",
+			skd_reply_error(d, o, "cancel", "item-not-found",
 			    "this sync service has no such disco node");
 		else
-			answer_disco(d, iq, ns, node);
+			answer_disco(d, o, ns, node);
 	} else if (strcmp(type, "get") == 0 && strcmp(ns, NS_PING) == 0) {
-		xmpp_stanza_t *res = skd_iq_new(d, "result", from, id);
-
-		skd_send(d, res);
-		xmpp_stanza_release(res);
+		skd_reply(d, o, "result", "", 0);
 	} else {
-		skd_send_error(d, from, id, "cancel", "service-unavailable",
+		skd_reply_error(d, o, "cancel", "service-unavailable",
 		    "this sync service does not offer that request");
 	}
+}
+
+static void
+handle_iq(struct skd *d, xmpp_stanza_t *iq)
+{
+	const char *type = xmpp_stanza_get_type(iq), *from = xmpp_stanza_get_from(iq);
+	struct skd_origin o = { .to = from, .id = xmpp_stanza_get_id(iq) };
+
+	if (type == NULL || strcmp(type, "result") == 0 || strcmp(type, "error") == 0) {
+		/* answers are never answered */
+		if (type != NULL && !skd_adapter_result(d, iq) && !skd_roster_result(d, iq))
+			log_debug("unexpected IQ %s from %s ignored", type, from ? from : "?");
+		return;
+	}
+	if (o.to != NULL && o.id != NULL)
+		handle_request(d, iq, &o);
 }
 
 void
@@ -256,7 +256,7 @@ skd_handle(struct skd *d, xmpp_stanza_t *st)
 	if (name == NULL)
 		return;
 	if (strcmp(name, "iq") == 0)
-		handle_iq(d, st, 0);
+		handle_iq(d, st);
 	else if (strcmp(name, "presence") == 0)
 		skd_ingest_presence(d, st);
 	else if (strcmp(name, "message") == 0 && !skd_privilege_message(d, st))

@@ -150,7 +150,7 @@ skd_ingest_presence(struct skd *d, xmpp_stanza_t *pres)
 	struct sk_pres p;
 	int avail, rc;
 
-	/* Only what the server forwards counts (xep/ 10 "Presence"): it
+	/* Only what the server forwards counts (xep/ "The component and the server"): it
 	   addresses that to the component's own JID.  Presence to
 	   COMPONENT/resource or user@COMPONENT was sent there by a user. */
 	if (to != NULL && strcasecmp(to, d->cfg->jid) != 0) {
@@ -159,7 +159,7 @@ skd_ingest_presence(struct skd *d, xmpp_stanza_t *pres)
 		    xmpp_stanza_get_from(pres) : "?", to);
 		return;
 	}
-	/* Directed presence (xep/ 10.1 "Directed presence"): ejabberd's
+	/* Directed presence (xep/ "The server adapter" "Directed presence"): ejabberd's
 	   mod_privilege forwards what a session receives, a presence meant
 	   for that one contact included, in the shape of a broadcast.  The
 	   adapter marks those; they are not the sender's state for anyone

@@ -58,7 +58,7 @@ sk_sync_live(struct sk_store *s, struct sk_state *live)
 	return 0;
 }
 
-/* What a presented key amounts to (xep/ "Key lifecycle"). */
+/* What a presented key amounts to (xep/ "Keys"). */
 struct keycheck {
 	enum sk_reason		reason;	/* NONE: usable */
 	struct sk_key		key;

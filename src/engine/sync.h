@@ -17,7 +17,7 @@
  * One sync or checkpoint, from a parsed request and the live state to a
  * result: no XML, no network.  The daemon parses the IQ, fetches the
  * roster, calls sk_sync_live() and sk_sync_run(), and serialises the
- * result (xep/ "Sync", "Key lifecycle").
+ * result (xep/ "Sync result", "Keys").
  *
  * Key lifecycle per (user, client): the record keeps `cur` (newest key)
  * and `prev` (its predecessor).  A request with a usable key K (cur or

@@ -11,6 +11,7 @@
 
 #include "bytes.h"
 #include "error.h"
+#include "snap.h"
 #include "store_impl.h"
 
 #define MAPSIZE_DEFAULT	(1024UL * 1024 * 1024)
@@ -56,7 +57,7 @@ store_fail(struct sk_store *s, int rc)
 	s->txn = NULL;
 	s->pending = 0;
 	s->lost = 1;
-	store_pres_forget(s);
+	store_forget_changes(s);
 	return store_map_rc(rc);
 }
 
@@ -285,7 +286,7 @@ sk_store_close(struct sk_store *s)
 	OPENSSL_cleanse(s->secret, sizeof(s->secret));
 	OPENSSL_cleanse(s->prev, sizeof(s->prev));
 	free(s->changes);
-	store_pres_usage_free(s);
+	store_usage_free(s);
 	free(s);
 }
 
@@ -306,7 +307,7 @@ sk_store_flush(struct sk_store *s)
 		mdb_txn_abort(s->txn);
 	else if ((rc = mdb_txn_commit(s->txn)) != 0) {
 		s->lost = 1;	/* LMDB freed the txn: the batch is lost */
-		store_pres_forget(s);
+		store_forget_changes(s);
 	}
 	s->txn = NULL;
 	s->pending = 0;
@@ -319,30 +320,66 @@ sk_store_lost(const struct sk_store *s)
 	return s->lost;
 }
 
-int
-sk_store_recover(struct sk_store *s)
-{
-	int rc;
-
-	if (s->txn != NULL) {	/* whatever came after the loss goes too */
-		mdb_txn_abort(s->txn);
-		s->txn = NULL;
-		s->pending = 0;
-	}
-	if ((rc = sk_store_pres_clear(s)) != 0 ||
-	    (rc = sk_store_epoch_bump(s, NULL)) != 0 ||
-	    (rc = sk_store_flush(s)) != 0) {
-		s->lost = 1;
-		return rc;
-	}
-	s->lost = 0;
-	return 0;
-}
-
 size_t
 sk_store_pending(const struct sk_store *s)
 {
 	return s->pending;
+}
+
+/* ---- changes: what a state built from the store must look at again ------ */
+
+/*
+ * Numbered before the write, so that a failed write (the batch is lost,
+ * store_forget_changes) is never mistaken for no change.  Without memory
+ * for the ring every change is unknown, which costs rebuilds, not
+ * correctness.
+ */
+void
+store_note_change(struct sk_store *s, const char *jid, size_t barelen)
+{
+	s->pres_gen++;
+	if (s->changes == NULL &&
+	    (s->changes = malloc(STORE_CHANGES * sizeof(*s->changes))) == NULL) {
+		s->pres_floor = s->pres_gen;
+		return;
+	}
+	s->changes[s->pres_gen % STORE_CHANGES] = sk_snap_h64(jid, barelen);
+}
+
+void
+store_usage_free(struct sk_store *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->usage_cap; i++)
+		free(s->usage[i].domain);
+	free(s->usage);
+	s->usage = NULL;
+	s->usage_cap = s->usage_n = s->usage_count = s->usage_bytes = 0;
+	s->usage_ready = 0;
+}
+
+void
+store_forget_changes(struct sk_store *s)
+{
+	s->pres_floor = ++s->pres_gen;
+	s->usage_ready = 0;	/* per-domain usage: counted again (store_pres.c) */
+}
+
+uint64_t
+sk_store_pres_gen(const struct sk_store *s)
+{
+	return s->pres_gen;
+}
+
+int
+sk_store_pres_change(const struct sk_store *s, uint64_t g, uint64_t *h64)
+{
+	if (g <= s->pres_floor || g > s->pres_gen ||
+	    s->pres_gen - g >= STORE_CHANGES || s->changes == NULL)
+		return SK_ENOTFOUND;
+	*h64 = s->changes[g % STORE_CHANGES];
+	return 0;
 }
 
 /* ---- meta --------------------------------------------------------------- */

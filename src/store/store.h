@@ -9,7 +9,7 @@
 #include "state.h"
 
 /*
- * One LMDB environment in a directory, four named databases (xep/ "Store"):
+ * One LMDB environment in a directory, four named databases (xep/ "The store"):
  *
  *   meta    "schema" -> u32 (SK_STORE_SCHEMA), "epoch" -> u32,
  *           "txn" -> u64 (the store's own transaction counter)
@@ -41,7 +41,7 @@
 
 struct sk_store;
 
-/* Per client: the keys it may use (xep/ "Key lifecycle"). */
+/* Per client: the keys it may use (xep/ "Keys"). */
 struct sk_client_rec {
 	uint64_t	session;	/* random, fixed for the record's life */
 	uint64_t	cur;		/* txn of the newest key, 0 = none */
@@ -144,6 +144,10 @@ int sk_store_pres_put(struct sk_store *s, const struct sk_pres *p);
 int sk_store_pres_del(struct sk_store *s, const char *fulljid);
 int sk_store_pres_del_bare(struct sk_store *s, const char *bare);
 int sk_store_pres_clear(struct sk_store *s);
+/* After a (re)connect: no presence, a new epoch (every older key gets a
+   full sync, reason reset), committed.  *epoch (may be NULL) gets it.
+   0 or an error of error.h. */
+int sk_store_pres_reset(struct sk_store *s, uint32_t *epoch);
 /* 0 when a presence of fulljid is stored, else SK_ENOTFOUND (or an error). */
 int sk_store_pres_has(struct sk_store *s, const char *fulljid);
 /* *n = the number of stored resources of bare JID bare. */

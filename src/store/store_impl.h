@@ -27,7 +27,7 @@ struct sk_store {
 	size_t		 pending;
 	int		 rdonly;
 	int		 lost;		/* a batch was lost: sk_store_recover */
-	/* store_pres.c: the last STORE_CHANGES presence changes, change g
+	/* store.c: the last STORE_CHANGES presence changes, change g
 	   at changes[g % STORE_CHANGES] (the contact's sk_snap_h64); the
 	   ones numbered <= pres_floor are unknown (presence cleared, a
 	   batch lost) */
@@ -35,7 +35,7 @@ struct sk_store {
 	uint64_t	 pres_gen, pres_floor;
 	/* store_pres.c: stored presence per domain (records and bytes of
 	   key and value), counted from the database when first asked and
-	   again after store_pres_forget (usage_ready 0) */
+	   again after store_forget_changes (usage_ready 0) */
 	struct pres_usage {
 		char	*domain;	/* NULL: a free slot */
 		size_t	 count, bytes;
@@ -62,9 +62,12 @@ struct sk_store {
 #define STORE_CHANGES 65536u	/* a power of two */
 
 /* Everything may have changed: presence cleared, or a batch lost. */
-void store_pres_forget(struct sk_store *s);
-/* Frees the per-domain usage table (store_pres.c). */
-void store_pres_usage_free(struct sk_store *s);
+/* store.c: presence change g is numbered before its write (store_pres.c);
+   after a lost batch or a clear, every change so far is unknown. */
+void store_note_change(struct sk_store *s, const char *jid, size_t barelen);
+void store_forget_changes(struct sk_store *s);
+/* Frees the per-domain presence usage table (kept by store_pres.c). */
+void store_usage_free(struct sk_store *s);
 
 /* Reads the secret files of dir into s (creating "secret" when create is
    1 and it is absent); s keeps its secrets on error (store_secret.c). */

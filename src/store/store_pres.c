@@ -15,33 +15,6 @@
 
 static size_t opt_len(const char *s);
 
-/* ---- changes: what a state built from the store must look at again ------ */
-
-/*
- * Numbered before the write, so that a failed write (the batch is lost,
- * store_pres_forget) is never mistaken for no change.  Without memory
- * for the ring every change is unknown, which costs rebuilds, not
- * correctness.
- */
-static void
-note_change(struct sk_store *s, const char *jid, size_t barelen)
-{
-	s->pres_gen++;
-	if (s->changes == NULL &&
-	    (s->changes = malloc(STORE_CHANGES * sizeof(*s->changes))) == NULL) {
-		s->pres_floor = s->pres_gen;
-		return;
-	}
-	s->changes[s->pres_gen % STORE_CHANGES] = sk_snap_h64(jid, barelen);
-}
-
-void
-store_pres_forget(struct sk_store *s)
-{
-	s->pres_floor = ++s->pres_gen;
-	s->usage_ready = 0;	/* counted again from the database */
-}
-
 /* ---- usage: stored presence per domain ---------------------------------- */
 
 int
@@ -72,19 +45,6 @@ usage_hash(const char *dom)
 	for (; *dom; dom++)
 		h = (h ^ (unsigned char)*dom) * 16777619u;
 	return h;
-}
-
-void
-store_pres_usage_free(struct sk_store *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->usage_cap; i++)
-		free(s->usage[i].domain);
-	free(s->usage);
-	s->usage = NULL;
-	s->usage_cap = s->usage_n = s->usage_count = s->usage_bytes = 0;
-	s->usage_ready = 0;
 }
 
 /* The slot of dom (create: a new one when absent); NULL when absent, or
@@ -164,7 +124,7 @@ usage_count(struct sk_store *s)
 
 	if (s->usage_ready)
 		return 0;
-	store_pres_usage_free(s);
+	store_usage_free(s);
 	if ((rc = store_txn(s, &t)) != 0)
 		return rc;
 	if ((rc = mdb_cursor_open(t, s->pres, &c)) != 0)
@@ -241,22 +201,6 @@ sk_store_pres_stored(struct sk_store *s, const char *fulljid, size_t *bytes)
 	if ((rc = store_get(s, s->pres, key, klen, &v)) != 0)
 		return rc;
 	*bytes = klen + v.mv_size;
-	return 0;
-}
-
-uint64_t
-sk_store_pres_gen(const struct sk_store *s)
-{
-	return s->pres_gen;
-}
-
-int
-sk_store_pres_change(const struct sk_store *s, uint64_t g, uint64_t *h64)
-{
-	if (g <= s->pres_floor || g > s->pres_gen ||
-	    s->pres_gen - g >= STORE_CHANGES || s->changes == NULL)
-		return SK_ENOTFOUND;
-	*h64 = s->changes[g % STORE_CHANGES];
 	return 0;
 }
 
@@ -353,7 +297,7 @@ sk_store_pres_put(struct sk_store *s, const struct sk_pres *p)
 		return rc;
 	if ((rc = sk_store_pres_encode(p, &val, &vlen)) != 0)
 		return rc;
-	note_change(s, p->jid, sk_jid_barelen(p->jid));
+	store_note_change(s, p->jid, sk_jid_barelen(p->jid));
 	if (s->usage_ready && (rc = sk_store_pres_stored(s, p->jid, &old)) != SK_ENOTFOUND) {
 		if (rc != 0) {
 			free(val);
@@ -376,7 +320,7 @@ sk_store_pres_del(struct sk_store *s, const char *fulljid)
 
 	if ((rc = store_pres_key(key, fulljid, &klen)) != 0)
 		return rc;
-	note_change(s, fulljid, sk_jid_barelen(fulljid));
+	store_note_change(s, fulljid, sk_jid_barelen(fulljid));
 	if (s->usage_ready && (rc = sk_store_pres_stored(s, fulljid, &old)) != 0)
 		return rc == SK_ENOTFOUND ? 0 : rc;
 	if ((rc = store_del(s, s->pres, key, klen)) == 0 && s->usage_ready)
@@ -393,7 +337,7 @@ sk_store_pres_del_bare(struct sk_store *s, const char *bare)
 
 	if (bare == NULL || (rc = store_key2(key, bare, strlen(bare), "", 0, &klen)) != 0)
 		return bare == NULL ? SK_EINVAL : rc;
-	note_change(s, bare, strlen(bare));
+	store_note_change(s, bare, strlen(bare));
 	if (s->usage_ready) {
 		size_t n = 0, b = 0;
 		struct sk_state st;
@@ -430,7 +374,7 @@ sk_store_pres_clear(struct sk_store *s)
 		return EROFS;
 	if ((rc = store_txn(s, &t)) != 0)
 		return rc;
-	store_pres_forget(s);
+	store_forget_changes(s);
 	if ((rc = mdb_drop(t, s->pres, 0)) != 0)
 		return store_fail(s, rc);
 	s->pending++;
@@ -533,3 +477,32 @@ sk_store_pres_count(struct sk_store *s, size_t *n)
 	return 0;
 }
 
+int
+sk_store_pres_reset(struct sk_store *s, uint32_t *epoch)
+{
+	int rc;
+
+	if ((rc = sk_store_pres_clear(s)) != 0 ||
+	    (rc = sk_store_epoch_bump(s, epoch)) != 0 ||
+	    (rc = sk_store_flush(s)) != 0)
+		return rc;
+	return 0;
+}
+
+int
+sk_store_recover(struct sk_store *s)
+{
+	int rc;
+
+	if (s->txn != NULL) {	/* whatever came after the loss goes too */
+		mdb_txn_abort(s->txn);
+		s->txn = NULL;
+		s->pending = 0;
+	}
+	if ((rc = sk_store_pres_reset(s, NULL)) != 0) {
+		s->lost = 1;
+		return rc;
+	}
+	s->lost = 0;
+	return 0;
+}

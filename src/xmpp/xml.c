@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "record.h"
 #include "text.h"
 #include "xml.h"
 
@@ -227,7 +228,7 @@ lang_of(xmpp_stanza_t *st)
 	return l ? l : xmpp_stanza_get_attribute(st, "lang");
 }
 
-/* protocol.md: the <status/> without xml:lang, else the first one. */
+/* xep/ "Field values, byte-exact": the <status/> without xml:lang, else the first one. */
 static xmpp_stanza_t *
 pick_status(xmpp_stanza_t *pres)
 {

@@ -32,7 +32,7 @@ int sk_xml_roster_parse(xmpp_stanza_t *query, struct sk_state *st, size_t *skipp
 
 /*
  * Parses a <presence/>.  Available (no type): fills out (show, status as
- * protocol.md picks it, priority, ext = canonical text of every child but
+ * xep/ "Field values, byte-exact" picks it, priority, ext = canonical text of every child but
  * <delay/>, xml = the stanza as the client receives it: no `to`,
  * xmlns='jabber:client', opening with SK_XML_PRES_OPEN; hash) and sets
  * *available = 1.  A presence deeper than SK_XML_DEPTH_MAX, with an
@@ -47,7 +47,7 @@ int sk_xml_pres_parse(xmpp_stanza_t *pres, struct sk_pres *out, int *available);
 
 /*
  * Marks pres, the client's initial presence, with
- * <sync-presence xmlns='urn:xmpp:synckey:0'/> (xep/ 7.8: the server
+ * <sync-presence xmlns='urn:xmpp:synckey:0'/> (xep/ "Going online without the presence flood": the server
  * adapter then replays no contact's presence; send it only when the
  * server lists SK_NS_ADAPTER).  0, SK_EINVAL when pres is no <presence/>
  * or is marked already, ENOMEM.

@@ -448,9 +448,9 @@ def main():
     check("a user's presence sent to the component itself is not served: sync equals a fresh login",
           t_presence_to_component,
           skip={"prosody-privonly": "privilege-only mode cannot tell a presence a user sends the component "
-                                    "from one the server forwards (xep/ 10, \"Only what the server forwards "
-                                    "counts\")",
-                "ejabberd-privonly": "the same: privilege-only mode cannot tell them apart (xep/ 10)",
+                                    "from one the server forwards (xep/ \"The component and the server\")",
+                "ejabberd-privonly": "the same: privilege-only mode cannot tell them apart "
+                                     "(xep/ \"The component and the server\")",
                 **SKIP_EJ_TO_COMPONENT})
     check("the user blocks one resource of a contact (full JID): only that resource goes, as on the server",
           t_user_blocks_full_jid, adapter_only=True, skip=SKIP_EJ_FULL_JID)

@@ -44,7 +44,7 @@ class Checkpoint(ElementBase):
 
 
 class SyncPresence(ElementBase):
-    """The marker of an initial presence (section 7.8)."""
+    """The marker of an initial presence (xep/ "Going online without the presence flood")."""
     name = "sync-presence"
     namespace = NS_SYNC
     plugin_attrib = "synckey_marker"
@@ -153,7 +153,7 @@ class XEP_Synckey(BasePlugin):
         return self._done(rep, t0, rx0, ans.mode(), ans.reason)
 
     async def checkpoint(self):
-        """A key for the state held now (section 8.6); True if stored."""
+        """A key for the state held now (xep/ "Checkpoint"); True if stored."""
         cache, live = self.cache, self.live
         if cache is None or live is None or not cache.key or not self.service:
             return False
@@ -181,7 +181,7 @@ class XEP_Synckey(BasePlugin):
             log.warning("synckey: checkpoint timed out")
         self.xmpp.disconnect(wait=wait)
 
-    # -- discovery (section 5) ----------------------------------------------
+    # -- discovery (xep/ "Discovery") ----------------------------------------------
 
     def _cache_path(self):
         if self.cache_path:
@@ -228,7 +228,7 @@ class XEP_Synckey(BasePlugin):
 
     async def _sync_verified(self, svc, cache):
         """The answer and the state it gives, digest checked; a mismatch
-        drops the key and syncs once more without one (section 8.2)."""
+        drops the key and syncs once more without one (xep/ "Sync result")."""
         try:
             ans = await self._sync(svc, cache.client, cache.key)
         except (IqError, IqTimeout):
@@ -323,7 +323,7 @@ class XEP_Synckey(BasePlugin):
 
     def _release_held(self, new):
         """The presence held while the sync was in flight, applied on top of
-        the verified state in arrival order (section 10.1, Ordering)."""
+        the verified state in arrival order (xep/ "The server adapter", Ordering)."""
         live = new.copy()
         for el in self._held or ():
             live.put_presence(el)

@@ -1,4 +1,4 @@
-"""The client's copy of the synckey state, the digest (xep/synckey.md section 9)
+"""The client's copy of the synckey state, the digest (xep/synckey.md, "Canonical form for the digest")
 and the client rules for applying an answer (sections 8.2, 8.3).
 
 Pure Python (stdlib only) and independent of slixmpp, so that the unit
@@ -15,13 +15,13 @@ NS_CLIENT = "jabber:client"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 SUBSCRIPTIONS = ("none", "to", "from", "both")
-MAX_GROUPS = 256            # section 9.2: only the first 256 <group/> count
+MAX_GROUPS = 256            # xep/ "Field values, byte-exact": only the first 256 <group/> count
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 TYPES = ("delta", "full", "more")
 
 
 class Malformed(Exception):
-    """An answer the client must not apply (section 8.3)."""
+    """An answer the client must not apply (xep/ "Applying an answer (client rules)")."""
 
 
 def q(ns, name):
@@ -159,7 +159,7 @@ class Limits:
 
 
 class Answer:
-    """One sync answer, its parts gathered (section 8.4)."""
+    """One sync answer, its parts gathered (xep/ "Paging")."""
 
     def __init__(self, limits=Limits):
         self.limits = limits
@@ -226,7 +226,7 @@ class Answer:
         return "delta" if (self.items or self.available or self.unavailable) else "null"
 
     def apply(self, state):
-        """The client rules (section 8.3) on a copy of state: returns the new
+        """The client rules (xep/ "Applying an answer (client rules)") on a copy of state: returns the new
         State, or raises Malformed when its digest differs from `digest`."""
         new = State() if self.type == "full" else state.copy()
         for el in self.unavailable:

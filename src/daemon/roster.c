@@ -1,0 +1,315 @@
+/* roster.c - roster fetches in flight (a view or a privileged roster get) and what their answers run */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "error.h"
+#include "key.h"
+#include "log.h"
+#include "xml.h"
+
+/* A roster fetch in flight for one request; in d->fetches under id. */
+struct skd_fetch {
+	char		 id[32];	/* our roster get's (or view's) id */
+	struct skd_origin *o;		/* where the answer goes (owned) */
+	char		*bare, *client, *key;
+	char		*ver;		/* the roster version we hold, or NULL */
+	char		*from;		/* who answers: the user, or the adapter */
+	int		 checkpoint;
+};
+
+void
+skd_roster_fetch_free(void *data)
+{
+	struct skd_fetch *f = data;
+
+	if (f == NULL)
+		return;
+	free(f->o);
+	free(f->bare);
+	free(f->client);
+	free(f->key);
+	free(f->ver);
+	free(f->from);
+	free(f);
+}
+
+/*
+ * Sends the roster get and remembers the request.  With the server
+ * adapter (adapter.c) the get is a view: the roster only when it changed
+ * since the version stored here, and the contacts hidden from the user.
+ */
+int
+skd_roster_fetch(struct skd *d, int dom, const struct skd_origin *o, const char *bare,
+    const char *client, const char *key, int checkpoint)
+{
+	char ver[SK_ROSTER_VER_MAX + 1] = "", adapter[SKD_JID_MAX];
+	struct skd_fetch *f;
+	xmpp_stanza_t *iq = NULL, *q = NULL;
+	int view, rc = ENOMEM;
+
+	if (d->fetches.n >= d->cfg->max_pending)
+		return SK_EFULL;
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return ENOMEM;
+	snprintf(f->id, sizeof(f->id), "roster%lu", ++d->next_id);
+	/* a view is asked of the adapter, with the user named inside */
+	view = d->adapter[dom] && skd_adapter_jid(d, dom, adapter, sizeof(adapter)) == 0;
+	f->o = skd_origin_dup(o);
+	f->bare = strdup(bare);
+	f->client = strdup(client);
+	f->key = key ? strdup(key) : NULL;
+	f->from = strdup(view ? adapter : bare);
+	f->checkpoint = checkpoint;
+	if (!f->o || !f->bare || !f->client || (key && !f->key) || !f->from ||
+	    (iq = skd_iq_new(d, "get", f->from, f->id)) == NULL ||
+	    (q = xmpp_stanza_new(d->ctx)) == NULL)
+		goto fail;
+	if (view) {
+		xmpp_stanza_set_name(q, "view");
+		xmpp_stanza_set_ns(q, SK_NS_ADAPTER);
+		xmpp_stanza_set_attribute(q, "jid", bare);
+		if (sk_store_roster_ver(d->store, bare, ver) == 0 && ver[0] != '\0') {
+			xmpp_stanza_set_attribute(q, "ver", ver);
+			f->ver = strdup(ver);	/* NULL: only no view is used again */
+		}
+	} else {
+		xmpp_stanza_set_name(q, "query");
+		xmpp_stanza_set_ns(q, SK_NS_ROSTER);
+	}
+	xmpp_stanza_add_child(iq, q);
+	if ((rc = skd_table_add(&d->fetches, f->id,
+	    d->now_ms() + (uint64_t)d->cfg->roster_timeout * 1000, f)) != 0)
+		goto fail;
+	skd_send(d, iq);
+	xmpp_stanza_release(q);
+	xmpp_stanza_release(iq);
+	return 0;
+fail:
+	if (q)
+		xmpp_stanza_release(q);
+	if (iq)
+		xmpp_stanza_release(iq);
+	skd_roster_fetch_free(f);
+	return rc;
+}
+
+static void
+run_checkpoint(struct skd *d, const struct skd_fetch *f, const struct sk_view *v)
+{
+	char newkey[SK_KEY_MAX + 1], text[160];
+	int rc;
+
+	rc = sk_sync_checkpoint_view(d->store, &d->sync, f->bare, f->client, f->key, v,
+	    (uint64_t)d->now_s(), newkey);
+	if (rc == SK_EKEY || rc == SK_EEXPIRED || rc == SK_ERESET || rc == SK_ENOTFOUND) {
+		snprintf(text, sizeof(text), "the key cannot be used for a checkpoint (%s): "
+		    "keep the key you have and sync", sk_strerror(rc));
+		skd_reply_error(d, f->o, "cancel", "item-not-found", text);
+	} else if (rc != 0) {
+		log_warnx("checkpoint of %s/%s failed: %s", f->bare, f->client, sk_strerror(rc));
+		skd_reply_error(d, f->o, "wait", "internal-server-error",
+		    "the sync store failed; try again later");
+	} else {
+		skd_answer_checkpoint(d, f->o, newkey);
+	}
+}
+
+static void
+run_sync(struct skd *d, const struct skd_fetch *p, const struct sk_view *v)
+{
+	struct sk_sync_result res;
+	int rc;
+
+	rc = sk_sync_run_view(d->store, &d->sync, p->bare, p->client, p->key, v,
+	    (uint64_t)d->now_s(), &res);
+	if (rc != 0) {
+		log_warnx("sync of %s/%s failed: %s", p->bare, p->client, sk_strerror(rc));
+		skd_reply_error(d, p->o, "wait", "internal-server-error",
+		    "the sync store failed; try again later");
+		return;
+	}
+	log_debug("sync %s/%s: %s%s%s, %zu changes", p->bare, p->client,
+	    res.full ? "full" : "delta", res.full ? " " : "",
+	    res.full ? sk_reason_name(res.reason) : "", res.changes.n);
+	skd_answer_sync(d, p->o, p->bare, p->client, &res, &v->live);
+	sk_sync_result_free(&res);
+}
+
+/* The contacts the adapter's view hides from the user (blocking). */
+static int
+answer_hidden(xmpp_stanza_t *view, struct sk_strv *hidden)
+{
+	xmpp_stanza_t *c;
+	int rc;
+
+	for (c = view ? xmpp_stanza_get_children(view) : NULL; c; c = xmpp_stanza_get_next(c)) {
+		const char *name = xmpp_stanza_get_name(c), *jid = xmpp_stanza_get_attribute(c, "jid");
+
+		if (name && strcmp(name, "hidden") == 0 && jid && (rc = sk_strv_add(hidden, jid, strlen(jid))) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * The user's roster into live from the answer: a privileged roster
+ * result, or the adapter's view (the roster, or "unchanged" and the one
+ * stored here; stored again when it changed).  *ver is the version of
+ * the roster (borrowed from iq or p), NULL when unversioned.  0 or an
+ * error of error.h.
+ */
+static int
+answer_roster(struct skd *d, const struct skd_fetch *p, xmpp_stanza_t *iq,
+    xmpp_stanza_t *view, struct sk_state *live, const char **ver, size_t *skipped)
+{
+	xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(view ? view : iq, "query", SK_NS_ROSTER);
+	int rc;
+
+	*ver = NULL;
+	if (view != NULL && xmpp_stanza_get_child_by_name(view, "unchanged") != NULL) {
+		if ((rc = sk_store_roster_get(d->store, p->bare, live)) != 0) {
+			/* asked with a version we no longer hold: ask afresh */
+			log_warnx("stored roster of %s unusable (%s): dropped", p->bare, sk_strerror(rc));
+			(void)sk_store_roster_del(d->store, p->bare);
+			return rc;
+		}
+		*ver = p->ver;
+	} else if (view != NULL && q == NULL) {
+		return SK_EINVAL;	/* neither the roster nor "unchanged" */
+	} else if (q != NULL && (rc = sk_xml_roster_parse(q, live, skipped)) != 0) {
+		return rc;
+	} else if (view != NULL) {
+		/* kept for the next "changed since?"; without a version, not */
+		*ver = xmpp_stanza_get_attribute(view, "ver");
+		if (*ver == NULL || strlen(*ver) > SK_ROSTER_VER_MAX) {
+			*ver = NULL;
+			rc = sk_store_roster_del(d->store, p->bare);
+		} else {
+			rc = sk_store_roster_put(d->store, p->bare, *ver, live);
+		}
+		if (rc != 0) {
+			log_warnx("roster of %s not stored: %s", p->bare, sk_strerror(rc));
+			*ver = NULL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The view to answer from: the one kept for the user when the roster is
+ * the version it was built from (the adapter said "unchanged") and it
+ * is still exact, else one built now (*owned, the caller's).
+ */
+static int
+view_for(struct skd *d, const struct skd_fetch *p, xmpp_stanza_t *iq,
+    const struct sk_strv *hidden, struct sk_view **v, struct sk_view **owned,
+    const char **ver)
+{
+	xmpp_stanza_t *view = xmpp_stanza_get_child_by_name_and_ns(iq, "view", SK_NS_ADAPTER);
+	struct sk_state live;
+	size_t skipped = 0;
+	int rc;
+
+	*owned = NULL;
+	if (view != NULL && p->ver != NULL &&
+	    xmpp_stanza_get_child_by_name(view, "unchanged") != NULL &&
+	    (*v = sk_views_get(d->views, d->store, p->bare, p->ver, hidden)) != NULL) {
+		*ver = p->ver;
+		return 0;
+	}
+	sk_state_init(&live);
+	if ((rc = answer_roster(d, p, iq, view, &live, ver, &skipped)) == 0)
+		rc = sk_view_build(d->store, &live, hidden, owned);
+	sk_state_free(&live);
+	if (skipped)
+		log_warnx("roster of %s: %zu malformed items left out", p->bare, skipped);
+	*v = *owned;
+	return rc;
+}
+
+int
+skd_roster_result(struct skd *d, xmpp_stanza_t *iq)
+{
+	const char *id = xmpp_stanza_get_id(iq), *from = xmpp_stanza_get_from(iq);
+	struct sk_view *v, *owned;
+	struct skd_fetch *p;
+	struct sk_strv hidden;
+	const char *ver;
+	char text[256];
+	int rc;
+
+	if ((p = skd_table_get(&d->fetches, id)) == NULL)
+		return 0;
+	if (from == NULL || strcmp(from, p->from) != 0) {
+		log_warnx("roster answer %s from %s, not from %s: ignored", id,
+		    from ? from : "(none)", p->from);
+		return 1;		/* keep waiting */
+	}
+	(void)skd_table_take(&d->fetches, id);	/* p is ours now */
+	if (strcmp(xmpp_stanza_get_type(iq), "error") == 0) {
+		xmpp_stanza_t *e = xmpp_stanza_get_child_by_name(iq, "error");
+		xmpp_stanza_t *c = e ? xmpp_stanza_get_children(e) : NULL;
+
+		snprintf(text, sizeof(text), "the server refused to give the sync service the roster (%s)",
+		    c && xmpp_stanza_get_name(c) ? xmpp_stanza_get_name(c) : "no condition");
+		log_warnx("roster fetch for %s: %s", p->bare, text);
+		skd_reply_error(d, p->o, "cancel", "service-unavailable", text);
+		if (c != NULL && xmpp_stanza_get_name(c) && strcmp(xmpp_stanza_get_name(c), "forbidden") == 0) {
+			/* ejabberd drops a domain's privileges when any connection
+			   of that component name closes: a new handshake regains
+			   them (one synckeyd per component name, synckeyd(8)) */
+			log_warnx("privileged request refused (forbidden): privileges lost; "
+			    "reconnecting to regain them");
+			d->relink = 1;
+		}
+		goto out;
+	}
+	if (skd_store_check(d) != 0) {
+		skd_reply_error(d, p->o, "wait", "resource-constraint",
+		    "the sync store cannot be written (full or failing); try again later");
+		goto out;
+	}
+	sk_strv_init(&hidden);
+	if ((rc = answer_hidden(xmpp_stanza_get_child_by_name_and_ns(iq, "view", SK_NS_ADAPTER),
+	    &hidden)) != 0 ||
+	    (rc = view_for(d, p, iq, &hidden, &v, &owned, &ver)) != 0) {
+		log_warnx("roster of %s not usable: %s", p->bare, sk_strerror(rc));
+		skd_reply_error(d, p->o, "wait", "internal-server-error",
+		    "the sync service could not read the roster; try again later");
+	} else {
+		if (p->checkpoint)
+			run_checkpoint(d, p, v);
+		else
+			run_sync(d, p, v);
+		/* kept for the next sync while exact (a versioned roster) */
+		if (owned != NULL && (rc = sk_views_put(d->views, p->bare, ver, &hidden, owned)) != 0)
+			log_warnx("view of %s not kept: %s", p->bare, sk_strerror(rc));
+		skd_ingest_flush(d, 0);
+	}
+	sk_strv_free(&hidden);
+out:
+	skd_roster_fetch_free(p);
+	return 1;
+}
+
+static void
+timed_out(void *ctx, void *data)
+{
+	struct skd *d = ctx;
+	struct skd_fetch *p = data;
+	char text[160];
+
+	snprintf(text, sizeof(text), "the server did not answer the roster fetch "
+	    "within %u s; try again", d->cfg->roster_timeout);
+	log_warnx("roster fetch for %s timed out", p->bare);
+	skd_reply_error(d, p->o, "wait", "remote-server-timeout", text);
+}
+
+void
+skd_roster_tick(struct skd *d)
+{
+	skd_table_expire(&d->fetches, d->now_ms(), timed_out, d);
+}
