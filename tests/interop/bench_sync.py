@@ -5,8 +5,9 @@ with alice's roster of $BENCH_N contacts (a quarter each both, to, from,
 none), synckeyd started by lab.sh.  One contact (c0001, subscription
 both) is online and changes status before every delta sync.  Prints the
 round trip of the sync IQ as the client sees it (min and median of RUNS),
-the bytes alice received for it, and synckeyd's CPU per sync (utime +
-stime from /proc, over all RUNS).
+the bytes alice received for it, and synckeyd's CPU per sync (the
+scheduler's nanosecond run time of its threads, /proc/PID/task/*/schedstat,
+over all RUNS: finer than a clock tick).
 
 BENCH_MODE=standard or versioning: no synckey; each run is a new login of
 alice, timed from the roster get to the last presence the initial
@@ -57,13 +58,21 @@ C2S = int(os.environ["LAB_C2S"])
 N = int(os.environ["BENCH_N"])
 PID = int(open(os.path.join(os.environ["LAB"], "synckeyd.pid")).read())
 RUNS = int(os.environ.get("BENCH_RUNS", "21"))
-TICK = os.sysconf("SC_CLK_TCK")
 MODE = os.environ.get("BENCH_MODE", "adapter")
 
 
 def cpu_s():
-    f = open("/proc/%d/stat" % PID).read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / TICK
+    """synckeyd's CPU time in seconds, from the scheduler's nanosecond
+    count (/proc/PID/schedstat, summed over its threads), not utime +
+    stime, which move in clock ticks (10 ms) and read 0 or a tick per
+    sync."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % PID):
+        try:
+            total += int(open("/proc/%d/task/%s/schedstat" % (PID, tid)).read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / 1e9
 
 
 def sync(c, key):

@@ -202,7 +202,13 @@
         for (const p of parts) {
             children += p.items.length + p.presences.length;
             if (children > LIMITS.children) fail('more than ' + LIMITS.children + ' children in one answer');
-            for (const el of p.items) items.push(readItem(el));
+            for (const el of p.items) {
+                // xep/ "Sync result", malformed answers: the whole answer is refused
+                const it = readItem(el);
+                if (it.skip) fail('an item without jid in an answer');
+                if (it.invalid) fail('an item of an unknown subscription in an answer');
+                items.push(it);
+            }
             for (const el of p.presences) {
                 const r = readPresence(el);
                 (r.unavailable ? unavail : avail).push(r);
@@ -214,9 +220,8 @@
             else for (const k of [...st.pres.keys()]) if (bareOf(k) === u.from) st.pres.delete(k);
         }
         for (const it of items) {
-            if (it.skip) continue;
             changed.add(it.jid);
-            if (it.remove || it.invalid) st.items.delete(it.jid);
+            if (it.remove) st.items.delete(it.jid);
             else st.items.set(it.jid, it);
         }
         for (const p of avail) {

@@ -131,6 +131,16 @@ async function main () {
     try { core.readPart(syncOf(parse(S3)), false); } catch (e) { laterType = e.reason; }
     ok(/expected more/.test(laterType || ''), 'a later part that is not type more is refused');
 
+    // an item the component never sends makes the whole answer malformed
+    for (const [bad, why] of [["<item subscription='both'/>", /without jid/],
+                              ["<item jid='zed@example.org' subscription='bogus'/>", /unknown subscription/]]) {
+        let reason;
+        try {
+            core.applyAnswer(r1.state, [part(S2.replace("<item jid='bob@example.net' subscription='remove'/>", bad))]);
+        } catch (e) { reason = e.reason; }
+        ok(why.test(reason || ''), 'a delta with ' + bad + ' is refused whole');
+    }
+
     // live updates keep the state a fresh session would hold
     const live = core.cloneState(r2.state);
     core.applyLivePresence(live, parse(`<presence xmlns='jabber:client' from='dan@example.org/home'/>`), 'alice@example.org');
