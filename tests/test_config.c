@@ -46,6 +46,11 @@ flags_alone_are_enough_and_defaults_apply(void **unused)
 	assert_int_equal(c.roster_timeout, 10);
 	assert_int_equal(c.key_ttl_days, 30);
 	assert_int_equal(c.max_clients, 16);
+	/* issue 17: caps on remote presence, sized for a small VPS */
+	assert_int_equal(c.max_domain_presence, 5000);
+	assert_int_equal(c.max_domain_presence_bytes, 8u << 20);
+	assert_int_equal(c.max_remote_presence, 50000);
+	assert_int_equal(c.max_remote_presence_bytes, 64u << 20);
 	skd_config_free(&c);
 }
 
@@ -59,6 +64,8 @@ bad_flags_are_refused(void **unused)
 	    "--db", "x", "--max-clients", "0", NULL };
 	const char *a5[] = { "--domain", "user@host", NULL };
 	const char *a6[] = { "--server", NULL };
+	const char *a7[] = { "--server", "h:1", "--jid", "j", "--secret-file", "s", "--domain", "d",
+	    "--db", "x", "--max-remote-presence-bytes", "100", NULL };
 	struct skd_config c;
 
 	(void)unused;
@@ -68,6 +75,7 @@ bad_flags_are_refused(void **unused)
 	assert_int_equal(parse(&c, a4), 1); skd_config_free(&c);
 	assert_int_equal(parse(&c, a5), 1); skd_config_free(&c);
 	assert_int_equal(parse(&c, a6), 1); skd_config_free(&c);
+	assert_int_equal(parse(&c, a7), 1); skd_config_free(&c);
 }
 
 static void
@@ -157,6 +165,79 @@ secret_file_must_be_private(void **unused)
 	tmpdir_free(dir);
 }
 
+/* ---- log_limited: a fake clock and the lines written --------------- */
+
+static uint64_t fake_now;
+static int nlines;
+static char lastline[2400];
+
+static uint64_t fake_clock(void) { return fake_now; }
+
+static void
+sink(int level, const char *line)
+{
+	(void)level;
+	nlines++;
+	snprintf(lastline, sizeof(lastline), "%s", line);
+}
+
+/* Issue 17 #3: a cause writes its first line at once, then one line an
+   interval that counts what was held back; causes do not hold back each
+   other; a burst that ends is still counted (log_limited_tick). */
+static void
+repeated_causes_collapse_into_one_line_an_interval(void **state)
+{
+	int i;
+
+	(void)state;
+	log_init(LOG_LVL_INFO, 0, "test");
+	log_set_sink(sink);
+	log_set_clock(fake_clock);
+	log_limited_reset();
+	log_limit_interval(60000);
+	fake_now = 5000;
+	nlines = 0;
+	assert_int_equal(log_limited(LOG_LVL_WARN, "cause a", "refused %d", 1), 1);
+	assert_string_equal(lastline, "refused 1");
+	for (i = 0; i < 5000; i++) {
+		fake_now += 10;		/* 50 s of a burst */
+		log_limited(LOG_LVL_WARN, "cause a", "refused %d", i + 2);
+	}
+	assert_int_equal(nlines, 1);
+	/* another cause is not held back by the first */
+	assert_int_equal(log_limited(LOG_LVL_WARN, "cause b", "other"), 1);
+	assert_int_equal(nlines, 2);
+	fake_now = 5000 + 60000;
+	assert_int_equal(log_limited(LOG_LVL_WARN, "cause a", "refused again"), 1);
+	assert_int_equal(nlines, 3);
+	assert_non_null(strstr(lastline, "refused again"));
+	assert_non_null(strstr(lastline, "5000 more such lines held back"));
+	/* a burst that stops: its count comes with the tick after the interval */
+	for (i = 0; i < 7; i++)
+		log_limited(LOG_LVL_WARN, "cause a", "x");
+	log_limited_tick();
+	assert_int_equal(nlines, 3);		/* interval not over */
+	fake_now += 60000;
+	log_limited_tick();
+	assert_int_equal(nlines, 4);
+	assert_non_null(strstr(lastline, "cause a: 7 more such lines held back"));
+	log_limited_tick();
+	assert_int_equal(nlines, 4);		/* told once */
+	/* below the threshold nothing is written nor counted */
+	assert_int_equal(log_limited(LOG_LVL_DEBUG, "cause d", "debug"), 0);
+	assert_int_equal(nlines, 4);
+	/* more causes than slots: each still gets its first line */
+	for (i = 0; i < LOG_LIMIT_KEYS * 2; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "many %d", i);
+		assert_int_equal(log_limited(LOG_LVL_WARN, key, "first of %d", i), 1);
+	}
+	log_set_sink(NULL);
+	log_set_clock(NULL);
+	log_limited_reset();
+}
+
 int
 main(void)
 {
@@ -166,6 +247,7 @@ main(void)
 		cmocka_unit_test(config_file_with_flags_winning),
 		cmocka_unit_test(several_servers_in_order),
 		cmocka_unit_test(secret_file_must_be_private),
+		cmocka_unit_test(repeated_causes_collapse_into_one_line_an_interval),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

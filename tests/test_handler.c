@@ -759,6 +759,143 @@ directed_presence_is_not_served(void **state)
 	expect_xp("!//directed");
 }
 
+/* Issue 17 #2: only what the server forwards counts.  It addresses
+   forwarded presence to the component's own JID; a presence a user sent
+   to COMPONENT/resource or to node@COMPONENT is hers, not her state:
+   neither stored nor allowed to remove what is. */
+static void
+presence_to_another_address_of_the_component_is_ignored(void **state)
+{
+	struct fx *f = *state;
+
+	grant(f);
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><status>bob-real</status></presence>");
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test/x'><status>forged-res</status></presence>");
+	feed(f, "<presence from='bob@p.test/b' to='x@sync.p.test'><status>forged-node</status></presence>");
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test/x' type='unavailable'/>");
+	feed(f, "<presence from='bob@p.test/b2' to='x@sync.p.test/y'><status>ghost</status></presence>");
+	feed(f, "<presence from='bob@p.test/b3' to='SYNC.P.TEST'><status>case</status></presence>");
+	sync_request(f, "s1", "alice@p.test/a", "c", NULL);
+	roster_answer(f, "alice@p.test", ROSTER);
+	assert_non_null(strstr(last(), "type=\"full\""));
+	assert_non_null(strstr(last(), "bob-real"));
+	assert_null(strstr(last(), "forged"));
+	assert_null(strstr(last(), "ghost"));
+	assert_non_null(strstr(last(), "bob@p.test/b3"));	/* JIDs ignore case */
+}
+
+static int log_lines;
+static void count_line(int level, const char *line) { (void)level; (void)line; log_lines++; }
+
+/* on: warn and info lines counted in log_lines, on the fake clock; off:
+   back to the fixture's (errors only, on stderr) */
+static void
+log_capture(int on)
+{
+	log_init(on ? LOG_LVL_INFO : LOG_LVL_ERROR, 0, "test");
+	log_set_sink(on ? count_line : NULL);
+	log_set_clock(on ? fake_ms : NULL);
+	log_limited_reset();
+	log_lines = 0;
+}
+
+#define REMOTE_ROSTER "<item jid='bob@p.test' subscription='both'/>" \
+	"<item jid='eve@q1.test' subscription='both'/><item jid='fay@q1.test' subscription='both'/>" \
+	"<item jid='gus@q1.test' subscription='both'/><item jid='hal@q2.test' subscription='both'/>" \
+	"<item jid='ivy@q3.test' subscription='both'/>"
+
+/* Issue 17 #4: what remote servers send is capped per domain and for
+   every remote domain together, in presences and bytes; a served
+   domain's presence is not counted; a refused update removes the
+   earlier presence (never stale); refusals are logged, a burst of them in
+   a bounded number of lines. */
+static void
+remote_presence_is_capped_per_domain_and_overall(void **state)
+{
+	struct fx *f = *state;
+	size_t n, b;
+	char xml[4096];
+	int i;
+
+	f->cfg.max_domain_presence = 2;
+	f->cfg.max_remote_presence = 3;
+	grant(f);
+	feed(f, "<presence from='eve@q1.test/r' to='sync.p.test'><status>eve1</status></presence>");
+	feed(f, "<presence from='fay@q1.test/r' to='sync.p.test'><status>fay1</status></presence>");
+	/* the same domain whatever its case */
+	feed(f, "<presence from='gus@Q1.TEST/r' to='sync.p.test'><status>gus1</status></presence>");
+	feed(f, "<presence from='hal@q2.test/r' to='sync.p.test'><status>hal1</status></presence>");
+	feed(f, "<presence from='ivy@q3.test/r' to='sync.p.test'><status>ivy1</status></presence>");
+	for (i = 0; i < 5; i++) {	/* served: not capped */
+		snprintf(xml, sizeof(xml), "<presence from='bob@p.test/b%d' to='sync.p.test'/>", i);
+		feed(f, xml);
+	}
+	assert_int_equal(sk_store_pres_usage(f->d.store, "q1.test", &n, &b), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(sk_store_pres_usage(f->d.store, NULL, &n, &b), 0);
+	assert_int_equal(n, 3 + 5);
+	/* an update does not count again */
+	feed(f, "<presence from='eve@q1.test/r' to='sync.p.test'><status>eve2</status></presence>");
+	/* bytes: q1.test may not grow; fay's bigger update is refused and her
+	   earlier presence goes */
+	assert_int_equal(sk_store_pres_usage(f->d.store, "q1.test", &n, &b), 0);
+	f->cfg.max_domain_presence_bytes = b;
+	n = (size_t)snprintf(xml, sizeof(xml), "<presence from='fay@q1.test/r' to='sync.p.test'><status>");
+	memset(xml + n, 'F', 1000);
+	snprintf(xml + n + 1000, sizeof(xml) - n - 1000, "</status></presence>");
+	feed(f, xml);
+	/* every remote domain: q3.test has room, remote presence has not */
+	f->cfg.max_domain_presence_bytes = 0;
+	feed(f, "<presence from='ivy@q3.test/r' to='sync.p.test'><status>ivy2</status></presence>");
+	sync_request(f, "s1", "alice@p.test/a", "c", NULL);
+	roster_answer(f, "alice@p.test", REMOTE_ROSTER);
+	assert_non_null(strstr(last(), "eve2"));
+	assert_null(strstr(last(), "fay1"));
+	assert_null(strstr(last(), "FFFF"));
+	assert_null(strstr(last(), "gus1"));
+	assert_non_null(strstr(last(), "hal1"));
+	assert_non_null(strstr(last(), "ivy2"));	/* fay's place went to ivy */
+	assert_non_null(strstr(last(), "bob@p.test/b4"));
+	/* unavailable frees */
+	feed(f, "<presence from='eve@q1.test/r' to='sync.p.test' type='unavailable'/>");
+	assert_int_equal(sk_store_pres_usage(f->d.store, "q1.test", &n, &b), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(b, 0);
+	/* a hostile server's burst: a bounded number of log lines */
+	log_capture(1);
+	for (i = 0; i < 2000; i++) {
+		snprintf(xml, sizeof(xml), "<presence from='x%d@q4.test/r' to='sync.p.test'/>", i);
+		feed(f, xml);
+	}
+	assert_int_equal(sk_store_pres_usage(f->d.store, "q4.test", &n, &b), 0);
+	assert_int_equal(n, 1);		/* the one room left (eve went) */
+	assert_true(log_lines >= 1 && log_lines <= 2);
+	log_capture(0);
+}
+
+/* Issue 17 #3: a burst of syncs refused with resource-constraint writes
+   a bounded number of lines (redteam: 5 287 lines for 5 087 refusals). */
+static void
+a_burst_of_refused_syncs_logs_a_bounded_number_of_lines(void **state)
+{
+	struct fx *f = *state;
+	char id[32];
+	int i;
+
+	f->cfg.max_pending = 2;
+	grant(f);
+	log_capture(1);
+	for (i = 0; i < 3000; i++) {
+		snprintf(id, sizeof(id), "p%d", i);
+		sync_request(f, id, "alice@p.test/a", "c", NULL);
+		if (i > 2)
+			assert_non_null(strstr(last(), "resource-constraint"));
+		clear_sent();
+	}
+	assert_true(log_lines <= 25);
+	log_capture(0);
+}
+
 /* Regression (reliability F4): a batch that does not fit the map is lost
    whole; what was in it must not be served as current. */
 static void
@@ -927,35 +1064,52 @@ the_adapter_view_versions_the_roster_and_hides_contacts(void **state)
 	expect_xp("!//sync/query/item");
 }
 
+/* With the adapter found: sync i of alice's client c (key: the last
+   one, "" at first, updated from the answer), answered by the adapter
+   with view_body (<query/> or <unchanged/>, then <hidden/>s). */
+static void
+adapter_sync(struct fx *f, int i, char *key, size_t keylen, const char *view_body)
+{
+	char id[64], ver[64], xml[1024];
+
+	snprintf(xml, sizeof(xml), "<iq type='get' id='s%d' from='alice@p.test/a' to='sync.p.test'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' client='c'%s%s%s/></iq>", i,
+	    key[0] ? " key='" : "", key, key[0] ? "'" : "");
+	feed(f, xml);
+	last_view(id, sizeof(id), ver, sizeof(ver));
+	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='p.test/synckey' to='sync.p.test'>"
+	    "<view xmlns='urn:xmpp:synckey:adapter:0' ver='3'>%s</view></iq>", id, view_body);
+	feed(f, xml);
+	attr_of(last(), "key", key, keylen);
+}
+
+static void
+adapter_found(struct fx *f)
+{
+	grant(f);
+	feed(f, "<iq type='result' id='adapter-0' from='p.test/synckey' to='sync.p.test'>"
+	    "<query xmlns='http://jabber.org/protocol/disco#info'>"
+	    "<feature var='urn:xmpp:synckey:adapter:0'/></query></iq>");
+}
+
+#define BOB_ROSTER_3 "<query xmlns='jabber:iq:roster' ver='3'><item jid='bob@p.test' subscription='both'/></query>"
+
 /* A view kept from the last sync is used again only while exact: a
    contact's presence change after it comes in the next delta. */
 static void
 a_kept_view_follows_presence_changes(void **state)
 {
 	struct fx *f = *state;
-	char id[64], ver[64], xml[1024], key[200];
+	char key[200];
 	int i;
 
-	grant(f);
-	feed(f, "<iq type='result' id='adapter-0' from='p.test/synckey' to='sync.p.test'>"
-	    "<query xmlns='http://jabber.org/protocol/disco#info'>"
-	    "<feature var='urn:xmpp:synckey:adapter:0'/></query></iq>");
+	adapter_found(f);
 	feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><status>bob-1</status></presence>");
 	key[0] = '\0';
 	for (i = 0; i < 4; i++) {
 		if (i == 2)
 			feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><status>bob-2</status></presence>");
-		snprintf(xml, sizeof(xml), "<iq type='get' id='s%d' from='alice@p.test/a' to='sync.p.test'>"
-		    "<sync xmlns='urn:xmpp:synckey:0' client='c'%s%s%s/></iq>", i,
-		    key[0] ? " key='" : "", key, key[0] ? "'" : "");
-		feed(f, xml);
-		last_view(id, sizeof(id), ver, sizeof(ver));
-		snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='p.test/synckey' to='sync.p.test'>"
-		    "<view xmlns='urn:xmpp:synckey:adapter:0' ver='3'>%s</view></iq>", id, i == 0 ?
-		    "<query xmlns='jabber:iq:roster' ver='3'><item jid='bob@p.test' subscription='both'/></query>" :
-		    "<unchanged/>");
-		feed(f, xml);
-		attr_of(last(), "key", key, sizeof(key));
+		adapter_sync(f, i, key, sizeof(key), i == 0 ? BOB_ROSTER_3 : "<unchanged/>");
 		switch (i) {
 		case 0:
 			expect_xp("//sync/presence[@from='bob@p.test/b']/status[~'bob-1']");
@@ -968,6 +1122,40 @@ a_kept_view_follows_presence_changes(void **state)
 			expect_xp("//sync[@type='delta']");
 			expect_xp("//sync/presence[@from='bob@p.test/b']/status[~'bob-2']");
 			break;
+		}
+	}
+}
+
+/* Issue 17 #3: a blocked full JID (<hidden jid='bob@p.test/phone'/>)
+   hides that resource alone, in a built view and in a kept one that a
+   presence change of that contact refreshes; "phone/2" is another
+   resource. */
+static void
+a_hidden_full_jid_hides_that_resource_only(void **state)
+{
+	struct fx *f = *state;
+	char key[200];
+	int i;
+
+	adapter_found(f);
+	feed(f, "<presence from='bob@p.test/phone' to='sync.p.test'><status>blocked-1</status></presence>");
+	feed(f, "<presence from='bob@p.test/phone/2' to='sync.p.test'><status>other</status></presence>");
+	feed(f, "<presence from='bob@p.test/desk' to='sync.p.test'><status>desk-1</status></presence>");
+	key[0] = '\0';
+	for (i = 0; i < 3; i++) {
+		if (i == 1) {	/* a change of bob refreshes the kept view */
+			feed(f, "<presence from='bob@p.test/phone' to='sync.p.test'><status>blocked-2</status></presence>");
+			feed(f, "<presence from='bob@p.test/desk' to='sync.p.test'><status>desk-2</status></presence>");
+		}
+		adapter_sync(f, i, key, sizeof(key), i == 0 ?
+		    BOB_ROSTER_3 "<hidden jid='bob@p.test/phone'/>" : "<unchanged/><hidden jid='bob@p.test/phone'/>");
+		assert_null(strstr(last(), "blocked-"));
+		assert_null(strstr(last(), "bob@p.test/phone\""));
+		if (i == 0) {
+			assert_non_null(strstr(last(), "desk-1"));
+			assert_non_null(strstr(last(), "bob@p.test/phone/2"));
+		} else if (i == 1) {
+			assert_non_null(strstr(last(), "desk-2"));
 		}
 	}
 }
@@ -1211,6 +1399,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(the_adapter_view_versions_the_roster_and_hides_contacts),
 		T(a_kept_view_follows_presence_changes),
+		T(a_hidden_full_jid_hides_that_resource_only),
 		T(delegated_requests_are_answered_wrapped),
 		T(disco_ping_and_unknown_requests),
 		T(senders_and_requests_are_checked),
@@ -1231,6 +1420,9 @@ main(void)
 		T(odd_presence_is_answered_in_the_client_namespace),
 		T(a_lost_batch_never_serves_stale_presence),
 		T(one_sender_cannot_store_without_bounds),
+		T(presence_to_another_address_of_the_component_is_ignored),
+		T(remote_presence_is_capped_per_domain_and_overall),
+		T(a_burst_of_refused_syncs_logs_a_bounded_number_of_lines),
 		T(the_adapter_is_probed_at_its_full_jid_only),
 		T(an_unanswered_probe_decides_privilege_only),
 		T(a_required_adapter_that_is_missing_refuses_syncs),

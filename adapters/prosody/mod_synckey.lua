@@ -149,8 +149,16 @@ local function hidden_contacts(username, roster)
 	local user, out = username .. "@" .. host, {};
 	ensure_index();
 	for jid in pairs(blocklists[username] or {}) do
-		if jid:find("@", 1, true) then
+		local node, jhost, resource = jid_split(jid);
+		if node and resource then
+			-- a full JID: mod_blocklist drops what that resource alone
+			-- sends (is_blocked matches the full JID as it is), so the
+			-- view hides that resource only (xep/ "The server adapter")
+			if receives(roster[node .. "@" .. jhost]) then out[jid] = true; end
+		elseif node then
 			if receives(roster[jid]) then out[jid] = true; end
+		elseif resource then
+			-- host/resource matches no contact's stanza in is_blocked
 		else	-- a whole domain: the roster's contacts there
 			for cjid, item in pairs(roster) do
 				if type(cjid) == "string" and cjid ~= "pending" and receives(item) and
@@ -221,6 +229,33 @@ module:hook("iq-get/host/" .. NS_ADAPTER .. ":view", function (event)
 	origin.send(reply);
 	return true;
 end);
+
+-- ---- only what the server forwards counts --------------------------------------
+--
+-- A presence a user's session addresses to synckeyd (its domain, a node or
+-- a resource of it) is not her presence: synckeyd would store it as hers
+-- (xep/ "The component and the server": only what the server forwards
+-- counts).  It never reaches synckeyd; an available one is answered with
+-- an error.  What mod_privilege forwards does not come this way (pre-
+-- events are a session's own stanzas).
+
+local function to_component(event)
+	local origin, stanza = event.origin, event.stanza;
+	if origin.type ~= "c2s" then return; end
+	local _, to_host = jid_split(stanza.attr.to);
+	if to_host ~= component then return; end
+	local t = stanza.attr.type;
+	if t == nil then
+		origin.send(st.error_reply(stanza, "cancel", "not-acceptable",
+			"the sync service takes presence from the server only"));
+	end
+	module:log("debug", "presence (%s) from %s to %s dropped: not the user's presence",
+		t or "available", origin.full_jid or "?", stanza.attr.to);
+	return true;
+end
+for _, kind in ipairs({ "host", "bare", "full" }) do
+	module:hook("pre-presence/" .. kind, to_component, 20);
+end
 
 -- ---- going online without the flood ------------------------------------------
 

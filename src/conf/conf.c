@@ -24,6 +24,8 @@ const char skd_usage[] =
     "                [--max-resources N] [--max-pending N]\n"
     "                [--max-view-bytes BYTES] [--max-page-bytes BYTES]\n"
     "                [--max-user-page-bytes BYTES] [--adapter auto|required]\n"
+    "                [--max-domain-presence N] [--max-domain-presence-bytes BYTES]\n"
+    "                [--max-remote-presence N] [--max-remote-presence-bytes BYTES]\n"
     "       synckeyd --help | --version\n";
 
 /* A setting: its name (flag without "--" and file key), bounds, field. */
@@ -59,6 +61,11 @@ static const struct setting settings[] = {
 	{ "max-view-bytes",	K_SIZE,	  OFF(max_view_bytes), 0, 1ul << 36, 64ul << 20 },
 	{ "max-page-bytes",	K_SIZE,	  OFF(max_page_bytes), 65536, 1ul << 36, 64ul << 20 },
 	{ "max-user-page-bytes", K_SIZE,  OFF(max_user_page_bytes), 65536, 1ul << 36, 8ul << 20 },
+	/* presence from domains not served: what remote servers can store */
+	{ "max-domain-presence", K_UINT,  OFF(max_domain_presence), 1, 10000000, 5000 },
+	{ "max-domain-presence-bytes", K_SIZE, OFF(max_domain_presence_bytes), 4096, 1ul << 36, 8ul << 20 },
+	{ "max-remote-presence", K_UINT,  OFF(max_remote_presence), 1, 10000000, 50000 },
+	{ "max-remote-presence-bytes", K_SIZE, OFF(max_remote_presence_bytes), 4096, 1ul << 36, 64ul << 20 },
 	{ "adapter",		K_ADAPTER, 0, 0, 0, 0 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))

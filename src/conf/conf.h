@@ -40,6 +40,11 @@ struct skd_config {
 	size_t		 max_view_bytes;	/* live states kept between syncs */
 	size_t		 max_page_bytes;	/* answer pages held, all users */
 	size_t		 max_user_page_bytes;	/* answer pages held for one user */
+	/* stored presence of contacts of domains not served (remote) */
+	unsigned	 max_domain_presence;		/* per remote domain */
+	size_t		 max_domain_presence_bytes;
+	unsigned	 max_remote_presence;		/* every remote domain */
+	size_t		 max_remote_presence_bytes;
 	int		 adapter_required;	/* --adapter required: no privilege-only */
 };
 

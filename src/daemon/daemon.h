@@ -85,7 +85,6 @@ struct skd {
 	size_t			 page_bytes;	/* answer.c: their bytes */
 	unsigned long		 next_id;
 	uint64_t		 last_flush_ms;
-	uint64_t		 last_limit_log_ms;	/* ingest: last "presence over a limit" */
 	int			 relink;	/* reconnect for a presence replay */
 	int			 connected;
 

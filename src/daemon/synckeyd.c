@@ -112,6 +112,7 @@ main(int argc, char **argv)
 		xmpp_run_once(ctx, 20);
 		skd_link_poll(&link);
 		skd_tick(&d);
+		log_limited_tick();	/* counts of bursts that ended (log.h) */
 		if (hup) {
 			hup = 0;
 			skd_ingest_flush(&d, 1);

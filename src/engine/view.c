@@ -63,6 +63,21 @@ seal(struct sk_view *v)
 	return 0;
 }
 
+/*
+ * Takes out of st what one hidden JID hides (xep/ "The server adapter", <hidden/>): a
+ * bare JID every resource of that contact, a full JID that resource
+ * alone (XEP-0191 blocks a full JID by itself; "a@b/phone" does not
+ * hide "a@b/phone/2").  st is sorted.
+ */
+static void
+hide(struct sk_state *st, const char *jid)
+{
+	if (strchr(jid, '/') != NULL)
+		sk_state_del_pres(st, jid);
+	else
+		sk_state_del_pres_bare(st, jid);
+}
+
 int
 sk_view_build(struct sk_store *s, struct sk_state *live,
     const struct sk_strv *hidden, struct sk_view **out)
@@ -81,7 +96,7 @@ sk_view_build(struct sk_store *s, struct sk_state *live,
 	if ((rc = sk_sync_live(s, &v->live)) != 0)
 		goto fail;
 	for (i = 0; hidden != NULL && i < hidden->n; i++)
-		sk_state_del_pres_bare(&v->live, hidden->v[i]);
+		hide(&v->live, hidden->v[i]);
 	if ((rc = build_watch(v)) != 0 || (rc = seal(v)) != 0)
 		goto fail;
 	*out = v;
@@ -111,6 +126,8 @@ sk_view_free(struct sk_view *v)
  * a quarter of the watched contacts changed, a build is as cheap.
  */
 #define REFRESH_SHARE 4
+
+#define SK_VIEW_JID_MAX	3072	/* RFC 7622: 3 x 1023 + "@" + "/" + NUL */
 
 /* 1 when the sorted '\n'-terminated list hk holds jid. */
 static int
@@ -233,7 +250,18 @@ refresh(struct sk_view *v, struct sk_store *s)
 			rc = sk_store_pres_get(s, jid, &fresh);
 	}
 	if (rc == 0) {
+		const char *p, *nl;
+		char jid[SK_VIEW_JID_MAX];
+
 		sk_state_sort(&fresh);
+		/* hidden resources of the contacts taken again (full JIDs) */
+		for (p = v->hidden; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+			if (memchr(p, '/', (size_t)(nl - p)) != NULL &&
+			    (size_t)(nl - p) < sizeof(jid)) {
+				memcpy(jid, p, (size_t)(nl - p));
+				jid[nl - p] = '\0';
+				sk_state_del_pres(&fresh, jid);
+			}
 		rc = sk_state_merge_pres(&v->live, &fresh);
 	}
 	sk_state_free(&fresh);

@@ -286,6 +286,7 @@ sk_store_close(struct sk_store *s)
 	OPENSSL_cleanse(s->secret, sizeof(s->secret));
 	OPENSSL_cleanse(s->prev, sizeof(s->prev));
 	free(s->changes);
+	store_usage_free(s);
 	free(s);
 }
 
@@ -346,9 +347,23 @@ store_note_change(struct sk_store *s, const char *jid, size_t barelen)
 }
 
 void
+store_usage_free(struct sk_store *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->usage_cap; i++)
+		free(s->usage[i].domain);
+	free(s->usage);
+	s->usage = NULL;
+	s->usage_cap = s->usage_n = s->usage_count = s->usage_bytes = 0;
+	s->usage_ready = 0;
+}
+
+void
 store_forget_changes(struct sk_store *s)
 {
 	s->pres_floor = ++s->pres_gen;
+	s->usage_ready = 0;	/* per-domain usage: counted again (store_pres.c) */
 }
 
 uint64_t

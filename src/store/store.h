@@ -154,6 +154,21 @@ int sk_store_pres_has(struct sk_store *s, const char *fulljid);
 int sk_store_pres_resources(struct sk_store *s, const char *bare, size_t *n);
 /* Appends to st a copy of every stored presence of contact bare. */
 int sk_store_pres_get(struct sk_store *s, const char *bare, struct sk_state *st);
+/*
+ * What stored presence takes, per domain and in all: records, and bytes
+ * of key and value.  domain (of a JID: between '@' and '/', ASCII case
+ * ignored) NULL gives the whole store; a domain with none gives 0 and 0.
+ * Kept up to date by put and del, counted from the database on first use
+ * and after presence was cleared or a batch lost.
+ */
+int sk_store_pres_usage(struct sk_store *s, const char *domain, size_t *count,
+    size_t *bytes);
+/* The bytes p would take stored; the bytes the stored presence of
+   fulljid takes (SK_ENOTFOUND and 0 when there is none). */
+int sk_store_pres_size(const struct sk_pres *p, size_t *bytes);
+int sk_store_pres_stored(struct sk_store *s, const char *fulljid, size_t *bytes);
+/* The domain of a JID, as usage counts it, into buf (lower case). */
+int sk_store_pres_domain(const char *jid, char *buf, size_t len);
 /* Number of stored presence resources. */
 int sk_store_pres_count(struct sk_store *s, size_t *n);
 

@@ -33,6 +33,16 @@ struct sk_store {
 	   batch lost) */
 	uint64_t	*changes;
 	uint64_t	 pres_gen, pres_floor;
+	/* store_pres.c: stored presence per domain (records and bytes of
+	   key and value), counted from the database when first asked and
+	   again after store_forget_changes (usage_ready 0) */
+	struct pres_usage {
+		char	*domain;	/* NULL: a free slot */
+		size_t	 count, bytes;
+	}		*usage;
+	size_t		 usage_cap, usage_n;
+	size_t		 usage_count, usage_bytes;	/* the whole store */
+	int		 usage_ready;
 	unsigned char	 secret[SK_SECRET_LEN];
 	/* store_secret.c: the secret before the last rotation, accepted
 	   while now < prev_until (0: none), and what the two files looked
@@ -56,6 +66,8 @@ struct sk_store {
    after a lost batch or a clear, every change so far is unknown. */
 void store_note_change(struct sk_store *s, const char *jid, size_t barelen);
 void store_forget_changes(struct sk_store *s);
+/* Frees the per-domain presence usage table (kept by store_pres.c). */
+void store_usage_free(struct sk_store *s);
 
 /* Reads the secret files of dir into s (creating "secret" when create is
    1 and it is absent); s keeps its secrets on error (store_secret.c). */

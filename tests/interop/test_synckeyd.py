@@ -108,13 +108,13 @@ def log_size():
         return 0
 
 
-def start_synckeyd():
+def start_synckeyd(*flags):
     mark = log_size()
     log = open(os.path.join(LAB, "synckeyd.log"), "a")
     p = subprocess.Popen(
         [SYNCKEYD, "--server", "127.0.0.1:%d" % COMP, "--jid", SVC, "--secret-file",
          os.path.join(LAB, "secret"), "--domain", "p.test", "--db", os.path.join(LAB, "db"),
-         "--log-level", "debug", "--roster-timeout", "3"], stdout=log, stderr=log)
+         "--log-level", "debug", "--roster-timeout", "3"] + list(flags), stdout=log, stderr=log)
     procs["synckeyd"] = p
     with open(os.path.join(LAB, "synckeyd.pid"), "w") as f:
         f.write("%d\n" % p.pid)
@@ -674,6 +674,42 @@ def t_restart_prosody():
     apply_delta(sync(ctx.alice, "laptop", ctx.key), {"carl@p.test"}, "delta after Prosody restarted")
 
 
+def t_refusal_burst_log():
+    """Issue 17 #4: a burst of syncs refused with resource-constraint writes
+    a bounded number of warning lines (the red team: 5 287 lines for
+    5 087 refusals, one per refusal)."""
+    stop("synckeyd")
+    start_synckeyd("--max-pending", "1")
+    try:
+        mark = log_size()
+        c = login("alice", "burst")
+        n = 1500
+        c.send("".join("<iq type='get' id='burst%d' to='%s'><sync xmlns='%s' client='burst'/></iq>"
+                       % (i, SVC, NS_SYNC) for i in range(n)))
+        answered, refused = set(), 0
+        end = time.monotonic() + 90
+        while len(answered) < n and time.monotonic() < end:
+            c._pump(1.0)
+            for el in c.queue:
+                if el.tag == q(NS_CLIENT, "iq") and (el.get("id") or "").startswith("burst"):
+                    answered.add(el.get("id"))
+                    refused += error_condition(el)[0] == "resource-constraint"
+            c.queue = []
+        c.close()
+        expect(len(answered) == n, "%d of %d syncs answered within 90 s" % (len(answered), n))
+        expect(refused >= 100, "only %d refusals: no burst to speak of" % refused)
+        time.sleep(0.5)
+        with open(os.path.join(LAB, "synckeyd.log"), errors="replace") as f:
+            f.seek(mark)
+            lines = [ln for ln in f if " warn: " in ln and "max-pending" in ln]
+        print("# %d syncs, %d refused with resource-constraint, %d warning lines about it"
+              % (n, refused, len(lines)), flush=True)
+        expect(len(lines) <= 25, "%d warning lines for %d refusals" % (len(lines), refused))
+    finally:
+        stop("synckeyd")
+        start_synckeyd()
+
+
 def main():
     try:
         setup()
@@ -704,6 +740,8 @@ def main():
     check("synckeyd killed (SIGKILL) and restarted: store intact, reset, then deltas",
           t_restart_synckeyd(signal.SIGKILL, "killed"))
     check("Prosody restarted: synckeyd reconnects by itself; old key gives full/reset", t_restart_prosody)
+    check("a burst of syncs refused with resource-constraint writes a bounded number of log lines",
+          t_refusal_burst_log)
     return 0
 
 
