@@ -91,6 +91,7 @@
 -include("xmpp.hrl").
 -include("logger.hrl").
 -include("translate.hrl").
+-include("mod_privacy.hrl").
 -include("ejabberd_router.hrl").
 
 -define(NS, <<"urn:xmpp:synckey:0">>).
@@ -272,8 +273,9 @@ process_view(#iq{type = get, to = #jid{lserver = S}, lang = Lang, sub_els = [El]
                      end,
             Hidden = [#xmlel{name = <<"hidden">>,
                              attrs = [{<<"jid">>, jid:encode(J)}]}
-                      || #roster_item{jid = J, subscription = Sub} <- Items,
-                         Sub == to orelse Sub == both, hidden(User, J)],
+                      || J <- [J || #roster_item{jid = J, subscription = Sub} <- Items,
+                                    Sub == to orelse Sub == both, hidden(User, J)]
+                             ++ hidden_resources(User, Items)],
             xmpp:make_iq_result(IQ, #xmlel{name = <<"view">>,
                                            attrs = [{<<"xmlns">>, ?NS_ADAPTER},
                                                     {<<"ver">>, Ver}],
@@ -312,6 +314,22 @@ hidden(User, Contact) ->
         (ejabberd_router:is_my_host(Contact#jid.lserver) andalso
          Contact#jid.luser /= <<>> andalso denies(Contact, Pres, out)).
 
+%% The full JIDs of to/both contacts that the user blocked alone (XEP-0191
+%% allows a full JID; mod_privacy then drops what that resource sends, not
+%% the contact's other resources): each a <hidden/> of its own, which hides
+%% that resource only (xep/ "The server adapter").
+hidden_resources(#jid{luser = U, lserver = S} = User, Items) ->
+    Receives = [jid:tolower(J) || #roster_item{jid = J, subscription = Sub} <- Items,
+                                  Sub == to orelse Sub == both],
+    case catch mod_privacy:get_user_list(U, S, default) of
+        {ok, {_Name, List}} ->
+            lists:usort([jid:make(LJ)
+                         || #listitem{type = jid, value = {CU, CS, CR} = LJ, action = deny} <- List,
+                            CR /= <<>>, lists:member({CU, CS, <<>>}, Receives),
+                            denies(User, #presence{from = jid:make(LJ), to = User}, in)]);
+        _ -> []
+    end.
+
 denies(#jid{lserver = S} = Owner, Pres, Dir) ->
     ejabberd_hooks:run_fold(privacy_check_packet, S, allow, [Owner, Pres, Dir]) == deny.
 
@@ -323,8 +341,29 @@ is_marker(_) -> false.
 %% Every presence state a user sends: a <directed/> mark from the client is
 %% dropped (only this module sets it), then by where it goes.
 user_send_packet({#presence{type = T} = Pres, State}) when T == available; T == unavailable ->
-    send_presence(unmark(Pres), State);
+    case to_component(Pres, State) of
+        false -> send_presence(unmark(Pres), State);
+        Drop -> Drop
+    end;
 user_send_packet(Acc) -> Acc.
+
+%% A presence the user addresses to synckeyd itself (its domain, a node or a
+%% resource of it) is not her presence (xep/ "The component and the server": only what the
+%% server forwards counts): it never reaches synckeyd, and an available one
+%% is answered with an error.  What mod_privilege forwards, and this module's
+%% own replay and unavailable, do not come through this hook.
+to_component(#presence{to = #jid{lserver = To}, type = T, lang = Lang} = Pres,
+             #{lserver := Host} = State) ->
+    case To == component(Host) of
+        true ->
+            T == available andalso
+                ejabberd_router:route_error(
+                  Pres, xmpp:err_not_acceptable(
+                          ?T("The sync service takes presence from the server only"), Lang)),
+            {stop, {drop, State}};
+        false -> false
+    end;
+to_component(_Pres, _State) -> false.
 
 %% A presence to the user's own bare JID, i.e. a broadcast one.
 send_presence(#presence{type = available, sub_els = Els,

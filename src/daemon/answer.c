@@ -356,7 +356,7 @@ hold(struct skd *d, const char *bare, const char *client, const char *src,
 	struct skd_part *p;
 
 	if (d->pages.n == PARTS_MAX) {
-		log_warnx("%d answer parts held: the oldest is dropped", PARTS_MAX);
+		log_limited(LOG_LVL_WARN, "parts held", "%d answer parts held: the oldest is dropped", PARTS_MAX);
 		part_drop(d, skd_table_take_oldest(&d->pages));
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -410,7 +410,7 @@ skd_answer_sync(struct skd *d, const struct skd_origin *o, const char *bare,
 	first_end = nbreaks ? breaks[0] : n;
 	if (nbreaks > 0 && (full = make_room(d, bare,
 	    text.n - (v[first_end].off - v[0].off))) != NULL) {
-		log_warnx("answer to %s refused: %s", bare, full);
+		log_limited(LOG_LVL_WARN, "answer refused", "answer to %s refused: %s", bare, full);
 		skd_reply_error(d, o, "wait", "resource-constraint", full);
 		goto out;
 	}

@@ -30,7 +30,7 @@ skd_request(struct skd *d, const struct skd_origin *o, xmpp_stanza_t *iq, xmpp_s
 	/* Every IQ get/set gets exactly one answer: each check below sends
 	   its error and returns; the success path sends the roster get. */
 	if ((dom = skd_user_domain(d, from)) < 0) {
-		log_info("request from %s refused: not a user of a served domain", from);
+		log_limited(LOG_LVL_INFO, "request not served", "request from %s refused: not a user of a served domain", from);
 		skd_reply_error(d, o, "auth", "forbidden",
 		    "this sync service serves only the users of its own domains");
 		return;
@@ -68,7 +68,7 @@ skd_request(struct skd *d, const struct skd_origin *o, xmpp_stanza_t *iq, xmpp_s
 	}
 	if ((missing = skd_privilege_missing(d, dom)) != NULL ||
 	    (missing = skd_adapter_missing(d, dom)) != NULL) {
-		log_warnx("request from %s refused: %s", from, missing);
+		log_limited(LOG_LVL_WARN, "request refused", "request from %s refused: %s", from, missing);
 		skd_reply_error(d, o, "cancel", "service-unavailable", missing);
 		goto out;
 	}
@@ -76,7 +76,7 @@ skd_request(struct skd *d, const struct skd_origin *o, xmpp_stanza_t *iq, xmpp_s
 	case 0:
 		break;
 	case SK_EFULL:
-		log_warnx("request from %s refused: %u requests wait for a roster (max-pending)",
+		log_limited(LOG_LVL_WARN, "max-pending", "request from %s refused: %u requests wait for a roster (max-pending)",
 		    from, d->cfg->max_pending);
 		skd_reply_error(d, o, "wait", "resource-constraint",
 		    "too many sync requests are waiting; try again in a few seconds");

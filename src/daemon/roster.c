@@ -109,7 +109,7 @@ run_checkpoint(struct skd *d, const struct skd_fetch *f, const struct sk_view *v
 		    "keep the key you have and sync", sk_strerror(rc));
 		skd_reply_error(d, f->o, "cancel", "item-not-found", text);
 	} else if (rc != 0) {
-		log_warnx("checkpoint of %s/%s failed: %s", f->bare, f->client, sk_strerror(rc));
+		log_limited(LOG_LVL_WARN, "checkpoint failed", "checkpoint of %s/%s failed: %s", f->bare, f->client, sk_strerror(rc));
 		skd_reply_error(d, f->o, "wait", "internal-server-error",
 		    "the sync store failed; try again later");
 	} else {
@@ -126,7 +126,7 @@ run_sync(struct skd *d, const struct skd_fetch *p, const struct sk_view *v)
 	rc = sk_sync_run_view(d->store, &d->sync, p->bare, p->client, p->key, v,
 	    (uint64_t)d->now_s(), &res);
 	if (rc != 0) {
-		log_warnx("sync of %s/%s failed: %s", p->bare, p->client, sk_strerror(rc));
+		log_limited(LOG_LVL_WARN, "sync failed", "sync of %s/%s failed: %s", p->bare, p->client, sk_strerror(rc));
 		skd_reply_error(d, p->o, "wait", "internal-server-error",
 		    "the sync store failed; try again later");
 		return;
@@ -172,7 +172,7 @@ answer_roster(struct skd *d, const struct skd_fetch *p, xmpp_stanza_t *iq,
 	if (view != NULL && xmpp_stanza_get_child_by_name(view, "unchanged") != NULL) {
 		if ((rc = sk_store_roster_get(d->store, p->bare, live)) != 0) {
 			/* asked with a version we no longer hold: ask afresh */
-			log_warnx("stored roster of %s unusable (%s): dropped", p->bare, sk_strerror(rc));
+			log_limited(LOG_LVL_WARN, "roster store", "stored roster of %s unusable (%s): dropped", p->bare, sk_strerror(rc));
 			(void)sk_store_roster_del(d->store, p->bare);
 			return rc;
 		}
@@ -191,7 +191,7 @@ answer_roster(struct skd *d, const struct skd_fetch *p, xmpp_stanza_t *iq,
 			rc = sk_store_roster_put(d->store, p->bare, *ver, live);
 		}
 		if (rc != 0) {
-			log_warnx("roster of %s not stored: %s", p->bare, sk_strerror(rc));
+			log_limited(LOG_LVL_WARN, "roster store", "roster of %s not stored: %s", p->bare, sk_strerror(rc));
 			*ver = NULL;
 		}
 	}
@@ -225,7 +225,7 @@ view_for(struct skd *d, const struct skd_fetch *p, xmpp_stanza_t *iq,
 		rc = sk_view_build(d->store, &live, hidden, owned);
 	sk_state_free(&live);
 	if (skipped)
-		log_warnx("roster of %s: %zu malformed items left out", p->bare, skipped);
+		log_limited(LOG_LVL_WARN, "roster malformed items", "roster of %s: %zu malformed items left out", p->bare, skipped);
 	*v = *owned;
 	return rc;
 }
@@ -244,7 +244,7 @@ skd_roster_result(struct skd *d, xmpp_stanza_t *iq)
 	if ((p = skd_table_get(&d->fetches, id)) == NULL)
 		return 0;
 	if (from == NULL || strcmp(from, p->from) != 0) {
-		log_warnx("roster answer %s from %s, not from %s: ignored", id,
+		log_limited(LOG_LVL_WARN, "roster answer from elsewhere", "roster answer %s from %s, not from %s: ignored", id,
 		    from ? from : "(none)", p->from);
 		return 1;		/* keep waiting */
 	}
@@ -255,7 +255,7 @@ skd_roster_result(struct skd *d, xmpp_stanza_t *iq)
 
 		snprintf(text, sizeof(text), "the server refused to give the sync service the roster (%s)",
 		    c && xmpp_stanza_get_name(c) ? xmpp_stanza_get_name(c) : "no condition");
-		log_warnx("roster fetch for %s: %s", p->bare, text);
+		log_limited(LOG_LVL_WARN, "roster fetch error", "roster fetch for %s: %s", p->bare, text);
 		skd_reply_error(d, p->o, "cancel", "service-unavailable", text);
 		if (c != NULL && xmpp_stanza_get_name(c) && strcmp(xmpp_stanza_get_name(c), "forbidden") == 0) {
 			/* ejabberd drops a domain's privileges when any connection
@@ -276,7 +276,7 @@ skd_roster_result(struct skd *d, xmpp_stanza_t *iq)
 	if ((rc = answer_hidden(xmpp_stanza_get_child_by_name_and_ns(iq, "view", SK_NS_ADAPTER),
 	    &hidden)) != 0 ||
 	    (rc = view_for(d, p, iq, &hidden, &v, &owned, &ver)) != 0) {
-		log_warnx("roster of %s not usable: %s", p->bare, sk_strerror(rc));
+		log_limited(LOG_LVL_WARN, "roster store", "roster of %s not usable: %s", p->bare, sk_strerror(rc));
 		skd_reply_error(d, p->o, "wait", "internal-server-error",
 		    "the sync service could not read the roster; try again later");
 	} else {
@@ -286,7 +286,7 @@ skd_roster_result(struct skd *d, xmpp_stanza_t *iq)
 			run_sync(d, p, v);
 		/* kept for the next sync while exact (a versioned roster) */
 		if (owned != NULL && (rc = sk_views_put(d->views, p->bare, ver, &hidden, owned)) != 0)
-			log_warnx("view of %s not kept: %s", p->bare, sk_strerror(rc));
+			log_limited(LOG_LVL_WARN, "roster store", "view of %s not kept: %s", p->bare, sk_strerror(rc));
 		skd_ingest_flush(d, 0);
 	}
 	sk_strv_free(&hidden);
@@ -304,7 +304,7 @@ timed_out(void *ctx, void *data)
 
 	snprintf(text, sizeof(text), "the server did not answer the roster fetch "
 	    "within %u s; try again", d->cfg->roster_timeout);
-	log_warnx("roster fetch for %s timed out", p->bare);
+	log_limited(LOG_LVL_WARN, "roster timeout", "roster fetch for %s timed out", p->bare);
 	skd_reply_error(d, p->o, "wait", "remote-server-timeout", text);
 }
 
