@@ -142,6 +142,7 @@ start(Host, Opts) ->
     %% the watcher of cluster membership (gen_server below)
     gen_mod:start_child(?MODULE, Host, Opts).
 
+-spec stop(binary()) -> ok.
 stop(Host) ->
     [ejabberd_hooks:delete(Hook, H, ?MODULE, Fun, Prio) || {Hook, H, Fun, Prio} <- hooks(Host)],
     %% global: only when no other host runs this module
@@ -155,6 +156,7 @@ stop(Host) ->
 
 reload(_Host, _NewOpts, _OldOpts) -> ok.   % the option is read when used
 
+-spec depends(binary(), gen_mod:opts()) -> [{module(), hard | soft}].
 depends(_Host, _Opts) -> [{mod_roster, hard}].
 
 mod_opt_type(component) -> econf:domain().
@@ -183,6 +185,8 @@ synckeyd_up(Host) -> ejabberd_router:is_my_route(component(Host)).
 
 %%% ---- discovery ---------------------------------------------------------------
 
+-spec disco_features(mod_disco:features_acc(), jid(), jid(), binary(), binary()) ->
+    mod_disco:features_acc().
 disco_features({error, _} = Acc, _From, _To, _Node, _Lang) -> Acc;
 disco_features(Acc, _From, #jid{lserver = Host}, <<>>, _Lang) ->
     Feats = case Acc of {result, F} -> F; empty -> [] end,
@@ -245,6 +249,7 @@ sync_answer(#iq{lang = Lang} = IQ, timeout) ->
 
 %% What synckeyd sends to Host/synckey: the probe and the views.  Anyone
 %% else is refused; packets to another resource go on to ejabberd_local.
+-spec local_resource(stanza()) -> ok | stop.
 local_resource(#iq{type = T, to = #jid{lresource = ?RESOURCE, lserver = S},
                    from = From, lang = Lang} = IQ) when T == get; T == set ->
     Component = component(S),
@@ -340,6 +345,7 @@ is_marker(_) -> false.
 
 %% Every presence state a user sends: a <directed/> mark from the client is
 %% dropped (only this module sets it), then by where it goes.
+-spec user_send_packet({stanza(), ejabberd_c2s:state()}) -> {stanza(), ejabberd_c2s:state()} | {stop, {drop, ejabberd_c2s:state()}}.
 user_send_packet({#presence{type = T} = Pres, State}) when T == available; T == unavailable ->
     case to_component(Pres, State) of
         false -> send_presence(unmark(Pres), State);
@@ -399,6 +405,7 @@ send_presence(#presence{to = #jid{luser = TU, lserver = TS}, sub_els = Els} = Pr
 send_presence(Pres, State) -> {Pres, State}.
 
 %% mod_privilege (50) has forwarded it to synckeyd by now, mark and all.
+-spec user_receive_packet({stanza(), ejabberd_c2s:state()}) -> {stanza(), ejabberd_c2s:state()}.
 user_receive_packet({#presence{} = Pres, State}) -> {unmark(Pres), State};
 user_receive_packet(Acc) -> Acc.
 
@@ -430,6 +437,7 @@ multicast_route(Acc) -> Acc.
 
 %% A component connected: if it is synckeyd for a host, ask every session of
 %% that host to send synckeyd its current presence.
+-spec component_connected(binary()) -> ok.
 component_connected(Component) ->
     lists:foreach(
       fun(Host) ->
