@@ -35,6 +35,16 @@ cd "$top"
 
 sh "$top/tests/install-deps.sh"
 
+# The labs listen on fixed loopback ports, and some of them (35xxx, 41xxx
+# to 46xxx) lie in the kernel's ephemeral range (32768-60999): a client
+# socket of a test running beside them may be given one as its local port,
+# and the lab that wants it then fails with EADDRINUSE (CI, 2026-12-07: the
+# cluster's node 2 on 45012). As root, keep them out of that pool.
+reserved=/proc/sys/net/ipv4/ip_local_reserved_ports
+if [ -w "$reserved" ] && echo 35000-35999,41000-46999 >"$reserved" 2>/dev/null; then
+	echo "== lab ports reserved from the ephemeral range: $(cat "$reserved")"
+fi
+
 echo "== bootstrapping"
 autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 

@@ -601,9 +601,19 @@ _lab_ejabberd_start() {
 	if ! _lab_ej_wait_up "$LAB/ejabberd" "$LAB_C2S" "$LAB_COMP"; then
 		echo "lab: ejabberd did not start within 30 s" >&2
 		tail -n 20 "$LAB/ejabberd/console.log" >&2
+		_lab_port_holders "$LAB_C2S" "$LAB_COMP" $LAB_DIST
 		return 1
 	fi
 	_lab_ej_flush
+}
+
+# _lab_port_holders PORT...: the sockets that hold these local ports (an
+# EADDRINUSE names no one), to stderr
+_lab_port_holders() {
+	for _lab_p in "$@"; do
+		ss -tanp "( sport = :$_lab_p )" 2>/dev/null | sed 1d | sed "s/^/lab: port $_lab_p held: /" >&2
+	done
+	return 0
 }
 
 # _lab_ej_wait_up DIR C2S COMP: the node of DIR is up ($LAB_SERVER_PID alive)
@@ -828,6 +838,7 @@ lab_server2_start() {
 	if [ $_lab_rc != 0 ]; then
 		echo "lab: ejabberd node 2 did not start within 30 s" >&2
 		tail -n 20 "$_lab_d/console.log" >&2
+		_lab_port_holders "$LAB_C2S2" "$LAB_COMP2" "$LAB_DIST2"
 		return 1
 	fi
 }
