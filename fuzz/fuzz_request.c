@@ -152,7 +152,7 @@ base_store(void)
 	it.jid = "carol@p.test";
 	it.sub = SK_SUB_TO;
 	FZ_CHECK(sk_state_add_item(&live, &it) == 0);
-	FZ_CHECK(sk_sync_live(d.store, &live) == 0);
+	FZ_CHECK(sk_view_live(d.store, &live) == 0);
 	FZ_CHECK(sk_sync_run(d.store, &d.sync, "alice@p.test", "laptop", NULL, &live,
 	    (uint64_t)fake_s(), &res) == 0);
 	snprintf(init_key, sizeof(init_key), "%s", res.key);

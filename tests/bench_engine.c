@@ -158,7 +158,7 @@ view_parts(struct world *w, const struct sk_state *roster, double *t)
 
 	bd_check(sk_state_copy(&cp, roster), "copy");
 	t0 = bu_now_us();
-	bd_check(sk_sync_live(w->b.d.store, &cp), "live");
+	bd_check(sk_view_live(w->b.d.store, &cp), "live");
 	t[S_LOOKUP] = bu_now_us() - t0;
 	t0 = bu_now_us();
 	bd_check(sk_snap_build(&cp, &blob, &len), "blob");

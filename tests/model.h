@@ -10,7 +10,7 @@
 /*
  * The world one user sees: its roster and the presence the server holds
  * for every contact (whatever the subscription).  model_live() composes
- * them the way synckeyd does (sk_sync_live): items, plus the presence of
+ * them the way synckeyd does (sk_view_live): items, plus the presence of
  * contacts with subscription to or both.  Deterministic for a seed.
  */
 struct model {

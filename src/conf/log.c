@@ -6,6 +6,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
 static int threshold = LOG_LVL_INFO;
@@ -155,18 +156,9 @@ static uint64_t (*limit_clock)(void);
 #define FLOOD_BURST	20
 
 static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t
 limit_now(void)
 {
-	uint64_t t = limit_clock ? limit_clock() : mono_ms();
+	uint64_t t = limit_clock ? limit_clock() : sk_clock_ms();
 
 	return t ? t : 1;	/* 0 means "never" below */
 }

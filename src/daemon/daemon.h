@@ -16,7 +16,7 @@
  * The walk of a sync request through the daemon:
  *   handler.c  stanza in: dispatch by kind and namespace
  *   request.c  parse, check sender and privileges, fetch the roster
- *   (roster result) sk_sync_live + sk_sync_run (sync.c, the engine)
+ *   (roster result) sk_view_live + sk_sync_run (view.c, sync.c: the engine)
  *   answer.c   stanza out, paged to the stanza budget
  * Presence goes handler.c -> ingest.c -> store; privileges privilege.c;
  * the link to the server link.c.  Every handler takes a stanza and sends

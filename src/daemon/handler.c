@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "daemon.h"
 #include "error.h"
 #include "log.h"
@@ -11,15 +12,6 @@
 #define NS_DISCO_INFO	"http://jabber.org/protocol/disco#info"
 #define NS_DISCO_ITEMS	"http://jabber.org/protocol/disco#items"
 #define NS_PING		"urn:xmpp:ping"
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static time_t
 wall_s(void)
@@ -53,7 +45,7 @@ skd_init(struct skd *d, struct skd_config *cfg, xmpp_ctx_t *ctx)
 	d->sync.max_clients = cfg->max_clients;
 	d->send = send_conn;
 	d->send_text = send_conn_text;
-	d->now_ms = mono_ms;
+	d->now_ms = sk_clock_ms;
 	d->now_s = wall_s;
 	skd_table_init(&d->fetches, skd_roster_fetch_free);
 	skd_table_init(&d->pages, skd_answer_page_free);

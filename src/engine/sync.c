@@ -42,22 +42,6 @@ sk_sync_result_free(struct sk_sync_result *r)
 	sk_sync_result_init(r);
 }
 
-int
-sk_sync_live(struct sk_store *s, struct sk_state *live)
-{
-	size_t i, n = live->nitems;
-	int rc;
-
-	for (i = 0; i < n; i++) {
-		if (!sk_sub_receives_presence(live->items[i].sub))
-			continue;
-		if ((rc = sk_store_pres_get(s, live->items[i].jid, live)) != 0)
-			return rc;
-	}
-	sk_state_sort(live);
-	return 0;
-}
-
 /* What a presented key amounts to (xep/ "Keys"). */
 struct keycheck {
 	enum sk_reason		reason;	/* NONE: usable */

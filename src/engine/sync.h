@@ -16,7 +16,7 @@
 /*
  * One sync or checkpoint, from a parsed request and the live state to a
  * result: no XML, no network.  The daemon parses the IQ, fetches the
- * roster, calls sk_sync_live() and sk_sync_run(), and serialises the
+ * roster, calls sk_view_live() and sk_sync_run(), and serialises the
  * result (xep/ "Sync result", "Keys").
  *
  * Key lifecycle per (user, client): the record keeps `cur` (newest key)
@@ -60,16 +60,10 @@ struct sk_sync_result {
 void sk_sync_result_init(struct sk_sync_result *r);
 void sk_sync_result_free(struct sk_sync_result *r);
 
-/*
- * Completes a live state whose items are the user's roster: appends the
- * stored presence of every contact with subscription to or both, then
- * sorts.  0 or an error of error.h.
- */
-int sk_sync_live(struct sk_store *s, struct sk_state *live);
 
 /*
  * Answers a sync request of (bare, client) carrying key (NULL: none)
- * against live (sorted, from sk_sync_live).  Writes the new snapshot and
+ * against live (sorted, from sk_view_live).  Writes the new snapshot and
  * client record into the store's batch.  Returns 0 and fills res (free
  * with sk_sync_result_free), or an error of error.h (storage failures
  * only: a bad key is never an error but a full result with its reason).

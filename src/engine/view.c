@@ -5,7 +5,6 @@
 
 #include "error.h"
 #include "snap.h"
-#include "sync.h"
 #include "view.h"
 
 /* ---- one view ------------------------------------------------------------ */
@@ -14,6 +13,22 @@ struct sk_view_watch {
 	uint64_t	h;		/* sk_snap_h64 of the contact's JID */
 	size_t		item;		/* its index in live.items */
 };
+
+int
+sk_view_live(struct sk_store *s, struct sk_state *live)
+{
+	size_t i, n = live->nitems;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (!sk_sub_receives_presence(live->items[i].sub))
+			continue;
+		if ((rc = sk_store_pres_get(s, live->items[i].jid, live)) != 0)
+			return rc;
+	}
+	sk_state_sort(live);
+	return 0;
+}
 
 static int
 cmp_watch(const void *a, const void *b)
@@ -93,7 +108,7 @@ sk_view_build(struct sk_store *s, struct sk_state *live,
 	sk_state_init(live);
 	/* numbered before the lookups: a change during them is seen as one */
 	v->gen = sk_store_pres_gen(s);
-	if ((rc = sk_sync_live(s, &v->live)) != 0)
+	if ((rc = sk_view_live(s, &v->live)) != 0)
 		goto fail;
 	for (i = 0; hidden != NULL && i < hidden->n; i++)
 		hide(&v->live, hidden->v[i]);

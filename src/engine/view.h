@@ -24,7 +24,7 @@
  * lookups and the state sort (the blob and digest are built again).
  */
 struct sk_view {
-	struct sk_state	 live;		/* sorted, as sk_sync_live() leaves it */
+	struct sk_state	 live;		/* sorted, as sk_view_live() leaves it */
 	unsigned char	*blob;		/* sk_snap_build(live) */
 	size_t		 len;
 	char		 digest[SK_DIGEST_B64];
@@ -36,6 +36,13 @@ struct sk_view {
 	size_t		 bytes;		/* what it holds, about */
 	struct sk_view	*older, *newer, *next_in_bucket;
 };
+
+/*
+ * Completes a live state whose items are the user's roster: appends the
+ * stored presence of every contact with subscription to or both, then
+ * sorts.  0 or an error of error.h.
+ */
+int sk_view_live(struct sk_store *s, struct sk_state *live);
 
 /*
  * Builds the view of a state whose items are the user's roster: takes
