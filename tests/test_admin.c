@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "error.h"
@@ -388,6 +389,30 @@ synckeyctl_answers_in_json_with_documented_exit_codes(void **state)
 	assert_int_equal(ctl(f, "", "-c \"$SK_CONF\" --json user v@a.test",
 	    "assert d['key_ttl_s'] == 864000"), 0);
 	assert_int_equal(ctl(f, NULL, "-c \"$SK_CONF\" summary", NULL), 1);
+	/* The running synckeyd's budgets, from its status file: none yet,
+	   then the figures it wrote; a file that is not one is no error. */
+	assert_int_equal(ctl(f, NULL, "--json summary", "assert d['budgets'] is None"), 0);
+	snprintf(path, sizeof(path), "%s/out", f->dir);
+	setenv("SK_OUT", path, 1);
+	snprintf(path, sizeof(path), "%s/synckeyd.status", f->dir);
+	assert_non_null(conf = fopen(path, "w"));
+	fprintf(conf, "pid %ld\nwritten 1700000000\npending 2 10000\npending-bytes 3000 16777216\n"
+	    "views 4 0\n", (long)getpid());
+	assert_int_equal(fclose(conf), 0);
+	assert_int_equal(ctl(f, NULL, "--json summary", "b = d['budgets']; "
+	    "assert b['running'] is True and b['pid'] > 1 and b['written'] == 1700000000 and "
+	    "b['pending'] == {'used': 2, 'limit': 10000} and "
+	    "b['pending-bytes'] == {'used': 3000, 'limit': 16777216} and "
+	    "b['views'] == {'used': 4, 'limit': 0}"), 0);
+	assert_int_equal(ctl(f, NULL, "summary", NULL), 0);
+	assert_int_equal(system("grep -q 'pending-bytes  *3000 of 16777216 (0%)' \"$SK_OUT\""), 0);
+	assert_non_null(conf = fopen(path, "w"));
+	fprintf(conf, "pid 1\nwritten x\n");
+	assert_int_equal(fclose(conf), 0);
+	assert_int_equal(ctl(f, NULL, "--json summary", "assert d['budgets'] is None"), 0);
+	assert_int_equal(ctl(f, NULL, "summary", NULL), 0);
+	assert_int_equal(system("grep -q 'budgets of synckeyd  *unreadable' \"$SK_OUT\""), 0);
+	assert_int_equal(unlink(path), 0);
 	/* The text forms. */
 	assert_int_equal(ctl(f, NULL, "summary", NULL), 0);
 	assert_int_equal(ctl(f, NULL, "user v@a.test", NULL), 0);

@@ -1,6 +1,7 @@
 /* test_config.c - synckeyd's flags and configuration file: defaults, bounds, all errors at once */
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "status.h"
 #include "testutil.h"
 
 static int
@@ -238,6 +240,71 @@ repeated_causes_collapse_into_one_line_an_interval(void **state)
 	log_limited_reset();
 }
 
+/* Writes text as dir's status file. */
+static void
+status_file(const char *dir, const char *text)
+{
+	char path[4200];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, SKD_STATUS_FILE);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The status file synckeyctl reads: what synckeyd writes reads back; a
+   file that is not one is refused whole, never half read. */
+static void
+the_status_file_reads_back_and_refuses_what_is_not_one(void **state)
+{
+	char *dir = tmpdir_new(), big[5000];
+	struct skd_status st = { .pid = 42, .written = 1700000000 }, in;
+	int i;
+
+	(void)state;
+	assert_int_equal(skd_status_read(dir, &in), ENOENT);
+	skd_status_add(&st, "pending", 2, 10000);
+	skd_status_add(&st, "pending-bytes", 3000, 16777216);
+	skd_status_add(&st, "Bad_Name", 1, 1);		/* written, refused on reading */
+	st.n--;
+	skd_status_add(&st, "a-name-of-thirty-two-characters!", 1, 1);	/* left out */
+	assert_int_equal(st.n, 2);
+	for (i = 0; i < 20; i++)
+		skd_status_add(&st, "views", (unsigned long long)i, 0);
+	assert_int_equal(st.n, SKD_STATUS_ROWS);
+	assert_int_equal(skd_status_write(dir, &st), 0);
+	assert_int_equal(skd_status_read(dir, &in), 0);
+	assert_int_equal(in.pid, 42);
+	assert_int_equal(in.written, 1700000000);
+	assert_int_equal(in.n, SKD_STATUS_ROWS);
+	assert_string_equal(in.rows[1].name, "pending-bytes");
+	assert_int_equal(in.rows[1].used, 3000);
+	assert_int_equal(in.rows[1].limit, 16777216);
+
+	status_file(dir, "pid 1\nwritten 2\nPending 1 2\n");
+	assert_int_equal(skd_status_read(dir, &in), EINVAL);
+	status_file(dir, "pid 1\nwritten 2\npending 1 2 3\n");
+	assert_int_equal(skd_status_read(dir, &in), EINVAL);
+	status_file(dir, "pid 1\npending 1 2\n");
+	assert_int_equal(skd_status_read(dir, &in), EINVAL);
+	status_file(dir, "written 2\npid 1\n");
+	assert_int_equal(skd_status_read(dir, &in), EINVAL);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	status_file(dir, big);
+	assert_int_equal(skd_status_read(dir, &in), EINVAL);
+	strcpy(big, "pid 1\nwritten 2\n");
+	for (i = 0; i < SKD_STATUS_ROWS; i++)
+		strcat(big, "views 1 0\n");
+	status_file(dir, big);
+	assert_int_equal(skd_status_read(dir, &in), 0);	/* as many rows as there may be */
+	strcat(big, "views 1 0\n");
+	status_file(dir, big);
+	assert_int_equal(skd_status_read(dir, &in), EINVAL);
+	tmpdir_free(dir);
+}
+
 int
 main(void)
 {
@@ -248,6 +315,7 @@ main(void)
 		cmocka_unit_test(several_servers_in_order),
 		cmocka_unit_test(secret_file_must_be_private),
 		cmocka_unit_test(repeated_causes_collapse_into_one_line_an_interval),
+		cmocka_unit_test(the_status_file_reads_back_and_refuses_what_is_not_one),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

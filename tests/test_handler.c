@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <strophe.h>
@@ -13,6 +14,7 @@
 #include "daemon.h"
 #include "error.h"
 #include "log.h"
+#include "status.h"
 #include "testutil.h"
 #include "xpath.h"
 #include "xml.h"
@@ -1351,25 +1353,91 @@ held_pages_are_bounded_in_bytes_per_user_and_overall(void **state)
 		sync_request(f, id, "mallory@p.test/m", "c", NULL);
 		roster_answer(f, "mallory@p.test", items);
 		expect_xp("/iq/sync[@type='full'][@more]");
-		assert_true(f->d.page_bytes <= 2 * 30000);
+		assert_true(f->d.pages.bytes <= 2 * 30000);
 	}
 	sk_update_init(&u);
 	assert_true(fetch_parts(f, alice, &u) > 2);
 	assert_int_equal(u.put.nitems, 200);
 	sk_update_free(&u);
 	free(alice);
-	after = f->d.page_bytes;
+	after = f->d.pages.bytes;
 	f->cfg.max_user_page_bytes = 2000;
 	sync_request(f, "b99", "mallory@p.test/m", "c", NULL);
 	roster_answer(f, "mallory@p.test", items);
 	expect_xp("/iq[@type='error']/error[@type='wait']/resource-constraint");
 	expect_xp("//error/text[~'max-user-page-bytes']");
-	assert_int_equal(f->d.page_bytes, after);
+	assert_int_equal(f->d.pages.bytes, after);
 	f->cfg.max_user_page_bytes = 30000;
 	f->cfg.max_page_bytes = after + 1000;
 	sync_request(f, "d1", "dave@p.test/d", "c", NULL);
 	roster_answer(f, "dave@p.test", items);
 	expect_xp("//error/text[~'max-page-bytes']");
+}
+
+/* Issue 17: requests waiting for a roster are bounded per user (count and
+   bytes) and overall in bytes, each refusal naming its limit; one user
+   at his limit does not stop another; answered requests free their bytes. */
+static void
+pending_requests_are_bounded_per_user_and_in_bytes(void **state)
+{
+	struct fx *f = *state;
+	char *xml, *bigid, bobid[64], xml2[512];
+	struct skd_status st;
+	size_t held, i;
+
+	f->cfg.max_user_pending = 2;
+	grant(f);
+	sync_request(f, "a1", "alice@p.test/a", "c", NULL);
+	sync_request(f, "a2", "alice@p.test/b", "c", NULL);
+	sync_request(f, "a3", "alice@p.test/c", "c", NULL);
+	expect_xp("/iq[@id='a3'][@type='error']/error[@type='wait']/resource-constraint");
+	expect_xp("//error/text[~'max-user-pending']");
+	sync_request(f, "b1", "bob@p.test/b", "c", NULL);
+	expect_xp("/iq[@type='get']/query[@xmlns='jabber:iq:roster']");	/* bob's roster is asked */
+	snprintf(bobid, sizeof(bobid), "%s", roster_get_id());
+	assert_int_equal(f->d.fetches.n, 3);
+	held = f->d.fetches.bytes;
+	assert_true(held > 3 * 100);
+
+	/* bytes: one request with an id of 20 kB is over one user's share */
+	f->cfg.max_user_pending = 16;
+	f->cfg.max_user_pending_bytes = 16384;
+	bigid = malloc(20001);
+	memset(bigid, 'i', 20000);
+	bigid[20000] = '\0';
+	xml = malloc(21000);
+	snprintf(xml, 21000, "<iq type='get' id='%s' from='carl@p.test/c' to='sync.p.test'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>", bigid);
+	feed(f, xml);
+	expect_xp("//error/resource-constraint");
+	expect_xp("//error/text[~'max-user-pending-bytes']");
+	assert_int_equal(f->d.fetches.bytes, held);
+	free(xml);
+	free(bigid);
+	/* and over what all users may hold */
+	f->cfg.max_user_pending_bytes = 1u << 20;
+	f->cfg.max_pending_bytes = held + 10;
+	sync_request(f, "d1", "dave@p.test/d", "c", NULL);
+	expect_xp("/iq[@id='d1']//error/text[~'max-pending-bytes']");
+	/* bob's answer frees his request's bytes: dave fits now */
+	snprintf(xml2, sizeof(xml2), "<iq type='result' from='bob@p.test' to='sync.p.test' id='%s'>"
+	    "<query xmlns='jabber:iq:roster'>" ROSTER "</query></iq>", bobid);
+	feed(f, xml2);
+	expect_xp("/iq[@id='b1']/sync[@type='full']");
+	assert_int_equal(f->d.fetches.n, 2);
+	assert_true(f->d.fetches.bytes < held);
+	sync_request(f, "d2", "dave@p.test/d", "c", NULL);
+	expect_xp("/iq[@type='get']/query[@xmlns='jabber:iq:roster']");
+	assert_int_equal(f->d.fetches.n, 3);
+	/* what synckeyctl shows: the status file has the same figures */
+	skd_status_update(&f->d);
+	assert_int_equal(skd_status_read(f->dir, &st), 0);
+	for (i = 0; i < st.n && strcmp(st.rows[i].name, "pending-bytes") != 0; i++)
+		;
+	assert_true(i < st.n);
+	assert_int_equal(st.rows[i].used, f->d.fetches.bytes);
+	assert_int_equal(st.rows[i].limit, f->cfg.max_pending_bytes);
+	assert_int_equal(st.pid, (long)getpid());
 }
 
 /* The matcher itself: structure, not text; negation; paths it cannot read. */
@@ -1430,6 +1498,7 @@ main(void)
 		T(the_adapter_may_delegate_for_its_domain),
 		T(the_matcher_reads_structure_not_text),
 		T(held_pages_are_bounded_in_bytes_per_user_and_overall),
+		T(pending_requests_are_bounded_per_user_and_in_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

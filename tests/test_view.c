@@ -30,7 +30,7 @@ setup(void **state)
 
 	f->dir = tmpdir_new();
 	assert_int_equal(sk_store_open(f->dir, 0, &f->s), 0);
-	assert_int_equal(sk_views_new(64u << 20, &f->c), 0);
+	assert_int_equal(sk_views_new(64u << 20, 64u << 20, &f->c), 0);
 	*state = f;
 	return 0;
 }
@@ -210,41 +210,93 @@ cleared_presence_lost_batches_and_old_changes_make_views_stale(void **state)
 	assert_null(sk_views_get(f->c, f->s, USER, "7", NULL));
 }
 
-static void
-the_cache_stays_within_its_bound(void **state)
+/* The bytes of a view of 100 contacts; f's cache replaced by one of
+   max views of that size, max_user for one user. */
+static size_t
+small_views(struct fx *f, double max, double max_user)
 {
-	struct fx *f = *state;
 	struct sk_state st;
 	struct sk_view *v;
-	size_t n, bytes, one;
-	char user[32];
-	unsigned i;
+	size_t one;
 
 	sk_views_free(f->c);
 	roster(&st, 100);
 	assert_int_equal(sk_view_build(f->s, &st, NULL, &v), 0);
 	one = v->bytes;
 	sk_view_free(v);
-	assert_int_equal(sk_views_new(3 * one + one / 2, &f->c), 0);
-	for (i = 0; i < 10; i++) {
-		snprintf(user, sizeof(user), "u%u@a.test", i);
-		roster(&st, 100);
-		assert_int_equal(sk_view_build(f->s, &st, NULL, &v), 0);
-		assert_int_equal(sk_views_put(f->c, user, "1", NULL, v), 0);
-		/* u0 is used each time: the least recently used go first */
+	assert_int_equal(sk_views_new((size_t)(max * one), (size_t)(max_user * one), &f->c), 0);
+	return one;
+}
+
+/* Keeps a view of 100 contacts for user uI@a.test; with use_u0, u0's
+   view is used after each. */
+static void
+keep_small(struct fx *f, unsigned i, int use_u0)
+{
+	struct sk_state st;
+	struct sk_view *v;
+	char user[32];
+
+	snprintf(user, sizeof(user), "u%u@a.test", i);
+	roster(&st, 100);
+	assert_int_equal(sk_view_build(f->s, &st, NULL, &v), 0);
+	assert_int_equal(sk_views_put(f->c, user, "1", NULL, v), 0);
+	if (use_u0)
 		(void)sk_views_get(f->c, f->s, "u0@a.test", "1", NULL);
-	}
+}
+
+static void
+the_cache_stays_within_its_bound(void **state)
+{
+	struct fx *f = *state;
+	struct sk_state st;
+	struct sk_view *v;
+	size_t n, bytes, one = small_views(f, 3.5, 3.5);
+	unsigned i;
+
+	for (i = 0; i < 10; i++)
+		keep_small(f, i, 1);	/* u0 is used each time: the least recently used go first */
 	sk_views_stats(f->c, &n, &bytes);
 	assert_int_equal(n, 3);
-	assert_true(bytes <= 3 * one + one / 2);
+	assert_true(bytes <= (size_t)(3.5 * one));
 	assert_non_null(sk_views_get(f->c, f->s, "u0@a.test", "1", NULL));
 	assert_non_null(sk_views_get(f->c, f->s, "u9@a.test", "1", NULL));
 	assert_null(sk_views_get(f->c, f->s, "u1@a.test", "1", NULL));
 	/* a view over the whole bound is not kept */
 	roster(&st, 2000);
 	assert_int_equal(sk_view_build(f->s, &st, NULL, &v), 0);
-	assert_int_equal(sk_views_put(f->c, "big@a.test", "1", NULL, v), 0);
+	assert_int_equal(sk_views_put(f->c, "big@a.test", "1", NULL, v), SK_EFULL);
 	assert_null(sk_views_get(f->c, f->s, "big@a.test", "1", NULL));
+}
+
+/* Issue 17: one user's view is kept only within his share of the bound,
+   so a user with a huge roster cannot push out everyone else's views. */
+static void
+one_user_keeps_no_more_than_his_share(void **state)
+{
+	struct fx *f = *state;
+	struct sk_state st;
+	struct sk_view *v;
+	/* room for ten small views; one user's share is two of them */
+	size_t n, bytes, one = small_views(f, 10.5, 2.5);
+	char user[32];
+	unsigned i;
+
+	for (i = 0; i < 8; i++)
+		keep_small(f, i, 0);
+	/* mallory's roster is five times as large: his view is not kept,
+	   and no one else's is pushed out for it */
+	roster(&st, 500);
+	assert_int_equal(sk_view_build(f->s, &st, NULL, &v), 0);
+	assert_true(v->bytes > 2 * one + one / 2 && v->bytes < 10 * one);
+	assert_int_equal(sk_views_put(f->c, "mallory@a.test", "1", NULL, v), SK_EFULL);
+	assert_null(sk_views_get(f->c, f->s, "mallory@a.test", "1", NULL));
+	sk_views_stats(f->c, &n, &bytes);
+	assert_int_equal(n, 8);
+	for (i = 0; i < 8; i++) {
+		snprintf(user, sizeof(user), "u%u@a.test", i);
+		assert_non_null(sk_views_get(f->c, f->s, user, "1", NULL));
+	}
 }
 
 /* The engine answers from a kept view exactly as from a state built
@@ -299,6 +351,7 @@ main(void)
 		T(another_roster_version_or_hidden_list_is_another_view),
 		T(cleared_presence_lost_batches_and_old_changes_make_views_stale),
 		T(the_cache_stays_within_its_bound),
+		T(one_user_keeps_no_more_than_his_share),
 		T(syncs_from_kept_views_equal_syncs_from_fresh_states),
 	};
 

@@ -22,8 +22,11 @@ const char skd_usage[] =
     "                [--key-ttl DAYS] [--max-clients N] [--batch-events N]\n"
     "                [--batch-ms MS] [--max-presence-bytes BYTES]\n"
     "                [--max-resources N] [--max-pending N]\n"
-    "                [--max-view-bytes BYTES] [--max-page-bytes BYTES]\n"
-    "                [--max-user-page-bytes BYTES] [--adapter auto|required]\n"
+    "                [--max-pending-bytes BYTES] [--max-user-pending N]\n"
+    "                [--max-user-pending-bytes BYTES]\n"
+    "                [--max-view-bytes BYTES] [--max-user-view-bytes BYTES]\n"
+    "                [--max-page-bytes BYTES] [--max-user-page-bytes BYTES]\n"
+    "                [--adapter auto|required]\n"
     "                [--max-domain-presence N] [--max-domain-presence-bytes BYTES]\n"
     "                [--max-remote-presence N] [--max-remote-presence-bytes BYTES]\n"
     "       synckeyd --help | --version\n";
@@ -58,7 +61,11 @@ static const struct setting settings[] = {
 	{ "max-presence-bytes",	K_SIZE,	  OFF(max_presence_bytes), 512, 1048576, 16384 },
 	{ "max-resources",	K_UINT,	  OFF(max_resources), 1, 10000, 64 },
 	{ "max-pending",	K_UINT,	  OFF(max_pending), 1, 1000000, 10000 },
+	{ "max-pending-bytes",	K_SIZE,	  OFF(max_pending_bytes), 65536, 1ul << 36, 16ul << 20 },
+	{ "max-user-pending",	K_UINT,	  OFF(max_user_pending), 1, 1000000, 16 },
+	{ "max-user-pending-bytes", K_SIZE, OFF(max_user_pending_bytes), 4096, 1ul << 36, 1ul << 20 },
 	{ "max-view-bytes",	K_SIZE,	  OFF(max_view_bytes), 0, 1ul << 36, 64ul << 20 },
+	{ "max-user-view-bytes", K_SIZE,  OFF(max_user_view_bytes), 0, 1ul << 36, 16ul << 20 },
 	{ "max-page-bytes",	K_SIZE,	  OFF(max_page_bytes), 65536, 1ul << 36, 64ul << 20 },
 	{ "max-user-page-bytes", K_SIZE,  OFF(max_user_page_bytes), 65536, 1ul << 36, 8ul << 20 },
 	/* presence from domains not served: what remote servers can store */

@@ -37,7 +37,11 @@ struct skd_config {
 	size_t		 max_presence_bytes;	/* one stored presence */
 	unsigned	 max_resources;		/* stored per contact */
 	unsigned	 max_pending;		/* sync requests waiting for a roster */
+	size_t		 max_pending_bytes;	/* what they hold, all users */
+	unsigned	 max_user_pending;	/* ... of one user */
+	size_t		 max_user_pending_bytes;
 	size_t		 max_view_bytes;	/* live states kept between syncs */
+	size_t		 max_user_view_bytes;	/* one user's */
 	size_t		 max_page_bytes;	/* answer pages held, all users */
 	size_t		 max_user_page_bytes;	/* answer pages held for one user */
 	/* stored presence of contacts of domains not served (remote) */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "error.h"
 #include "key.h"
 #include "store.h"
+#include "status.h"
 #include "store_admin.h"
 #include "sync.h"
 #include "text.h"
@@ -256,6 +258,49 @@ open_store(const struct args *a, unsigned flags, struct sk_store **s)
 	return 0;
 }
 
+/*
+ * The running synckeyd's memory budgets, from the status file it writes
+ * every few seconds (status.h): each "used of limit (percent)".  No file
+ * is no error: synckeyd may never have run with this store.
+ */
+static void
+out_budgets(const struct args *a, struct out *o)
+{
+	struct skd_status st;
+	char buf[80];
+	size_t i;
+	int rc, running;
+
+	if ((rc = skd_status_read(a->dir, &st)) != 0) {
+		snprintf(buf, sizeof(buf), "%s (%s/%s)", rc == ENOENT ? "none written" :
+		    "unreadable", a->dir, SKD_STATUS_FILE);
+		out_str(o, "budgets", "budgets of synckeyd", o->json ? NULL : buf);
+		return;
+	}
+	running = kill((pid_t)st.pid, 0) == 0 || errno == EPERM;
+	out_open(o, "budgets", "budgets of synckeyd", '{');
+	out_num(o, "pid", "pid", (uint64_t)st.pid);
+	out_bool(o, "running", "running", running);
+	out_time(o, "written", "written", (uint64_t)st.written);
+	for (i = 0; i < st.n; i++) {
+		const struct skd_status_row *r = &st.rows[i];
+
+		if (o->json) {
+			out_open(o, r->name, NULL, '{');
+			out_num(o, "used", NULL, r->used);
+			out_num(o, "limit", NULL, r->limit);
+			out_close(o, '}');
+		} else if (r->limit == 0) {
+			out_num(o, NULL, r->name, r->used);
+		} else {
+			snprintf(buf, sizeof(buf), "%llu of %llu (%llu%%)", r->used, r->limit,
+			    r->used * 100 / r->limit);
+			out_str(o, NULL, r->name, buf);
+		}
+	}
+	out_close(o, '}');
+}
+
 /* ---- the commands --------------------------------------------------------- */
 
 static int
@@ -309,6 +354,7 @@ cmd_summary(struct args *a, struct out *o)
 	out_str(o, "mode", "mode, privileges", "unknown here: the running synckeyd "
 	    "logs them per domain (\"server adapter present\" or \"privilege-only "
 	    "mode\", \"privileges for ...\")");
+	out_budgets(a, o);
 	return 0;
 }
 

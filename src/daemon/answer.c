@@ -57,43 +57,17 @@ skd_answer_page_free(void *data)
 	free(p);
 }
 
-/* A part leaves the table: its bytes are no longer held. */
-static void
-part_gone(void *ctx, void *data)
-{
-	struct skd *d = ctx;
-	struct skd_part *p = data;
-
-	if (p != NULL)
-		d->page_bytes -= p->len;
-}
-
-static void
-part_drop(struct skd *d, struct skd_part *p)
-{
-	part_gone(d, p);
-	skd_answer_page_free(p);
-}
-
 void
 skd_answer_tick(struct skd *d)
 {
-	skd_table_expire(&d->pages, d->now_ms(), part_gone, d);
+	skd_table_expire(&d->pages, d->now_ms(), NULL, NULL);
 }
 
-/* Bytes of parts held for bare. */
+/* What a part of len bytes of children holds, about. */
 static size_t
-user_bytes(const struct skd *d, const char *bare)
+part_bytes(const char *bare, const char *client, size_t len)
 {
-	size_t i, n = 0;
-
-	for (i = 0; i < d->pages.n; i++) {
-		const struct skd_part *p = d->pages.v[i].data;
-
-		if (strcmp(p->bare, bare) == 0)
-			n += p->len;
-	}
-	return n;
+	return sizeof(struct skd_part) + strlen(bare) + strlen(client) + 2 + len;
 }
 
 /*
@@ -104,8 +78,9 @@ user_bytes(const struct skd *d, const char *bare)
 static const char *
 make_room(struct skd *d, const char *bare, size_t need)
 {
-	size_t held = user_bytes(d, bare), i = 0;
+	size_t held, nheld, i = 0;
 
+	skd_table_owned(&d->pages, bare, &nheld, &held);
 	if (need > d->cfg->max_user_page_bytes)
 		return "the answer is larger than the sync service holds for one user "
 		    "(max-user-page-bytes); try again with your key";
@@ -116,10 +91,10 @@ make_room(struct skd *d, const char *bare, size_t need)
 			i++;
 			continue;
 		}
-		held -= p->len;
-		part_drop(d, skd_table_take(&d->pages, d->pages.v[i].key));
+		held -= d->pages.v[i].bytes;
+		skd_answer_page_free(skd_table_take(&d->pages, p->token));
 	}
-	if (d->page_bytes + need > d->cfg->max_page_bytes)
+	if (d->pages.bytes + need > d->cfg->max_page_bytes)
 		return "the sync service holds too many answer pages (max-page-bytes); "
 		    "try again in a minute";
 	return NULL;
@@ -357,7 +332,7 @@ hold(struct skd *d, const char *bare, const char *client, const char *src,
 
 	if (d->pages.n == PARTS_MAX) {
 		log_limited(LOG_LVL_WARN, "parts held", "%d answer parts held: the oldest is dropped", PARTS_MAX);
-		part_drop(d, skd_table_take_oldest(&d->pages));
+		skd_answer_page_free(skd_table_take_oldest(&d->pages));
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return ENOMEM;
@@ -369,11 +344,11 @@ hold(struct skd *d, const char *bare, const char *client, const char *src,
 	p->xml = body.s;
 	p->len = body.n;
 	if (body.oom || !p->bare || !p->client ||
-	    skd_table_add(&d->pages, p->token, d->now_ms() + PART_TTL_MS, p) != 0) {
+	    skd_table_add(&d->pages, p->token, d->now_ms() + PART_TTL_MS, p, p->bare,
+	    part_bytes(bare, client, p->len)) != 0) {
 		skd_answer_page_free(p);
 		return ENOMEM;
 	}
-	d->page_bytes += p->len;
 	memcpy(token, p->token, TOKEN_LEN + 1);
 	return 0;
 }
@@ -408,8 +383,8 @@ skd_answer_sync(struct skd *d, const struct skd_origin *o, const char *bare,
 	}
 	breaks[nbreaks] = n;
 	first_end = nbreaks ? breaks[0] : n;
-	if (nbreaks > 0 && (full = make_room(d, bare,
-	    text.n - (v[first_end].off - v[0].off))) != NULL) {
+	if (nbreaks > 0 && (full = make_room(d, bare, text.n - (v[first_end].off - v[0].off) +
+	    nbreaks * part_bytes(bare, client, 0))) != NULL) {
 		log_limited(LOG_LVL_WARN, "answer refused", "answer to %s refused: %s", bare, full);
 		skd_reply_error(d, o, "wait", "resource-constraint", full);
 		goto out;
@@ -471,5 +446,5 @@ skd_answer_more(struct skd *d, const struct skd_origin *o, const char *bare,
 	else
 		send_result(d, o, attrs.s, p->xml, p->len);
 	sk_text_free(&attrs);
-	part_drop(d, skd_table_take(&d->pages, token));
+	skd_answer_page_free(skd_table_take(&d->pages, token));
 }

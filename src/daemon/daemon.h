@@ -46,15 +46,19 @@ struct skd_origin {
 	const char	*ns;		/* delegated: the delegation namespace */
 };
 
-/* inflight.c: one table of things in flight, keyed by id, oldest first */
+/* inflight.c: one table of things in flight, keyed by id, oldest first,
+   each entry with its owner (a user's bare JID) and the bytes it holds */
 struct skd_inflight {
 	char		 key[40];
 	uint64_t	 deadline;	/* ms, monotonic */
+	const char	*owner;		/* borrowed from data */
+	size_t		 bytes;
 	void		*data;		/* owned by the table */
 };
 struct skd_table {
 	struct skd_inflight	*v;
 	size_t			 n, cap;
+	size_t			 bytes;		/* the entries' bytes, summed */
 	void			(*free_data)(void *);
 };
 
@@ -82,7 +86,6 @@ struct skd {
 
 	struct skd_table	 fetches;	/* roster.c: roster fetches in flight */
 	struct skd_table	 pages;		/* answer.c: pages waiting to be fetched */
-	size_t			 page_bytes;	/* answer.c: their bytes */
 	unsigned long		 next_id;
 	uint64_t		 last_flush_ms;
 	int			 relink;	/* reconnect for a presence replay */
@@ -113,8 +116,13 @@ void skd_link_up(struct skd *d);
 void skd_link_down(struct skd *d);
 
 void skd_table_init(struct skd_table *t, void (*free_data)(void *));
-/* 0, EINVAL (key of 40 bytes or more) or ENOMEM; data is the table's on 0. */
-int skd_table_add(struct skd_table *t, const char *key, uint64_t deadline, void *data);
+/* 0, EINVAL (key of 40 bytes or more) or ENOMEM; data is the table's on
+   0.  owner (borrowed: a string inside data) and bytes (what data holds)
+   are counted by skd_table_owned and t->bytes. */
+int skd_table_add(struct skd_table *t, const char *key, uint64_t deadline, void *data,
+    const char *owner, size_t bytes);
+/* How many entries owner has, and their bytes. */
+void skd_table_owned(const struct skd_table *t, const char *owner, size_t *n, size_t *bytes);
 /* The entry's data, still the table's; NULL when there is none. */
 void *skd_table_get(const struct skd_table *t, const char *key);
 /* The entry's data, removed: the caller's now; NULL when there is none. */
@@ -141,6 +149,8 @@ void skd_reply_error(struct skd *d, const struct skd_origin *o, const char *type
     const char *cond, const char *text);
 /* An owned copy of o in one allocation (free() it); NULL when out of memory. */
 struct skd_origin *skd_origin_dup(const struct skd_origin *o);
+/* The bytes of that allocation. */
+size_t skd_origin_size(const struct skd_origin *o);
 /* A new <iq type=TYPE to=TO id=ID from=component/>; caller owns it. */
 xmpp_stanza_t *skd_iq_new(struct skd *d, const char *type, const char *to, const char *id);
 /* Sends an IQ error with condition and a <text/> to a stanza that is no
@@ -202,15 +212,23 @@ void skd_request(struct skd *d, const struct skd_origin *o, xmpp_stanza_t *iq,
 
 /* roster.c: roster fetches in flight (a view with the adapter, else the
    privileged roster get), and what their answers run. */
-/* 0, SK_EFULL (max-pending) or ENOMEM. */
+/* 0, ENOMEM, or SK_EFULL when a budget of requests in flight is used up:
+   *limit is then the setting's name (static). */
 int skd_roster_fetch(struct skd *d, int dom, const struct skd_origin *o, const char *bare,
-    const char *client, const char *key, int checkpoint);
+    const char *client, const char *key, int checkpoint, const char **limit);
 /* 1 when iq answered one of our roster fetches (and was handled). */
 int skd_roster_result(struct skd *d, xmpp_stanza_t *iq);
 /* Frees a fetch of d->fetches (the table's free function). */
 void skd_roster_fetch_free(void *data);
 /* Fetches past roster-timeout are answered with remote-server-timeout. */
 void skd_roster_tick(struct skd *d);
+
+/* ingest.c: stored presence of every remote domain (the store less the
+   served domains): records and bytes.  0 or an error of error.h. */
+int skd_remote_usage(struct skd *d, size_t *n, size_t *bytes);
+
+/* status.c: writes the budgets' use to the status file (conf/status.h). */
+void skd_status_update(struct skd *d);
 
 /* answer.c: answers as text, paged to the stanza budget */
 void skd_answer_sync(struct skd *d, const struct skd_origin *o, const char *bare,

@@ -49,7 +49,7 @@ skd_init(struct skd *d, struct skd_config *cfg, xmpp_ctx_t *ctx)
 	d->now_s = wall_s;
 	skd_table_init(&d->fetches, skd_roster_fetch_free);
 	skd_table_init(&d->pages, skd_answer_page_free);
-	if ((rc = sk_views_new(cfg->max_view_bytes, &d->views)) != 0)
+	if ((rc = sk_views_new(cfg->max_view_bytes, cfg->max_user_view_bytes, &d->views)) != 0)
 		return rc;
 	return sk_store_open(cfg->db, 0, &d->store);
 }

@@ -10,7 +10,9 @@
  * client's next fetch: each is an entry under an id (ours or the page
  * token), owned by the table until taken or expired.  Entries stay in the
  * order they were added, so the oldest is first; tables are small (the
- * max-pending and page limits) and looked up linearly.
+ * max-pending and page limits) and looked up linearly.  Each entry also
+ * names its owner and its bytes, so that budgets can be kept per user
+ * (skd_table_owned) and overall (t->bytes).
  */
 
 void
@@ -21,7 +23,8 @@ skd_table_init(struct skd_table *t, void (*free_data)(void *))
 }
 
 int
-skd_table_add(struct skd_table *t, const char *key, uint64_t deadline, void *data)
+skd_table_add(struct skd_table *t, const char *key, uint64_t deadline, void *data,
+    const char *owner, size_t bytes)
 {
 	struct skd_inflight *e;
 
@@ -40,7 +43,23 @@ skd_table_add(struct skd_table *t, const char *key, uint64_t deadline, void *dat
 	memcpy(e->key, key, strlen(key) + 1);
 	e->deadline = deadline;
 	e->data = data;
+	e->owner = owner;
+	e->bytes = bytes;
+	t->bytes += bytes;
 	return 0;
+}
+
+void
+skd_table_owned(const struct skd_table *t, const char *owner, size_t *n, size_t *bytes)
+{
+	size_t i;
+
+	*n = *bytes = 0;
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->v[i].owner, owner) == 0) {
+			(*n)++;
+			*bytes += t->v[i].bytes;
+		}
 }
 
 static long
@@ -67,6 +86,7 @@ take_at(struct skd_table *t, size_t i)
 {
 	void *data = t->v[i].data;
 
+	t->bytes -= t->v[i].bytes;
 	memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(*t->v));
 	t->n--;
 	return data;

@@ -87,11 +87,29 @@ bound(struct skd *d, struct sk_pres *p)
  * 0 to store p; 1 when refused: then the resource's earlier presence is
  * removed too, so that a sync never serves a stale one.
  */
+int
+skd_remote_usage(struct skd *d, size_t *n, size_t *bytes)
+{
+	size_t ln, lb, i;
+	int rc;
+
+	/* the whole store less the served domains */
+	if ((rc = sk_store_pres_usage(d->store, NULL, n, bytes)) != 0)
+		return rc;
+	for (i = 0; i < d->cfg->ndomains; i++) {
+		if ((rc = sk_store_pres_usage(d->store, d->cfg->domains[i], &ln, &lb)) != 0)
+			return rc;
+		*n -= ln < *n ? ln : *n;
+		*bytes -= lb < *bytes ? lb : *bytes;
+	}
+	return 0;
+}
+
 static int
 remote_cap(struct skd *d, const struct sk_pres *p)
 {
 	const struct skd_config *c = d->cfg;
-	size_t size, old = 0, dn, db, tn, tb, ln, lb, i;
+	size_t size, old = 0, dn, db, tn, tb;
 	char dom[SKD_JID_MAX];
 	const char *why = NULL;
 	int rc, had;
@@ -104,15 +122,8 @@ remote_cap(struct skd *d, const struct sk_pres *p)
 		goto error;
 	had = rc == 0;
 	if ((rc = sk_store_pres_usage(d->store, dom, &dn, &db)) != 0 ||
-	    (rc = sk_store_pres_usage(d->store, NULL, &tn, &tb)) != 0)
+	    (rc = skd_remote_usage(d, &tn, &tb)) != 0)
 		goto error;
-	/* every remote domain: the whole store less the served domains */
-	for (i = 0; i < c->ndomains; i++) {
-		if ((rc = sk_store_pres_usage(d->store, c->domains[i], &ln, &lb)) != 0)
-			goto error;
-		tn -= ln < tn ? ln : tn;
-		tb -= lb < tb ? lb : tb;
-	}
 	if (!had) {
 		dn++;
 		tn++;

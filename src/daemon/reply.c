@@ -150,17 +150,24 @@ put(char **p, const char *s)
 	return r;
 }
 
-struct skd_origin *
-skd_origin_dup(const struct skd_origin *o)
+size_t
+skd_origin_size(const struct skd_origin *o)
 {
 	const char *const s[] = { o->to, o->id, o->server, o->outer_id, o->reply_from };
 	size_t len = sizeof(struct skd_origin), i;
-	struct skd_origin *c;
-	char *p;
 
 	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 		len += s[i] ? strlen(s[i]) + 1 : 0;
-	if ((c = malloc(len)) == NULL)
+	return len;
+}
+
+struct skd_origin *
+skd_origin_dup(const struct skd_origin *o)
+{
+	struct skd_origin *c;
+	char *p;
+
+	if ((c = malloc(skd_origin_size(o))) == NULL)
 		return NULL;
 	p = (char *)(c + 1);
 	c->to = put(&p, o->to);

@@ -23,7 +23,7 @@ skd_request(struct skd *d, const struct skd_origin *o, xmpp_stanza_t *iq, xmpp_s
 	const char *client = xmpp_stanza_get_attribute(child, "client");
 	const char *key = xmpp_stanza_get_attribute(child, "key");
 	const char *more = xmpp_stanza_get_attribute(child, "more");
-	const char *missing;
+	const char *missing, *limit = NULL;
 	char *bare = NULL, text[256];
 	int dom, checkpoint;
 
@@ -72,14 +72,15 @@ skd_request(struct skd *d, const struct skd_origin *o, xmpp_stanza_t *iq, xmpp_s
 		skd_reply_error(d, o, "cancel", "service-unavailable", missing);
 		goto out;
 	}
-	switch (skd_roster_fetch(d, dom, o, bare, client, key, checkpoint)) {
+	switch (skd_roster_fetch(d, dom, o, bare, client, key, checkpoint, &limit)) {
 	case 0:
 		break;
 	case SK_EFULL:
-		log_limited(LOG_LVL_WARN, "max-pending", "request from %s refused: %u requests wait for a roster (max-pending)",
-		    from, d->cfg->max_pending);
-		skd_reply_error(d, o, "wait", "resource-constraint",
-		    "too many sync requests are waiting; try again in a few seconds");
+		log_limited(LOG_LVL_WARN, limit, "request from %s refused: %zu requests of %zu bytes wait "
+		    "for a roster (%s)", from, d->fetches.n, d->fetches.bytes, limit);
+		snprintf(text, sizeof(text), "too many sync requests are waiting (%s); "
+		    "try again in a few seconds", limit);
+		skd_reply_error(d, o, "wait", "resource-constraint", text);
 		break;
 	default:
 		skd_reply_error(d, o, "wait", "resource-constraint", "out of memory");

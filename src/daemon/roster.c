@@ -36,6 +36,37 @@ skd_roster_fetch_free(void *data)
 	free(f);
 }
 
+/* What a fetch holds, about. */
+static size_t
+fetch_bytes(const struct skd_origin *o, const char *bare, const char *client,
+    const char *key, const char *from)
+{
+	return sizeof(struct skd_fetch) + skd_origin_size(o) + strlen(bare) + strlen(client) +
+	    (key ? strlen(key) : 0) + SK_ROSTER_VER_MAX + strlen(from) + 5;
+}
+
+/*
+ * Whether one more fetch of bytes fits the budgets of requests in flight
+ * (max-pending and max-pending-bytes for all, max-user-pending and
+ * max-user-pending-bytes for bare): NULL, or the name of the limit.
+ */
+static const char *
+over_budget(const struct skd *d, const char *bare, size_t bytes)
+{
+	size_t n, held;
+
+	if (d->fetches.n >= d->cfg->max_pending)
+		return "max-pending";
+	if (d->fetches.bytes + bytes > d->cfg->max_pending_bytes)
+		return "max-pending-bytes";
+	skd_table_owned(&d->fetches, bare, &n, &held);
+	if (n >= d->cfg->max_user_pending)
+		return "max-user-pending";
+	if (held + bytes > d->cfg->max_user_pending_bytes)
+		return "max-user-pending-bytes";
+	return NULL;
+}
+
 /*
  * Sends the roster get and remembers the request.  With the server
  * adapter (adapter.c) the get is a view: the roster only when it changed
@@ -43,20 +74,22 @@ skd_roster_fetch_free(void *data)
  */
 int
 skd_roster_fetch(struct skd *d, int dom, const struct skd_origin *o, const char *bare,
-    const char *client, const char *key, int checkpoint)
+    const char *client, const char *key, int checkpoint, const char **limit)
 {
 	char ver[SK_ROSTER_VER_MAX + 1] = "", adapter[SKD_JID_MAX];
 	struct skd_fetch *f;
 	xmpp_stanza_t *iq = NULL, *q = NULL;
+	size_t bytes;
 	int view, rc = ENOMEM;
 
-	if (d->fetches.n >= d->cfg->max_pending)
+	/* a view is asked of the adapter, with the user named inside */
+	view = d->adapter[dom] && skd_adapter_jid(d, dom, adapter, sizeof(adapter)) == 0;
+	bytes = fetch_bytes(o, bare, client, key, view ? adapter : bare);
+	if ((*limit = over_budget(d, bare, bytes)) != NULL)
 		return SK_EFULL;
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return ENOMEM;
 	snprintf(f->id, sizeof(f->id), "roster%lu", ++d->next_id);
-	/* a view is asked of the adapter, with the user named inside */
-	view = d->adapter[dom] && skd_adapter_jid(d, dom, adapter, sizeof(adapter)) == 0;
 	f->o = skd_origin_dup(o);
 	f->bare = strdup(bare);
 	f->client = strdup(client);
@@ -81,7 +114,7 @@ skd_roster_fetch(struct skd *d, int dom, const struct skd_origin *o, const char 
 	}
 	xmpp_stanza_add_child(iq, q);
 	if ((rc = skd_table_add(&d->fetches, f->id,
-	    d->now_ms() + (uint64_t)d->cfg->roster_timeout * 1000, f)) != 0)
+	    d->now_ms() + (uint64_t)d->cfg->roster_timeout * 1000, f, f->bare, bytes)) != 0)
 		goto fail;
 	skd_send(d, iq);
 	xmpp_stanza_release(q);
@@ -285,7 +318,13 @@ skd_roster_result(struct skd *d, xmpp_stanza_t *iq)
 		else
 			run_sync(d, p, v);
 		/* kept for the next sync while exact (a versioned roster) */
-		if (owned != NULL && (rc = sk_views_put(d->views, p->bare, ver, &hidden, owned)) != 0)
+		size_t vbytes = owned != NULL ? owned->bytes : 0;
+
+		if (owned != NULL && (rc = sk_views_put(d->views, p->bare, ver, &hidden, owned)) == SK_EFULL)
+			log_limited(LOG_LVL_INFO, "max-user-view-bytes", "view of %s (%zu bytes) not kept: "
+			    "over max-user-view-bytes (%zu) or max-view-bytes (%zu)", p->bare, vbytes,
+			    d->cfg->max_user_view_bytes, d->cfg->max_view_bytes);
+		else if (owned != NULL && rc != 0)
 			log_limited(LOG_LVL_WARN, "roster store", "view of %s not kept: %s", p->bare, sk_strerror(rc));
 		skd_ingest_flush(d, 0);
 	}

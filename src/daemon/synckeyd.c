@@ -15,6 +15,7 @@
 
 #define GC_EVERY_MS (3600 * 1000)
 #define SECRET_EVERY_MS 1000
+#define STATUS_EVERY_MS 5000	/* the status file synckeyctl reads (status.h) */
 
 static volatile sig_atomic_t stop, hup;
 
@@ -55,7 +56,7 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	struct skd d;
 	xmpp_ctx_t *ctx;
-	uint64_t last_gc, last_secret;
+	uint64_t last_gc, last_secret, last_status;
 	int rc;
 
 	if ((rc = skd_config_parse(&cfg, argc, argv)) != 0) {
@@ -107,7 +108,8 @@ main(int argc, char **argv)
 	}
 
 	skd_link_start(&link, &d);
-	last_gc = last_secret = d.now_ms();
+	skd_status_update(&d);
+	last_gc = last_secret = last_status = d.now_ms();
 	while (!stop && !link.refused) {
 		xmpp_run_once(ctx, 20);
 		skd_link_poll(&link);
@@ -120,6 +122,10 @@ main(int argc, char **argv)
 			refresh_secret(&d, 1);
 			last_secret = d.now_ms();
 			log_info("SIGHUP: batch committed, log reopened, secret files checked");
+		}
+		if (d.now_ms() - last_status >= STATUS_EVERY_MS) {
+			skd_status_update(&d);
+			last_status = d.now_ms();
 		}
 		if (d.now_ms() - last_secret >= SECRET_EVERY_MS) {
 			refresh_secret(&d, 0);

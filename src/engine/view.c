@@ -332,12 +332,12 @@ hidden_key(const struct sk_strv *hidden)
 struct sk_views {
 	struct sk_view	**bucket;
 	size_t		  nbucket;	/* a power of two */
-	size_t		  n, bytes, max_bytes;
+	size_t		  n, bytes, max_bytes, max_user_bytes;
 	struct sk_view	 *oldest, *newest;
 };
 
 int
-sk_views_new(size_t max_bytes, struct sk_views **out)
+sk_views_new(size_t max_bytes, size_t max_user_bytes, struct sk_views **out)
 {
 	struct sk_views *c;
 
@@ -350,6 +350,7 @@ sk_views_new(size_t max_bytes, struct sk_views **out)
 		return ENOMEM;
 	}
 	c->max_bytes = max_bytes;
+	c->max_user_bytes = max_user_bytes;
 	*out = c;
 	return 0;
 }
@@ -428,7 +429,7 @@ sk_views_get(struct sk_views *c, struct sk_store *s, const char *bare,
 	same = ver != NULL && strcmp(v->ver, ver) == 0 && strcmp(v->hidden, hk) == 0;
 	free(hk);
 	before = v->bytes;
-	if (!same || refresh(v, s) != 0) {
+	if (!same || refresh(v, s) != 0 || v->bytes > c->max_user_bytes) {
 		v->bytes = before;	/* as counted when kept */
 		remove_view(c, p);
 		return NULL;
@@ -470,9 +471,9 @@ sk_views_put(struct sk_views *c, const char *bare, const char *ver,
 	struct sk_view **p;
 
 	sk_views_drop(c, bare);
-	if (v->bytes > c->max_bytes || ver == NULL) {
+	if (ver == NULL || v->bytes > c->max_bytes || v->bytes > c->max_user_bytes) {
 		sk_view_free(v);
-		return 0;
+		return ver == NULL ? 0 : SK_EFULL;
 	}
 	if ((v->bare = strdup(bare)) == NULL || (v->ver = strdup(ver)) == NULL ||
 	    (v->hidden = hidden_key(hidden)) == NULL) {

@@ -58,8 +58,13 @@ void sk_view_free(struct sk_view *v);
 /* The cache: views of recently synced users, bounded in bytes. */
 struct sk_views;
 
-/* *out owned by the caller: sk_views_free().  0 or ENOMEM. */
-int sk_views_new(size_t max_bytes, struct sk_views **out);
+/*
+ * Views of all users together hold at most max_bytes; one user's view at
+ * most max_user_bytes (his share: a view over it is not kept, so one user
+ * can push out no more than that of the others' views).  *out owned by
+ * the caller: sk_views_free().  0 or ENOMEM.
+ */
+int sk_views_new(size_t max_bytes, size_t max_user_bytes, struct sk_views **out);
 void sk_views_free(struct sk_views *c);
 
 /*
@@ -67,7 +72,8 @@ void sk_views_free(struct sk_views *c);
  * (any order), brought up to date with the presence changes since it was
  * built; NULL when there is none, it is for another version or hidden
  * list, or it cannot be brought up to date (too many changes, unknown
- * changes, a store error): such a view is dropped.  Borrowed: valid
+ * changes, a store error, grown over the user's share): such a view is
+ * dropped.  Borrowed: valid
  * until the next sk_views_get/put/drop/free.
  */
 struct sk_view *sk_views_get(struct sk_views *c, struct sk_store *s,
@@ -76,8 +82,9 @@ struct sk_view *sk_views_get(struct sk_views *c, struct sk_store *s,
 /*
  * Keeps v (built from roster version ver and hidden) as bare's view,
  * replacing the one kept, and evicts the least recently used views over
- * the bound.  Takes v in every case (on error, or when v alone is over
- * the bound, it is freed).  0 or ENOMEM.
+ * the bound.  Takes v in every case (on error, or when it is not kept, it
+ * is freed).  0 (kept, or not kept for want of a version), SK_EFULL (not
+ * kept: over max_user_bytes or max_bytes), or ENOMEM.
  */
 int sk_views_put(struct sk_views *c, const char *bare, const char *ver,
     const struct sk_strv *hidden, struct sk_view *v);
