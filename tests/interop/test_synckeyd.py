@@ -710,6 +710,69 @@ def t_refusal_burst_log():
         start_synckeyd()
 
 
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def roster_items(s):
+    return [it for qq in s.findall(q(NS_ROSTER, "query")) for it in qq]
+
+
+def t_page_flood():
+    """Issue 17 #1 (the red team: one user took synckeyd from 18 MB to 1 GB
+    with no-key syncs of long-named contacts, reading only the first page,
+    while another user's second page was lost): held pages are bounded in
+    bytes for each user, and another user's chain stays whole."""
+    long_name = "N" * 3000
+    mine = ["page%d@p.test" % i for i in range(20)]
+    for j in mine:
+        roster_set(j, name=long_name)
+        ctx.bob2.roster_set(j, name=long_name)
+    stop("synckeyd")
+    start_synckeyd("--stanza-budget", "8192", "--max-user-page-bytes", "262144",
+                   "--max-page-bytes", "1048576")
+    try:
+        pid = procs["synckeyd"].pid
+        first = ctx.bob2.iq("get", SVC, "<sync xmlns='%s' client='pages'/>" % NS_SYNC).find(q(NS_SYNC, "sync"))
+        expect(first is not None and first.get("more"), "bob's full answer is not paged")
+        for i in range(5):                              # warm-up: allocator, views
+            ctx.alice.iq("get", SVC, "<sync xmlns='%s' client='flood'/>" % NS_SYNC)
+        before = rss_kb(pid)
+        n, t0 = 600, time.monotonic()
+        for i in range(n):
+            s = ctx.alice.iq("get", SVC, "<sync xmlns='%s' client='flood'/>" % NS_SYNC).find(q(NS_SYNC, "sync"))
+            expect(s is not None and s.get("more"), "flood answer %d is not paged" % i)
+        after = rss_kb(pid)
+        # bob's chain, started before the flood, is still whole
+        items, more, pages = roster_items(first), first.get("more"), 1
+        while more and pages < 100:
+            r = ctx.bob2.iq("get", SVC, "<sync xmlns='%s' client='pages' more='%s'/>" % (NS_SYNC, more),
+                            expect_error=True)
+            expect(r.get("type") == "result", "bob's page %d after the flood: %s" % (pages + 1, show(r)[:300]))
+            s = r.find(q(NS_SYNC, "sync"))
+            items += roster_items(s)
+            more, pages = s.get("more"), pages + 1
+        truth = ctx.bob2.iq("get", None, "<query xmlns='%s'/>" % NS_ROSTER).find(q(NS_ROSTER, "query"))
+        expect(sorted(i.get("jid") for i in items) == sorted(i.get("jid") for i in truth),
+               "bob's paged roster differs from his roster get")
+        status = open(os.path.join(LAB, "db", "synckeyd.status")).read()
+        print("# %d no-key syncs of ~%d kB each in %.1f s: synckeyd RSS %d -> %d kB; bob's chain: %d pages"
+              % (n, 20 * 3, time.monotonic() - t0, before, after, pages), flush=True)
+        print("# " + " | ".join(ln for ln in status.splitlines() if ln.startswith(("page", "pending"))))
+        # unbounded, the 600 answers would hold 600 x ~55 kB = ~33 MB of pages
+        expect(after - before < 12 * 1024, "RSS grew by %d kB over the flood" % (after - before))
+    finally:
+        stop("synckeyd")
+        start_synckeyd()
+        for j in mine:
+            roster_set(j, remove=True)
+            ctx.bob2.roster_set(j, remove=True)
+
+
 def main():
     try:
         setup()
@@ -742,6 +805,8 @@ def main():
     check("Prosody restarted: synckeyd reconnects by itself; old key gives full/reset", t_restart_prosody)
     check("a burst of syncs refused with resource-constraint writes a bounded number of log lines",
           t_refusal_burst_log)
+    check("one user's no-key syncs read to the first page only: synckeyd's memory stays flat and "
+          "another user's paged answer stays whole", t_page_flood)
     return 0
 
 
