@@ -604,10 +604,10 @@ PROSODY_FORGED = ("adapters/prosody/mod_synckey.lua removes no client's <directe
                   "directed presence, so that adapter marks none (measured on 0.12: erin's broadcast and "
                   "her presence to alice/a1, each with her own <directed/>, reached the component and "
                   "alice's client with it)")
-PROSODY_SET = ("Prosody 0.12 answers an IQ set that no module handles itself, with <service-unavailable/> "
-               "and no <text/> (measured); the adapter hooks the view get only")
-PROSODY_NO_DELAY = ("Prosody 0.12's mod_privilege replays the session's last presence as it is "
-                    "(advertise_presences: st.clone), without <delay/>")
+PROSODY_SET = ("Prosody answers an IQ set that no module handles itself with <service-unavailable/> "
+               "and no <text/> (measured on 0.12); the adapter hooks the view get only")
+PROSODY_NO_DELAY = ("Prosody's mod_privilege replays the session's last presence as it is "
+                    "(advertise_presences: st.clone), without <delay/> (measured on 0.12)")
 
 
 def main():
