@@ -13,7 +13,7 @@
 #    --enable-werror, make, and the unit tests;
 # 4. the interop suites on the root's Prosody and ejabberd, each on ports
 #    of its own (LAB_PORTS), the server adapter on and off: synckeyd,
-#    adapter, client, TLS (Prosody), tests/ejabberd/run.sh, and the README's
+#    adapter, client, TLS (Prosody), the adapter contract (tests/adapter), and the README's
 #    demo, sh tests/demo.sh and LAB_SERVER=ejabberd sh tests/demo.sh.
 #
 # Prints TAP: every case of every suite, prefixed with the release, the
@@ -28,7 +28,7 @@
 #                     Prosody 13, ejabberd 24.12 and libstrophe 0.14 from
 #                     bookworm-backports (Erlang 25, Lua 5.4.4 stay bookworm's)
 #   SK_COMPAT_MIRROR  http://deb.debian.org/debian
-#   SK_COMPAT_PORTS   first port of the 2 000 the labs use (43000: 43000-44499);
+#   SK_COMPAT_PORTS   first port of the 2 000 the labs use (43000: 43000-44599);
 #                     suite i gets C2S = base+100*i+22, COMP = C2S+25, and
 #                     ejabberd's distribution C2S+2 (no epmd)
 #   SK_COMPAT_CACHE   a folder debootstrap keeps its .debs in between runs
@@ -287,11 +287,8 @@ for srv in prosody ejabberd; do
 		suite adapter $srv $ad tests/interop/run-adapter.sh
 	done
 	suite client $srv 1 tests/interop/run-client.sh
-	if [ $srv = prosody ]; then
-		suite tls prosody 1 tests/interop/run-client-tls.sh
-	else
-		suite ejabberd-check ejabberd 1 tests/ejabberd/run.sh
-	fi
+	[ $srv = prosody ] && suite tls prosody 1 tests/interop/run-client-tls.sh
+	suite contract $srv 1 tests/adapter/run.sh
 	# the README's demo, literally (it runs install-deps.sh again and
 	# builds in build-demo); both modes, adapter then privilege-only
 	suite demo $srv 1 tests/demo.sh

@@ -1,5 +1,5 @@
 """tap.py - the TAP harness of the Python suites (test_synckeyd.py,
-test_adapter.py, tests/ejabberd/check_adapter.py): one numbered line per
+test_adapter.py, tests/adapter/contract.py): one numbered line per
 case, a skip with its measured reason, and for a failure its message and
 where in the suite it was raised."""
 import os
