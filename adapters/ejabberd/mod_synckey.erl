@@ -294,9 +294,10 @@ process_view(#iq{lang = Lang} = IQ) ->
 
 -spec view_user(binary(), binary()) -> jid:jid() | error.
 view_user(Bin, S) ->
-    case jid:decode(Bin) of
+    try jid:decode(Bin) of
         #jid{luser = U, lserver = S, lresource = <<>>} = J when U /= <<>> -> J;
         _ -> error
+    catch _:{bad_jid, _} -> error
     end.
 
 item_key(#roster_item{jid = J}) -> jid:tolower(J).

@@ -253,8 +253,22 @@ local function to_component(event)
 		t or "available", origin.full_jid or "?", stanza.attr.to);
 	return true;
 end
+-- A <directed/> mark is the adapter's word to synckeyd that a presence
+-- was meant for one contact (xep/ "Directed presence"); Prosody forwards
+-- no directed presence, so no mark is ever the server's here.  One a
+-- client puts in its own presence would make synckeyd ignore that
+-- presence, and every sync show the sender's older one: it is removed.
+local function strip_directed(event)
+	local origin, stanza = event.origin, event.stanza;
+	if origin.type ~= "c2s" or not stanza:get_child("directed", NS_ADAPTER) then return; end
+	stanza:maptags(function (tag)
+		if tag.name == "directed" and tag.attr.xmlns == NS_ADAPTER then return nil; end
+		return tag;
+	end);
+end
 for _, kind in ipairs({ "host", "bare", "full" }) do
 	module:hook("pre-presence/" .. kind, to_component, 20);
+	module:hook("pre-presence/" .. kind, strip_directed, 30);
 end
 
 -- ---- going online without the flood ------------------------------------------

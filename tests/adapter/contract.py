@@ -27,7 +27,7 @@ import xml.etree.ElementTree as ET
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "interop"))
 from xmpp import Client, q, NS_CLIENT, NS_ROSTER, error_condition  # noqa: E402
-from xmpp import ej_said, skip_reason  # noqa: E402
+from xmpp import skip_reason  # noqa: E402
 from tap import Tap, expect  # noqa: E402
 
 LAB = os.environ["LAB"]
@@ -597,13 +597,6 @@ EJ_ONLY_DELEGATION = ("Prosody's adapter does not delegate: mod_delegation does 
                       "measured on 0.12: the sync comes from p.test in urn:xmpp:delegation:2, and p.test's "
                       "disco#info lists no urn:xmpp:synckey:0); xep/ lets an adapter take its place, "
                       "not must")
-EJ_NO_JID = ej_said("23.01", "with adapters/ejabberd/mod_synckey.erl: view_user/2 calls jid:decode/1, which "
-                    "raises {bad_jid, ...} for '' and 'a@@p.test'; the hook crashes and ejabberd answers "
-                    "<item-not-found/> 'No available resource found' (measured)")
-PROSODY_FORGED = ("adapters/prosody/mod_synckey.lua removes no client's <directed/>: Prosody forwards no "
-                  "directed presence, so that adapter marks none (measured on 0.12: erin's broadcast and "
-                  "her presence to alice/a1, each with her own <directed/>, reached the component and "
-                  "alice's client with it)")
 PROSODY_SET = ("Prosody answers an IQ set that no module handles itself with <service-unavailable/> "
                "and no <text/> (measured on 0.12); the adapter hooks the view get only")
 PROSODY_NO_DELAY = ("Prosody's mod_privilege replays the session's last presence as it is "
@@ -620,7 +613,7 @@ def main():
     check("a view of anything but a user of p.test (other domain, q.test, full JID) is "
           "<bad-request/> with <text/> and no data", t_bad_request)
     check("a view without jid, or with a malformed one, is <bad-request/> with <text/> and no data",
-          t_bad_request_no_jid, skip={"ejabberd": EJ_NO_JID})
+          t_bad_request_no_jid)
     check("a view set is an error, no data", t_view_set)
     check("ejabberd: the view set's error is <bad-request/> with <text/>", t_view_set_text,
           skip={"prosody": PROSODY_SET})
@@ -645,8 +638,7 @@ def main():
     check("directed presence reaches the component only marked <directed/>, the recipient's client "
           "without the mark", t_directed)
     check("a <directed/> a client puts in its presence (broadcast or directed) is removed: neither the "
-          "component nor the recipient's client gets it", t_directed_forged,
-          skip={"prosody": PROSODY_FORGED})
+          "component nor the recipient's client gets it", t_directed_forged)
     check("marked initial presence without the component: the ordinary flood, marker removed",
           t_marker_without_component)
     check("sessions ending without unavailable (RST, stream close) reach the component as unavailable",
