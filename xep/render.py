@@ -126,7 +126,9 @@ class Renderer:
                 label = self.inline(k).strip()
                 if url.startswith('#') and url[1:] in self.numbers:
                     num, _title = self.numbers[url[1:]]
-                    out.append('section %s "%s"' % (num, label))
+                    before = ''.join(out).rstrip()
+                    word = 'Section' if not before or before[-1] in '.!?' else 'section'
+                    out.append('%s %s "%s"' % (word, num, label))
                 elif url.startswith('#'):
                     out.append(label)
                 else:
