@@ -26,6 +26,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True   # no xep/__pycache__ in the source folder (make dist takes xep/ whole)
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'xep'))
 import render  # noqa: E402  (xep/render.py)
 
