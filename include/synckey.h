@@ -12,7 +12,7 @@ extern "C" {
 
 /*
  * A client that reconnects asks the server's sync service for what
- * changed since the state its sync key names (xep/synckey.md, namespace
+ * changed since the state its sync key names (xep/synckey.xml, namespace
  * urn:xmpp:synckey:0), instead of the whole roster and a presence flood.
  * This library holds the parts that need no network; the client keeps
  * its own libstrophe connection and sends and receives the stanzas:

@@ -1,7 +1,7 @@
 %%% mod_synckey.erl - the synckey server adapter for ejabberd 23.01 to 24.12
 %%%
-%%% Gives synckeyd what an external component cannot see (xep/synckey.md,
-%%% "The server adapter"); the same protocol as adapters/prosody:
+%%% Gives synckeyd what an external component cannot see (the protocol:
+%%% doc/adapter-protocol.md); the same protocol as adapters/prosody:
 %%%
 %%%   * it answers synckeyd at DOMAIN/synckey, a full JID: ejabberd 24.10 to
 %%%     24.12's mod_privilege drops every IQ other than an error or a roster
@@ -164,7 +164,7 @@ mod_opt_type(component) -> econf:domain().
 mod_options(_Host) -> [component].           % required
 
 mod_doc() ->
-    #{desc => [?T("synckey server adapter (xep/synckey.md, \"The server adapter\")"), "",
+    #{desc => [?T("synckey server adapter (doc/adapter-protocol.md)"), "",
                ?T("In a cluster, load it on every node: it forwards to synckeyd the "
                   "presence mod_privilege forwards only on synckeyd's own node, closes "
                   "synckeyd's link (so that it resets) when a node joins or leaves, and "
@@ -323,7 +323,7 @@ hidden(User, Contact) ->
 %% The full JIDs of to/both contacts that the user blocked alone (XEP-0191
 %% allows a full JID; mod_privacy then drops what that resource sends, not
 %% the contact's other resources): each a <hidden/> of its own, which hides
-%% that resource only (xep/ "The server adapter").
+%% that resource only (doc/adapter-protocol.md "Hidden contacts").
 hidden_resources(#jid{luser = U, lserver = S} = User, Items) ->
     Receives = [jid:tolower(J) || #roster_item{jid = J, subscription = Sub} <- Items,
                                   Sub == to orelse Sub == both],

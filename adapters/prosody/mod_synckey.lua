@@ -1,7 +1,7 @@
 -- mod_synckey.lua - the synckey server adapter for Prosody 0.12
 --
--- Gives synckeyd what an external component cannot see (xep/synckey.md,
--- "The server adapter"):
+-- Gives synckeyd what an external component cannot see (the protocol:
+-- doc/adapter-protocol.md):
 --
 --   * synckeyd asks at HOST/synckey (Prosody routes any HOST/resource to
 --     the host; a full JID because ejabberd 24.10-24.12 drop a component's
@@ -153,7 +153,7 @@ local function hidden_contacts(username, roster)
 		if node and resource then
 			-- a full JID: mod_blocklist drops what that resource alone
 			-- sends (is_blocked matches the full JID as it is), so the
-			-- view hides that resource only (xep/ "The server adapter")
+			-- view hides that resource only (doc/adapter-protocol.md "Hidden contacts")
 			if receives(roster[node .. "@" .. jhost]) then out[jid] = true; end
 		elseif node then
 			if receives(roster[jid]) then out[jid] = true; end

@@ -9,7 +9,7 @@
 #include "key.h"
 
 /*
- * xep/synckey.md sections 7 and 8.4.  The client asks
+ * xep/ "Use Cases" and "Paging".  The client asks
  * <sync client='ID' key='KEY'/>; the first part of the answer carries
  * type (full or delta), key, digest, perhaps reason and, when the answer
  * is paged, more='TOKEN'; each further part is asked for with

@@ -170,7 +170,7 @@ skd_ingest_presence(struct skd *d, xmpp_stanza_t *pres)
 		    xmpp_stanza_get_from(pres) : "?", to);
 		return;
 	}
-	/* Directed presence (xep/ "The server adapter" "Directed presence"): ejabberd's
+	/* Directed presence (doc/adapter-protocol.md "Directed presence"): ejabberd's
 	   mod_privilege forwards what a session receives, a presence meant
 	   for that one contact included, in the shape of a broadcast.  The
 	   adapter marks those; they are not the sender's state for anyone

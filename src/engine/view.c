@@ -79,7 +79,7 @@ seal(struct sk_view *v)
 }
 
 /*
- * Takes out of st what one hidden JID hides (xep/ "The server adapter", <hidden/>): a
+ * Takes out of st what one hidden JID hides (doc/adapter-protocol.md "Hidden contacts"): a
  * bare JID every resource of that contact, a full JID that resource
  * alone (XEP-0191 blocks a full JID by itself; "a@b/phone" does not
  * hide "a@b/phone/2").  st is sorted.

@@ -9,7 +9,7 @@
 #include "state.h"
 
 /*
- * One LMDB environment in a directory, four named databases (xep/ "The store"):
+ * One LMDB environment in a directory, four named databases (doc/implementation.md "The store"):
  *
  *   meta    "schema" -> u32 (SK_STORE_SCHEMA), "epoch" -> u32,
  *           "txn" -> u64 (the store's own transaction counter)
@@ -189,7 +189,7 @@ int sk_store_pres_change(const struct sk_store *s, uint64_t g, uint64_t *h64);
 /*
  * With a server adapter, synckeyd keeps each user's roster with the
  * server's version of it, so that a sync asks only "changed since VER?"
- * (xep/synckey.md, "The server adapter").  One record per user: the
+ * (doc/adapter-protocol.md, "The view").  One record per user: the
  * version and every item (itemrec.h).
  */
 #define SK_ROSTER_VER_MAX	255

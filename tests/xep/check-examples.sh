@@ -1,23 +1,28 @@
 #!/bin/sh
-# check-examples.sh - every XML example of xep/synckey.md against xep/'s schema (TAP)
+# check-examples.sh - every XML example of the XEP (xep/synckey.xml) and of
+# the adapter protocol (doc/adapter-protocol.md) against xep/'s schemas (TAP)
 #
-# Extracts each ```xml block of the XEP; a block is either a schema (then it
-# must be byte-identical to xep/synckey.xsd or xep/synckey-adapter.xsd) or
-# an example (then it must be well-formed, and every element in
-# urn:xmpp:synckey:0 or urn:xmpp:synckey:adapter:0 in it must validate).
-# Then a set of must-fail elements proves the schema rejects them.
-# Exit 0 only when every test passed.
+# Takes each <example/> and <code/> of the XEP (tests/xep/xeptool.py reads
+# it with the vendored xep.dtd) and each ```xml block of the adapter
+# document; a block is either a schema (then it must be byte-identical to
+# xep/synckey.xsd, in the XEP, or xep/synckey-adapter.xsd, in the adapter
+# document), a registry submission (well-formed), or an example (then it
+# must be well-formed, and every element in urn:xmpp:synckey:0 or
+# urn:xmpp:synckey:adapter:0 in it must validate).  Every example of the
+# XEP has a caption.  Then a set of must-fail elements proves the schema
+# rejects them.  Exit 0 only when every test passed.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-XEP=$top/xep/synckey.md
+XEP=$top/xep/synckey.xml
+ADAPTER=$top/doc/adapter-protocol.md
 HARNESS=$here/harness.xsd
 . "$here/lib.sh"
 need_xmllint
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sk-xep.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT HUP INT TERM
 
-# ---- the schema files compile and the XEP carries them verbatim -------------
+# ---- the schema files compile and the documents carry them verbatim ---------
 for f in synckey.xsd synckey-adapter.xsd; do
 	# a schema that does not compile makes xmllint say so for any document
 	echo '<x/>' >"$TMP/x.xml"
@@ -29,65 +34,84 @@ for f in synckey.xsd synckey-adapter.xsd; do
 	fi
 done
 
-# Blocks into $TMP/b.N, their first lines into $TMP/lines.
-awk -v dir="$TMP" '
-	/^```xml[ \t]*$/ { n++; f = dir "/b." n; printf "" > f; print NR + 1 > (dir "/lines"); inb = 1; next }
-	inb && /^```[ \t]*$/ { close(f); inb = 0; next }
-	inb { print > f }
-' "$XEP"
-nblocks=$(wc -l <"$TMP/lines" 2>/dev/null || echo 0)
-if [ "$nblocks" -gt 0 ]; then
-	ok "xep/synckey.md has $nblocks XML blocks"
-else
-	not_ok "xep/synckey.md has XML blocks"
-fi
-
-seen_main=0 seen_adapter=0 total=0 i=1
-while [ "$i" -le "$nblocks" ]; do
-	b=$TMP/b.$i
-	line=$(sed -n "${i}p" "$TMP/lines")
-	if head -n 1 "$b" | grep -q '^<?xml'; then
-		case $(cat "$b") in
-		*"targetNamespace='urn:xmpp:synckey:adapter:0'"*) f=synckey-adapter.xsd; seen_adapter=$((seen_adapter + 1)) ;;
-		*) f=synckey.xsd; seen_main=$((seen_main + 1)) ;;
-		esac
-		if cmp -s "$b" "$top/xep/$f"; then
-			ok "schema at line $line is identical to xep/$f"
-		else
-			diff "$top/xep/$f" "$b" >"$TMP/err" 2>&1
-			not_ok "schema at line $line is identical to xep/$f" "$TMP/err"
-		fi
-		i=$((i + 1))
-		continue
+total=0
+# check_doc DOC NAME SCHEMA: every block of DOC; SCHEMA the one it must carry
+check_doc() {
+	rm -rf "$TMP/bl" && mkdir "$TMP/bl"
+	if ! python3 "$here/xeptool.py" blocks "$TMP/bl" "$1" >"$TMP/err" 2>&1; then
+		not_ok "$2 can be read" "$TMP/err"
+		return
 	fi
-	{ echo '<sk-example>'; cat "$b"; echo '</sk-example>'; } >"$TMP/doc.xml"
-	if xmllint --noout "$TMP/doc.xml" >"$TMP/err" 2>&1; then
-		ok "example at line $line is well-formed"
-		validate_doc "$TMP/doc.xml" "example at line $line"
-		total=$((total + doc_count))
+	_nb=$(wc -l <"$TMP/bl/lines")
+	_nex=$(grep -c '^[0-9]* example' "$TMP/bl/lines")
+	if [ "$_nex" -gt 0 ]; then
+		ok "$2 has $_nb XML blocks, $_nex of them examples"
 	else
-		not_ok "example at line $line is well-formed" "$TMP/err"
+		not_ok "$2 has XML examples"
 	fi
-	i=$((i + 1))
-done
-[ "$seen_main" -eq 1 ] && ok "the XEP carries xep/synckey.xsd once" ||
-	not_ok "the XEP carries xep/synckey.xsd once (found $seen_main)"
-[ "$seen_adapter" -eq 1 ] && ok "the XEP carries xep/synckey-adapter.xsd once" ||
-	not_ok "the XEP carries xep/synckey-adapter.xsd once (found $seen_adapter)"
+	_seen=0 _k=1
+	while [ "$_k" -le "$_nb" ]; do
+		_b=$TMP/bl/b.$_k
+		read -r _line _kind _cap <<-EOL
+		$(sed -n "${_k}p" "$TMP/bl/lines")
+		EOL
+		_k=$((_k + 1))
+		if head -n 1 "$_b" | grep -q '^<?xml'; then
+			if grep -q "targetNamespace='urn:xmpp:synckey:adapter:0'" "$_b"; then
+				_f=synckey-adapter.xsd
+			else
+				_f=synckey.xsd
+			fi
+			[ "$_f" = "$3" ] && _seen=$((_seen + 1))
+			if cmp -s "$_b" "$top/xep/$_f"; then
+				ok "$2: schema at line $_line is identical to xep/$_f"
+			else
+				diff "$top/xep/$_f" "$_b" >"$TMP/err" 2>&1
+				not_ok "$2: schema at line $_line is identical to xep/$_f" "$TMP/err"
+			fi
+			continue
+		fi
+		{ echo '<sk-example>'; cat "$_b"; echo '</sk-example>'; } >"$TMP/doc.xml"
+		if [ "$_kind" = code ]; then
+			if xmllint --noout "$TMP/doc.xml" >"$TMP/err" 2>&1; then
+				ok "$2: code at line $_line ($_cap) is well-formed"
+			else
+				not_ok "$2: code at line $_line ($_cap) is well-formed" "$TMP/err"
+			fi
+			continue
+		fi
+		if [ "$1" = "$XEP" ] && [ -z "$_cap" ]; then
+			not_ok "$2: example at line $_line has a caption"
+		fi
+		if xmllint --noout "$TMP/doc.xml" >"$TMP/err" 2>&1; then
+			ok "$2: example at line $_line is well-formed"
+			validate_doc "$TMP/doc.xml" "$2: example at line $_line"
+			total=$((total + doc_count))
+		else
+			not_ok "$2: example at line $_line is well-formed" "$TMP/err"
+		fi
+	done
+	[ "$_seen" -eq 1 ] && ok "$2 carries xep/$3 once" ||
+		not_ok "$2 carries xep/$3 once (found $_seen)"
+	# what the examples show: every element of the namespaces, outside the schema
+	cat "$TMP"/bl/b.* | grep -v '^<?xml' >"$TMP/all"
+	for _ln in $4; do
+		if grep -q "<$_ln xmlns=" "$TMP/all"; then
+			ok "$2: an example shows <$_ln/>"
+		else
+			not_ok "$2: an example shows <$_ln/>"
+		fi
+	done
+	if grep -n 'shared/\|/work/\|reports/' "$1" >"$TMP/err"; then
+		not_ok "$2 names no file outside the repository" "$TMP/err"
+	else
+		ok "$2 names no file outside the repository"
+	fi
+}
+check_doc "$XEP" xep/synckey.xml synckey.xsd "sync checkpoint sync-presence"
+check_doc "$ADAPTER" doc/adapter-protocol.md synckey-adapter.xsd "view directed"
 [ "$total" -gt 0 ] && ok "$total synckey elements found in the examples" ||
 	not_ok "synckey elements found in the examples"
-for ln in sync checkpoint sync-presence view; do
-	if grep -v '^<?xml' "$XEP" | grep -q "<$ln xmlns="; then
-		ok "an example shows <$ln/>"
-	else
-		not_ok "an example shows <$ln/>"
-	fi
-done
-if grep -n 'shared/\|/work/\|reports/' "$XEP" >"$TMP/err"; then
-	not_ok "xep/synckey.md names no file outside the repository" "$TMP/err"
-else
-	ok "xep/synckey.md names no file outside the repository"
-fi
 
 # ---- must-fail: the schema rejects these ----------------------------------------
 S="xmlns='urn:xmpp:synckey:0'"

@@ -1,6 +1,6 @@
 /*
  * converse-synckey.js - a converse.js (10.1) plugin for urn:xmpp:synckey:0
- * (xep/synckey.md): the roster and the contacts' presence by key instead of
+ * (xep/synckey.xml): the roster and the contacts' presence by key instead of
  * the roster get and the presence flood.
  *
  * Load after converse.js and synckey-core.js, then
@@ -9,8 +9,8 @@
  * It overrides RosterContacts#fetchRosterContacts (the roster plugin's fetch):
  *  1. discovery (xep/ "Discovery") from converse's own disco entities: the domain
  *     (delegation) or an item with urn:xmpp:synckey:0; the adapter feature
- *     on the domain (xep/ "The server adapter");
- *  2. the marked initial presence (7.8), then the sync with the cached key,
+ *     on the domain (xep/ "Server adapters");
+ *  2. the marked initial presence (xep/ "The presence marker"), then the sync with the cached key,
  *     every part (8.4), holding the presence that arrives meanwhile;
  *  3. the answer applied to the cached state, the digest checked (8.3, 9):
  *     on a mismatch the key is dropped and a sync without key follows;

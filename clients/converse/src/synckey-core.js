@@ -1,6 +1,6 @@
 /*
- * synckey-core.js - the client rules of urn:xmpp:synckey:0 (xep/synckey.md
- * sections 8 and 9) with no converse.js in them: reading an answer from DOM
+ * synckey-core.js - the client rules of urn:xmpp:synckey:0 (xep/synckey.xml,
+ * "Protocol" and "Canonical form for the digest") with no converse.js in them: reading an answer from DOM
  * elements, applying it to a state, and the digest.  Runs in the browser
  * (window.synckeyCore) and in node (require) for the unit tests.
  *

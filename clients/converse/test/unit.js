@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // unit.js - the digest and the client rules of synckey-core.js against the
-// examples of xep/synckey.md (sections 7.1, 7.2, 7.3, 7.5, 7.6, 9); no browser, no server.  TAP.
+// examples of xep/synckey.xml (rendered: sections 7.1, 7.2, 7.3, 7.5, 7.6, 9); no browser, no server.  TAP.
 'use strict';
 const path = require('path');
 const { DOMParser } = require('@xmldom/xmldom');

@@ -1,4 +1,4 @@
-"""slixmpp_synckey: the synckey plugin for slixmpp (xep/synckey.md).
+"""slixmpp_synckey: the synckey plugin for slixmpp (xep/synckey.xml).
 
 Importing the package registers the plugin ``xep_synckey`` with slixmpp.
 """

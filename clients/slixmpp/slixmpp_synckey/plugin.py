@@ -1,5 +1,5 @@
 """xep_synckey: go online with a sync key instead of the roster get and the
-presence flood (xep/synckey.md).
+presence flood (xep/synckey.xml).
 
     xmpp.register_plugin('xep_synckey', {'cache_path': 'bot.synckey.json'},
                          module='slixmpp_synckey')
@@ -323,7 +323,7 @@ class XEP_Synckey(BasePlugin):
 
     def _release_held(self, new):
         """The presence held while the sync was in flight, applied on top of
-        the verified state in arrival order (xep/ "The server adapter", Ordering)."""
+        the verified state in arrival order (xep/ "The presence marker", Ordering)."""
         live = new.copy()
         for el in self._held or ():
             live.put_presence(el)

@@ -1,5 +1,5 @@
-"""The client's copy of the synckey state, the digest (xep/synckey.md, "Canonical form for the digest")
-and the client rules for applying an answer (sections 8.2, 8.3).
+"""The client's copy of the synckey state, the digest (xep/synckey.xml, "Canonical form for the digest")
+and the client rules for applying an answer (xep/ "Sync result", "Applying an answer (client rules)").
 
 Pure Python (stdlib only) and independent of slixmpp, so that the unit
 tests can check it against the specification's examples.

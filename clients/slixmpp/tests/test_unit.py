@@ -1,5 +1,5 @@
 """Unit tests of slixmpp_synckey: the specification's digest examples
-(xep/synckey.md sections 7 and 9), the client rules for applying answers
+(xep/synckey.xml, rendered sections 7 and 9), the client rules for applying answers
 (sections 8.2 to 8.4), the bounds, and the cache.  stdlib unittest; prints
 TAP through tap.py's runner when run as a script."""
 import json
