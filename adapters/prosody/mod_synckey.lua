@@ -254,9 +254,8 @@ local function to_component(event)
 	return true;
 end
 -- A <directed/> mark is the adapter's word to synckeyd that a presence
--- was meant for one contact (doc/adapter-protocol.md "Directed
--- presence"); Prosody forwards no directed presence, so no mark is ever
--- the server's here.  One a client puts in its own presence would make
+-- was meant for one contact (see doc/adapter-protocol.md "Directed presence");
+-- Prosody forwards no directed presence, so no mark is ever the server's here.  One a client puts in its own presence would make
 -- synckeyd ignore that presence, and every sync show the sender's older
 -- one: it is removed.
 local function strip_directed(event)
