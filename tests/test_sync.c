@@ -224,7 +224,7 @@ gc_drops_clients_unused_past_the_ttl(void **state)
 	assert_int_equal(sync_as(f, "u@a.test", "c1", k, NOW + 1, NULL, NULL), SK_REASON_UNKNOWN_KEY);
 }
 
-/* The names the protocol gives the reasons of a full sync (xep/ 5.2). */
+/* The names the protocol gives the reasons of a full sync (xep/ "Sync result"). */
 static void
 reasons_have_their_protocol_names(void **state)
 {

@@ -282,7 +282,7 @@ def apply_delta(s, names, what):
 
 
 def apply_partial(s, reason, names, what):
-    """An answer with presence='partial' (xep/ 8.2): full with reason, or a
+    """An answer with presence='partial' (xep/ "Sync result"): full with reason, or a
     delta naming exactly names.  The roster is exact; the presence is a
     part of the truth, never a state the server does not show; the digest
     is that of what was served."""
@@ -338,11 +338,11 @@ def roster_set(jid, name=None, groups=(), remove=False):
         ctx.model.item(jid, name or "", old[1] if old else "none", old[2] if old else "", groups)
 
 
-# -- keys minted with the component's own secret (xep/ section 7.1) -------------
+# -- keys minted with the component's own secret (xep/ "Key layout") -------------
 
 def key_fields(key):
     raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
-    expect(len(raw) == 45, "key is %d bytes, xep/ 7.1 says 45" % len(raw))
+    expect(len(raw) == 45, "key is %d bytes, xep/ "Key layout" says 45" % len(raw))
     return struct.unpack(">BIQQQ", raw[:29])
 
 

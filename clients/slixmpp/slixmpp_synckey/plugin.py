@@ -141,7 +141,7 @@ class XEP_Synckey(BasePlugin):
         live = self.live = self._release_held(new)
         self._publish(live)
         if not adapter or ans.partial:
-            # stay an interested resource (section 11.8): the roster get;
+            # stay an interested resource (xep/ "Sync result"): the roster get;
             # the presence replay comes live (initial presence unmarked)
             if ans.partial and adapter:
                 log.warning("synckey: presence='partial' after a marked presence: "

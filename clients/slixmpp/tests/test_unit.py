@@ -23,7 +23,7 @@ D_DELTA = "ESNl4XXfG3tqhePYSeOjOPwaMweb+Wjz2bOXNrUnp6o="
 KEY1 = "AQAAAAIbTfWrxAUI3wAAAAAAAAAHAAAAAGsGroCzo2oGIDn0Q4KvpZYs_Stx"
 KEY2 = "AQAAAAIbTfWrxAUI3wAAAAAAAAAIAAAAAGsIDhAwZhLsB06nz_juc6oRb8X9"
 
-# section 7.1, byte for byte
+# xep/ "Key layout", byte for byte
 FULL_71 = """<sync xmlns='urn:xmpp:synckey:0' type='full' reason='no-key'
         key='%s' digest='%s'>
     <query xmlns='jabber:iq:roster'>
@@ -37,7 +37,7 @@ FULL_71 = """<sync xmlns='urn:xmpp:synckey:0' type='full' reason='no-key'
     <presence xmlns='jabber:client' from='cid@example.org/tab'/>
     <presence xmlns='jabber:client' from='dan@example.org/home'/>
   </sync>""" % (KEY1, D_FULL)
-# section 7.2
+# xep/ "Keys"
 DELTA_72 = """<sync xmlns='urn:xmpp:synckey:0' type='delta'
         key='%s' digest='%s'>
     <query xmlns='jabber:iq:roster'>
@@ -49,7 +49,7 @@ DELTA_72 = """<sync xmlns='urn:xmpp:synckey:0' type='delta'
     <presence xmlns='jabber:client' from='dan@example.org' type='unavailable'/>
   </sync>""" % (KEY2, D_DELTA)
 NULL_73 = "<sync xmlns='urn:xmpp:synckey:0' type='delta' key='%s' digest='%s'/>" % (KEY1, D_DELTA)
-# section 7.6: three parts
+# xep/ "Paging": three parts
 PAGED_76 = [
     """<sync xmlns='urn:xmpp:synckey:0' type='full' reason='reset' key='%s' digest='%s'
         more='O9FBiX2Zh5mut4q9EjdEIT'>
