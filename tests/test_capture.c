@@ -189,6 +189,9 @@ malformed_or_unfinished_input_leaves_nothing_held(void **unused)
 		"<iq><query xmlns='jabber:iq:roster'><item jid='a@p.test'></query></iq>",
 		"<iq><query xmlns='jabber:iq:roster'><item jid='a@p.test' jid='b'/></query></iq>",
 		"<iq><query xmlns='jabber:iq:roster'><item jid='a&bogus;'/></query></iq>",
+		/* the query closed, its stanza never did (found by fuzzing) */
+		"<iq><query xmlns='jabber:iq:roster'><item jid='a@p.test'/></query></i))q>",
+		"<iq><x><query xmlns='jabber:iq:roster'/><query xmlns='jabber:iq:roster'><item jid='a'/></query></x></iq",
 	};
 	size_t i;
 

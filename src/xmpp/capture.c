@@ -25,7 +25,10 @@
  *
  * Held: SK_CAPTURE_HELD captures in a table, each found by its id, the
  * oldest dropped first when the table or SK_CAPTURE_HELD_BYTES is full,
- * each freed when taken.  A capture normally lives from its <query/> to
+ * each freed when taken.  A capture belongs to its parser until the
+ * stanza around it closes; should the parse fail first (the stanza never
+ * comes), it is dropped then (found by fuzzing: the query of a stanza
+ * that never closed stayed held).  A capture normally lives from its <query/> to
  * the handler that parses it, in the same stanza callback; a stanza kept
  * past that (cloned, or made by xmpp_stanza_new_from_string) keeps its
  * capture until 63 newer ones came, then its parse fails with
@@ -33,6 +36,7 @@
  */
 struct cap {
 	uint64_t	 id;		/* 0: free */
+	const void	*owner;		/* the stanza's parser until settled */
 	int		 open, err;	/* err: SK_ETOOBIG or ENOMEM, the rest ignored */
 	struct sk_item	*items;
 	size_t		 n, cap, bad, bytes;
@@ -154,7 +158,7 @@ dup_charged(struct cap *c, const char *s)
 }
 
 uint64_t
-sk_capture_open(void)
+sk_capture_open(const void *owner)
 {
 	struct cap *c = NULL, *o;
 	size_t i;
@@ -172,6 +176,7 @@ sk_capture_open(void)
 		return 0;
 	c->id = ++last_id;
 	c->open = 1;
+	c->owner = owner;
 	return c->id;
 }
 
@@ -320,6 +325,21 @@ sk_capture_close(uint64_t id, int complete)
 	c->open = 0;
 }
 
+void
+sk_capture_settle(const void *owner, int keep)
+{
+	size_t i;
+
+	for (i = 0; owner != NULL && i < SK_CAPTURE_HELD; i++) {
+		if (held[i].id == 0 || held[i].owner != owner)
+			continue;
+		if (keep && !held[i].open)
+			held[i].owner = NULL;
+		else
+			cap_free(&held[i]);
+	}
+}
+
 int
 sk_capture_take(const char *mark, struct sk_state *st, size_t *bad)
 {
@@ -332,7 +352,8 @@ sk_capture_take(const char *mark, struct sk_state *st, size_t *bad)
 	if (bad != NULL)
 		*bad = 0;
 	id = strtoull(mark, &end, 10);
-	if (*mark == '\0' || *end != '\0' || (c = find((uint64_t)id)) == NULL || c->open)
+	if (*mark == '\0' || *end != '\0' || (c = find((uint64_t)id)) == NULL || c->open ||
+	    c->owner != NULL)
 		return SK_ENOTFOUND;
 	if (c->err != 0) {
 		rc = c->err;

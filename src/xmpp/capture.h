@@ -26,8 +26,10 @@
  * A new capture for a <query/> that just opened; its id (never 0), or 0
  * when out of memory (then the caller lets libstrophe build the tree).
  * The oldest capture not taken is dropped when SK_CAPTURE_HELD are held.
+ * owner (nodefer.c: the parser's slot) ties it to the stanza being
+ * parsed until sk_capture_settle.
  */
-uint64_t sk_capture_open(void);
+uint64_t sk_capture_open(const void *owner);
 
 /* Writes the marker value of capture id into buf (24 bytes suffice). */
 void sk_capture_mark(uint64_t id, char *buf, size_t len);
@@ -41,16 +43,25 @@ void sk_capture_start(uint64_t id, size_t depth, const char *name, const char **
 void sk_capture_chars(uint64_t id, size_t depth, const char *s, size_t len);
 void sk_capture_end(uint64_t id, size_t depth);
 
-/* The <query/> closed (complete 1) and may be taken, or its parse was
-   abandoned (complete 0: a parser reset or freed) and it is dropped. */
+/* The <query/> closed (complete 1), or its parse was abandoned
+   (complete 0: a parser reset or freed) and it is dropped. */
 void sk_capture_close(uint64_t id, int complete);
+
+/*
+ * The stanza owner was parsing ended: with keep 1 it is complete and its
+ * captures may be taken from now on; with keep 0 (the parser failed,
+ * was reset or freed before the stanza closed) they are dropped, as
+ * libstrophe drops the stanza.  Only what is settled with keep 1 is ever
+ * taken.
+ */
+void sk_capture_settle(const void *owner, int keep);
 
 /*
  * Moves the items of the capture marked mark (the marker attribute's
  * value) into st in document order and drops the capture; *bad (may be
  * NULL) counts the items left out as malformed, as sk_xml_roster_parse's
- * skipped.  0; SK_ENOTFOUND when the capture is no longer held (taken
- * already, or dropped as the oldest of more than SK_CAPTURE_HELD or
+ * skipped.  0; SK_ENOTFOUND when the capture is not held (taken already,
+ * its stanza not settled, or dropped as the oldest of more than SK_CAPTURE_HELD or
  * SK_CAPTURE_HELD_BYTES); SK_ETOOBIG when the query had more than
  * SK_CAPTURE_ITEMS_MAX items or SK_CAPTURE_BYTES_MAX bytes; ENOMEM.  On
  * error st holds what was moved so far (the caller frees it).

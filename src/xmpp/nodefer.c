@@ -69,7 +69,8 @@
  * tree would not have held it.  Nothing is captured inside a query being
  * captured (its children are not libstrophe's), in a query with more
  * than NODEFER_ATTRS attributes, or after sk_nodefer_set_capture(0).  A
- * parser reset or freed inside a query drops its capture.  A stanza
+ * stanza's captures can be taken once it closed (before libstrophe's
+ * handlers run); a parser reset or freed before that drops them.  A stanza
  * rendered at debug level shows such a query empty, with the marker.
  * Only the public API is used: no libstrophe structure is read.
  */
@@ -166,7 +167,7 @@ capture_query(struct slot *s, void *ud, const XML_Char *name, const XML_Char **a
 		return 0;
 	while (attrs != NULL && attrs[n] != NULL && n < 2 * NODEFER_ATTRS + 1)
 		n += 2;
-	if (n > 2 * NODEFER_ATTRS || (s->cap = sk_capture_open()) == 0)
+	if (n > 2 * NODEFER_ATTRS || (s->cap = sk_capture_open(s)) == 0)
 		return 0;
 	memcpy(a, attrs, n * sizeof(*a));
 	sk_capture_mark(s->cap, mark, sizeof(mark));
@@ -219,6 +220,8 @@ guard_end(void *ud, const XML_Char *name)
 		sk_capture_close(s->cap, 1);
 		s->cap = 0;
 	}
+	if (d == 2)	/* the stanza closed: its queries may be taken */
+		sk_capture_settle(s, 1);
 	if (s->end == NULL)
 		return;
 	if (d == 2 && !render) {
@@ -246,13 +249,14 @@ guard_chars(void *ud, const XML_Char *text, int len)
 		s->chars(ud, text, len);
 }
 
-/* The slot's query, if one is open, is dropped: its stanza never comes. */
+/* The slot's queries in a stanza not closed are dropped: it never comes. */
 static void
 drop_capture(struct slot *s)
 {
 	if (s->cap != 0)
 		sk_capture_close(s->cap, 0);
 	s->cap = 0;
+	sk_capture_settle(s, 0);
 }
 
 void
