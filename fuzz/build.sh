@@ -15,13 +15,14 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 CC=${CC:-clang}
 
-deps=$(pkg-config --cflags --libs libstrophe lmdb libcrypto) || {
-	echo "build.sh: pkg-config cannot find libstrophe, lmdb and libcrypto" >&2
-	echo "build.sh: install libstrophe-dev liblmdb-dev libssl-dev" >&2
+# expat: nodefer.c (linked by fuzz_xml_capture only) calls it as the programs do
+deps=$(pkg-config --cflags --libs libstrophe lmdb libcrypto expat) || {
+	echo "build.sh: pkg-config cannot find libstrophe, lmdb, libcrypto and expat" >&2
+	echo "build.sh: install libstrophe-dev liblmdb-dev libssl-dev libexpat1-dev" >&2
 	exit 1
 }
-dcflags=$(pkg-config --cflags libstrophe lmdb libcrypto)
-dlibs=$(pkg-config --libs libstrophe lmdb libcrypto)
+dcflags=$(pkg-config --cflags libstrophe lmdb libcrypto expat)
+dlibs=$(pkg-config --libs libstrophe lmdb libcrypto expat)
 
 # conf.c includes autoconf's config.h for PACKAGE_VERSION only.
 mkdir -p "$out/include" "$out/obj"

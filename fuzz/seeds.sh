@@ -11,7 +11,7 @@ top=$(cd "$here/.." && pwd)
 src=$(cd "${SRC:-$top/src}" && pwd)
 c=$here/corpus
 CC=${CC:-clang}
-for t in key snap pres cache xml_pres xml_update xml_roster xml_item client request conf; do
+for t in key snap pres cache xml_pres xml_update xml_roster xml_capture xml_item client request conf; do
 	rm -rf "$c/$t"
 	mkdir -p "$c/$t"
 done
@@ -43,6 +43,8 @@ w xml_item item "<item jid='bob@p.test' name='Bob' subscription='both' ask='subs
 w xml_item remove "<item jid='carol@p.test' subscription='remove'/>"
 w xml_roster query "<query xmlns='jabber:iq:roster' ver='v1'><item jid='bob@p.test' subscription='both'><group>A</group></item><item jid='carol@p.test' subscription='to' name='C'/><item jid='bad' subscription='bogus'/><item subscription='none'/></query>"
 w xml_roster iq "<iq type='result' from='alice@p.test' id='r1'><query xmlns='jabber:iq:roster'><item jid='dave@p.test' subscription='from' ask='subscribe'/></query></iq>"
+w xml_capture query "<query xmlns='jabber:iq:roster' ver='v1'><item jid='bob@p.test' subscription='both'><group>A</group><group/><group>x<b>y</b>z</group></item><item jid='carol@p.test' subscription='to' name='C'/><item jid='bad' subscription='bogus'/><item subscription='none'/></query>"
+w xml_capture iq "<iq type='result' id='r1'><query xmlns='jabber:iq:roster'>\n <item jid='a@p.test' b:jid='b@p.test' xmlns:b='urn:b' ask='subscribe'><group><![CDATA[<g>]]></group></item><foo/></query></iq>"
 w xml_update full "<sync xmlns='urn:xmpp:synckey:0' type='full' key='k' digest='d'><query xmlns='jabber:iq:roster'><item jid='bob@p.test' subscription='both'/><item jid='eve@p.test' subscription='none' name='Eve'/></query><presence xmlns='jabber:client' from='bob@p.test/phone'><show>dnd</show></presence></sync>"
 w xml_update delta "<iq type='result' id='s1'><sync xmlns='urn:xmpp:synckey:0' type='delta' key='k'><query xmlns='jabber:iq:roster'><item jid='carol@p.test' subscription='remove'/></query><presence xmlns='jabber:client' from='bob@p.test/laptop' type='unavailable'/><presence xmlns='jabber:client' from='carol@p.test' type='unavailable'/><presence xmlns='jabber:client' from='bob@p.test/tablet'><status>hi</status></presence></sync></iq>"
 w client roster "<iq type='result' id='r1'><query xmlns='jabber:iq:roster' ver='ver7'><item jid='bob@p.test' subscription='both'/><item jid='erin@p.test' subscription='to'/><item jid='gone@p.test' subscription='remove'/></query></iq>"

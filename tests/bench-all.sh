@@ -2,7 +2,7 @@
 # bench-all.sh - every benchmark, then doc/benchmarks.md and its plots from their output (one command).
 #   sh tests/bench-all.sh            (or: make bench, from the build folder)
 # Runs, one after the other (never two at once; about 15-25 minutes on 2 cores):
-#   tests/bench_core, tests/bench_engine, tests/bench_scale (BENCH_SCALE=0 skips it),
+#   tests/bench_core, tests/bench_engine, tests/bench_parse, tests/bench_scale (BENCH_SCALE=0 skips it),
 #   tests/interop/bench-sync.sh (Prosody on 127.0.0.1:17222/17347, or BENCH_C2S/BENCH_COMP),
 #   the README demo (tests/interop/run-demo.sh), on Prosody (127.0.0.1:35222/35347), then on
 #   ejabberd (35422/35447; where the ejabberd lab cannot run, its reason instead),
@@ -16,7 +16,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${top_builddir:-.}" && pwd)
 out=$top/doc/benchmarks
 mkdir -p "$out"
-for p in tests/bench_core tests/bench_engine tests/bench_scale src/synckeyd src/synckey; do
+for p in tests/bench_core tests/bench_engine tests/bench_parse tests/bench_scale src/synckeyd src/synckey; do
 	[ -x "$build/$p" ] || { echo "bench-all: $build/$p missing: build first (make, then make bench)" >&2; exit 1; }
 done
 {
@@ -35,6 +35,7 @@ step() {	# NAME COMMAND...: output to $out/NAME.txt and the terminal, bounded
 }
 step bench_core "$build/tests/bench_core"
 step bench_engine "$build/tests/bench_engine"
+step bench_parse "$build/tests/bench_parse"
 if [ "${BENCH_SCALE:-1}" != 0 ]; then
 	step bench_scale "$build/tests/bench_scale"
 fi

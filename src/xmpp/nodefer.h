@@ -1,4 +1,4 @@
-/* nodefer.h - libstrophe's expat parser without reparse deferral, bounded in depth, and no render for a log */
+/* nodefer.h - libstrophe's expat parser without reparse deferral, bounded in depth, no render for a log, roster items captured */
 #ifndef SK_NODEFER_H
 #define SK_NODEFER_H
 
@@ -24,5 +24,15 @@ int sk_nodefer_status(void);
  * renders as always.  1 (the default) renders everything.
  */
 void sk_nodefer_set_render(int on);
+
+/*
+ * It also takes the <item/>s of every jabber:iq:roster <query/> received
+ * straight into records (capture.h), which sk_xml_roster_parse and
+ * sk_xml_update_parse read: O(items) where libstrophe's tree costs
+ * O(items^2).  libstrophe then holds such a query without children.  0
+ * turns that off (libstrophe builds the whole tree, as without this
+ * module); 1 (the default) turns it on.
+ */
+void sk_nodefer_set_capture(int on);
 
 #endif

@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "error.h"
 #include "record.h"
 #include "text.h"
+#include "xitem.h"
 #include "xml.h"
 
 /*
@@ -152,61 +154,49 @@ int
 sk_xml_item_parse(xmpp_stanza_t *item, struct sk_item *out)
 {
 	xmpp_ctx_t *ctx = xmpp_stanza_get_context(item);
-	const char *jid = xmpp_stanza_get_attribute(item, "jid");
-	const char *ask = xmpp_stanza_get_attribute(item, "ask");
-	static char empty[] = "";
 	char *groups[SK_ITEM_GROUPS_MAX];
-	struct sk_item it = { 0 };
 	xmpp_stanza_t *c;
-	size_t i;
-	int sub, rc;
+	size_t i, n = 0;
+	int rc;
 
-	memset(out, 0, sizeof(*out));
-	sub = sk_sub_parse(xmpp_stanza_get_attribute(item, "subscription"));
-	if (jid == NULL || jid[0] == '\0' || sub < 0)
-		return SK_EINVAL;
-	it.jid = (char *)jid;
-	it.name = (char *)xmpp_stanza_get_attribute(item, "name");
-	it.sub = (enum sk_sub)sub;
-	it.ask = ask != NULL && strcmp(ask, "subscribe") == 0;
-	it.groups = groups;
-	for (c = xmpp_stanza_get_children(item); c && it.ngroups < SK_ITEM_GROUPS_MAX;
+	for (c = xmpp_stanza_get_children(item); c && n < SK_ITEM_GROUPS_MAX;
 	    c = xmpp_stanza_get_next(c)) {
 		const char *name = xmpp_stanza_get_name(c);
 
-		if (name && strcmp(name, "group") == 0) {
-			char *t = xmpp_stanza_get_text(c);
-
-			groups[it.ngroups++] = t ? t : NULL;
-		}
+		if (name && strcmp(name, "group") == 0)
+			groups[n++] = xmpp_stanza_get_text(c);	/* NULL: no text */
 	}
-	for (i = 0; i < it.ngroups; i++)
-		if (groups[i] == NULL)
-			groups[i] = empty;	/* <group/>: an empty name */
-	rc = sk_item_copy(out, &it);
-	for (i = 0; i < it.ngroups; i++)
-		if (groups[i] != empty)
+	rc = sk_xitem_make(xmpp_stanza_get_attribute(item, "jid"),
+	    xmpp_stanza_get_attribute(item, "name"), xmpp_stanza_get_attribute(item, "subscription"),
+	    xmpp_stanza_get_attribute(item, "ask"), groups, n, out);
+	for (i = 0; i < n; i++)
+		if (groups[i] != NULL)
 			xmpp_free(ctx, groups[i]);
 	return rc;
 }
 
-int
-sk_xml_roster_parse(xmpp_stanza_t *query, struct sk_state *st, size_t *skipped)
+/* The items of a roster <query/>: captured by nodefer.c (capture.h), else
+   the tree's children.  *bad counts the malformed ones left out. */
+static int
+query_items(xmpp_stanza_t *query, struct sk_state *st, size_t *bad)
 {
+	const char *mark = xmpp_stanza_get_attribute(query, SK_CAPTURE_ATTR);
 	xmpp_stanza_t *c;
 	int rc;
 
-	if (skipped)
-		*skipped = 0;
+	*bad = 0;
+	if (mark != NULL)
+		return sk_capture_take(mark, st, bad);
 	for (c = xmpp_stanza_get_children(query); c; c = xmpp_stanza_get_next(c)) {
 		const char *name = xmpp_stanza_get_name(c);
 		struct sk_item it;
 
 		if (name == NULL || strcmp(name, "item") != 0)
 			continue;
-		if (sk_xml_item_parse(c, &it) != 0) {
-			if (skipped)
-				(*skipped)++;
+		if ((rc = sk_xml_item_parse(c, &it)) == ENOMEM)
+			return rc;
+		if (rc != 0) {
+			(*bad)++;
 			continue;
 		}
 		if ((rc = sk_state_adopt_item(st, &it)) != 0) {
@@ -215,6 +205,17 @@ sk_xml_roster_parse(xmpp_stanza_t *query, struct sk_state *st, size_t *skipped)
 		}
 	}
 	return 0;
+}
+
+int
+sk_xml_roster_parse(xmpp_stanza_t *query, struct sk_state *st, size_t *skipped)
+{
+	size_t bad;
+	int rc = query_items(query, st, &bad);
+
+	if (skipped)
+		*skipped = bad;
+	return rc;
 }
 
 /* ---- presence --------------------------------------------------------------- */
@@ -325,19 +326,11 @@ sk_xml_update_parse(xmpp_stanza_t *sync, struct sk_update *u)
 		if (name == NULL)
 			continue;
 		if (strcmp(name, "query") == 0) {
-			xmpp_stanza_t *i;
+			size_t bad;
 
-			for (i = xmpp_stanza_get_children(c); i && rc == 0; i = xmpp_stanza_get_next(i)) {
-				struct sk_item it;
-				const char *iname = xmpp_stanza_get_name(i);
-
-				if (iname == NULL || strcmp(iname, "item") != 0)
-					continue;
-				if ((rc = sk_xml_item_parse(i, &it)) != 0)
-					break;
-				if ((rc = sk_state_adopt_item(&u->put, &it)) != 0)
-					sk_item_free(&it);
-			}
+			/* a malformed item fails the whole answer */
+			if ((rc = query_items(c, &u->put, &bad)) == 0 && bad > 0)
+				rc = SK_EINVAL;
 		} else if (strcmp(name, "presence") == 0) {
 			struct sk_pres p;
 			int avail;

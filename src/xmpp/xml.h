@@ -26,8 +26,15 @@
  */
 int sk_xml_item_parse(xmpp_stanza_t *item, struct sk_item *out);
 
-/* Appends every <item/> of a jabber:iq:roster <query/> to st.  Items that
-   fail to parse are skipped and counted in *skipped (may be NULL). */
+/*
+ * Appends every <item/> of a jabber:iq:roster <query/> to st, in O(items).
+ * Items that fail to parse are skipped and counted in *skipped (may be
+ * NULL).  In a program that links nodefer.c the items of a received query
+ * were captured as records (capture.h) and are taken from there, once:
+ * a second parse of the same query gives SK_ENOTFOUND, as does one whose
+ * capture was dropped; SK_ETOOBIG when the query was over the capture's
+ * bounds.  ENOMEM.
+ */
 int sk_xml_roster_parse(xmpp_stanza_t *query, struct sk_state *st, size_t *skipped);
 
 /*
