@@ -119,8 +119,10 @@ world_open(struct world *w, size_t n, int kept)
 	/* the first sync: full, roster stored and view kept on the kept path */
 	bd_sync(&w->b, USER, w->key, sizeof(w->key), w->items, w->itemslen, type, sizeof(type));
 	skd_ingest_flush(&w->b.d, 1);
-	if (strcmp(type, "full") != 0)
+	if (strcmp(type, "full") != 0) {
+		fprintf(stderr, "bench: answer: %.500s\n", w->b.out);
 		bd_die("the first sync is not full");
+	}
 }
 
 static void

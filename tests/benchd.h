@@ -193,7 +193,9 @@ bd_roster_answer(const struct bd *b, const char *user, const char *body, size_t 
 		bd_die("no roster get sent");
 	if ((xml = malloc(cap)) == NULL)
 		bd_die("out of memory");
-	n = snprintf(xml, cap, "<iq type='result' from='%s' to='sync.p.test' id='%s'>%s", user, id,
+	/* the adapter answers from DOMAIN/synckey (xep/ "Server adapters") */
+	n = snprintf(xml, cap, "<iq type='result' from='%s' to='sync.p.test' id='%s'>%s",
+	    b->d.adapter[0] ? "p.test/synckey" : user, id,
 	    b->d.adapter[0] ? "<view xmlns='" SK_NS_ADAPTER "' ver='1'>" : "");
 	if (body == NULL) {
 		n += snprintf(xml + n, cap - (size_t)n, "<unchanged/>");
