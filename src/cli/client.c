@@ -627,7 +627,9 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 		   failed; one that never did was not reached. */
 		double end = now_ms() + (o->timeout ? o->timeout : 15) * 1000.0;
 
-		while (r.state == 0 && now_ms() < end) {
+		/* a failed TLS start ends the attempt: libstrophe keeps the
+		   socket open, and waiting would only reach the timeout */
+		while (r.state == 0 && !r.tls_failed && !r.no_tls && now_ms() < end) {
 			xmpp_run_once(r.ctx, 10);
 			if (r.state == 0 && bytes_in() > 0)
 				r.heard = 1;

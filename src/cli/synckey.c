@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +292,9 @@ main(int argc, char **argv)
 		fputs(usage, stderr);
 		return SK_CLIENT_EUSAGE;
 	}
+	/* libstrophe writes with send() and no MSG_NOSIGNAL: a server that
+	   hangs up must be a lost link (exit 3), not death by SIGPIPE */
+	signal(SIGPIPE, SIG_IGN);
 	if (cache_survives(a.db, a.jid) != 0)
 		return SK_CLIENT_ECACHE;
 	rc = sk_cache_open(a.db, a.jid, a.client, strcmp(a.cmd, "sync") == 0, &cache);
