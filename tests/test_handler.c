@@ -1440,6 +1440,41 @@ pending_requests_are_bounded_per_user_and_in_bytes(void **state)
 	assert_int_equal(st.pid, (long)getpid());
 }
 
+/* Issue 18 #3: a name the server sends with a tab, CR and LF as
+   character references reaches the client as those characters (written
+   as references again), as the digest covers them: raw, a parser would
+   read spaces (XML 1.0 3.3.3) and the client's digest would differ. */
+static void
+tab_cr_lf_in_a_name_survive_the_answer(void **state)
+{
+	struct fx *f = *state;
+	xmpp_stanza_t *st, *c;
+	const char *name = NULL;
+
+	grant(f);
+	sync_request(f, "s1", "alice@p.test/a", "c", NULL);
+	roster_answer(f, "alice@p.test", "<item jid='t@p.test' subscription='both' "
+	    "name='a&#9;b&#13;&#10;c'><group>g&#13;h</group></item>");
+	expect_xp("/iq/sync[@type='full']");
+	assert_non_null(st = xmpp_stanza_new_from_string(f->ctx, last()));
+	c = xmpp_stanza_get_child_by_name(st, "sync");
+	c = c ? xmpp_stanza_get_child_by_name(c, "query") : NULL;
+	c = c ? xmpp_stanza_get_child_by_name(c, "item") : NULL;
+	assert_non_null(c);
+	name = xmpp_stanza_get_attribute(c, "name");
+	assert_non_null(name);
+	assert_string_equal(name, "a\tb\r\nc");
+	c = xmpp_stanza_get_child_by_name(c, "group");
+	assert_non_null(c);
+	{
+		char *g = xmpp_stanza_get_text(c);
+
+		assert_string_equal(g, "g\rh");
+		xmpp_free(f->ctx, g);
+	}
+	xmpp_stanza_release(st);
+}
+
 /* The matcher itself: structure, not text; negation; paths it cannot read. */
 static void
 the_matcher_reads_structure_not_text(void **state)
@@ -1499,6 +1534,7 @@ main(void)
 		T(the_matcher_reads_structure_not_text),
 		T(held_pages_are_bounded_in_bytes_per_user_and_overall),
 		T(pending_requests_are_bounded_per_user_and_in_bytes),
+		T(tab_cr_lf_in_a_name_survive_the_answer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

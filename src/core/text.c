@@ -46,6 +46,12 @@ sk_text_esc(struct sk_text *t, const char *s, size_t n)
 		case '>': rep = "&gt;"; break;
 		case '"': rep = "&quot;"; break;
 		case '\'': rep = "&apos;"; break;
+		/* as references: a parser turns a raw tab, LF or CR in an
+		   attribute into a space (XML 1.0 3.3.3) and a raw CR in text
+		   into LF (2.11), and the digest covers the value itself */
+		case '\t': rep = "&#9;"; break;
+		case '\n': rep = "&#10;"; break;
+		case '\r': rep = "&#13;"; break;
 		default: continue;
 		}
 		sk_text_add(t, s + run, i - run);

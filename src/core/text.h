@@ -17,7 +17,9 @@ struct sk_text {
 
 void sk_text_add(struct sk_text *t, const char *s, size_t n);
 void sk_text_str(struct sk_text *t, const char *s);
-/* Adds s with & < > " ' escaped (for text and attribute values). */
+/* Adds s with & < > " ' escaped, and tab, LF and CR as character
+   references, so that a parser gives s back in text and in attribute
+   values alike. */
 void sk_text_esc(struct sk_text *t, const char *s, size_t n);
 /* Adds s as a JSON string, quotes included: " \\ and control characters
    escaped; other bytes as they are (JIDs and client IDs are UTF-8). */
