@@ -44,11 +44,18 @@ lab_init $c2s $comp || exit 99
 	printf 'erin@p.test\tboth\tErin\tFriends,Work\t\n'
 	printf 'gus@p.test\tnone\tG & "Gus" <x>'\''s \342\230\225 \\ end\tZeta,Alpha,\303\234n\303\257\tsubscribe\n'
 	lab_roster_gen 150 c
+	# six contacts of q.test, a domain synckeyd does not serve (remote to
+	# it): the cap per remote domain (online in one scenario only)
+	for i in 0 1 2 3 4 5; do printf 'r%s@q.test\tboth\tR%s\t\t\n' $i $i; done
 } >"$LAB/alice.tsv"
 for u in alice bob carl dave erin frank gus zed; do
 	lab_user "$u" pw || exit 99
 done
 lab_user quser pw q.test || exit 99
+for i in 0 1 2 3 4 5; do
+	lab_user "r$i" pw q.test || exit 99
+	echo "alice@p.test both Alice" | lab_roster "r$i" q.test || exit 99
+done
 lab_roster alice <"$LAB/alice.tsv" || exit 99
 lab_roster bob <<ROSTER || exit 99
 alice@p.test both Alice

@@ -36,6 +36,8 @@ LAB = os.environ["LAB"]
 C2S = int(os.environ["LAB_C2S"])
 COMP = int(os.environ["LAB_COMP"])
 SYNCKEYD = os.environ["SYNCKEYD"]
+with open(SYNCKEYD, "rb") as _f:
+    ASAN = b"__asan_init" in _f.read()   # its RSS holds ASan's quarantine
 SERVER = LAB_SERVER
 SVC = "sync.p.test"
 DISCO = "http://jabber.org/protocol/disco#info"
@@ -735,17 +737,21 @@ def t_page_flood():
     with no-key syncs of long-named contacts, reading only the first page,
     while another user's second page was lost): held pages are bounded in
     bytes for each user, and another user's chain stays whole."""
-    long_name = "N" * 3000
-    mine = ["page%d@p.test" % i for i in range(20)]
+    # 2 000 characters, not the red team's 3 000: ejabberd 23.01 leaves a
+    # roster set with a 3 000-character name unanswered while the user has
+    # other sessions online (measured; 2 000 is answered at once)
+    long_name = "N" * 2000
+    mine = ["page%d@p.test" % i for i in range(30)]
+    bob = login("bob", "pages")                     # a session of this test's own
     for j in mine:
         roster_set(j, name=long_name)
-        ctx.bob2.roster_set(j, name=long_name)
+        bob.roster_set(j, name=long_name)
     stop("synckeyd")
     start_synckeyd("--stanza-budget", "8192", "--max-user-page-bytes", "262144",
                    "--max-page-bytes", "1048576")
     try:
         pid = procs["synckeyd"].pid
-        first = ctx.bob2.iq("get", SVC, "<sync xmlns='%s' client='pages'/>" % NS_SYNC).find(q(NS_SYNC, "sync"))
+        first = bob.iq("get", SVC, "<sync xmlns='%s' client='pages'/>" % NS_SYNC).find(q(NS_SYNC, "sync"))
         expect(first is not None and first.get("more"), "bob's full answer is not paged")
         for i in range(5):                              # warm-up: allocator, views
             ctx.alice.iq("get", SVC, "<sync xmlns='%s' client='flood'/>" % NS_SYNC)
@@ -758,27 +764,72 @@ def t_page_flood():
         # bob's chain, started before the flood, is still whole
         items, more, pages = roster_items(first), first.get("more"), 1
         while more and pages < 100:
-            r = ctx.bob2.iq("get", SVC, "<sync xmlns='%s' client='pages' more='%s'/>" % (NS_SYNC, more),
+            r = bob.iq("get", SVC, "<sync xmlns='%s' client='pages' more='%s'/>" % (NS_SYNC, more),
                             expect_error=True)
             expect(r.get("type") == "result", "bob's page %d after the flood: %s" % (pages + 1, show(r)[:300]))
             s = r.find(q(NS_SYNC, "sync"))
             items += roster_items(s)
             more, pages = s.get("more"), pages + 1
-        truth = ctx.bob2.iq("get", None, "<query xmlns='%s'/>" % NS_ROSTER).find(q(NS_ROSTER, "query"))
+        truth = bob.iq("get", None, "<query xmlns='%s'/>" % NS_ROSTER).find(q(NS_ROSTER, "query"))
         expect(sorted(i.get("jid") for i in items) == sorted(i.get("jid") for i in truth),
                "bob's paged roster differs from his roster get")
-        status = open(os.path.join(LAB, "db", "synckeyd.status")).read()
-        print("# %d no-key syncs of ~%d kB each in %.1f s: synckeyd RSS %d -> %d kB; bob's chain: %d pages"
-              % (n, 20 * 3, time.monotonic() - t0, before, after, pages), flush=True)
-        print("# " + " | ".join(ln for ln in status.splitlines() if ln.startswith(("page", "pending"))))
-        # unbounded, the 600 answers would hold 600 x ~55 kB = ~33 MB of pages
-        expect(after - before < 12 * 1024, "RSS grew by %d kB over the flood" % (after - before))
+        status = dict((ln.split()[0], [int(x) for x in ln.split()[1:]])
+                      for ln in open(os.path.join(LAB, "db", "synckeyd.status")).read().splitlines())
+        print("# %d no-key syncs of ~%d kB each in %.1f s: synckeyd RSS %d -> %d kB; bob's chain: %d pages; "
+              "page-bytes %s" % (n, 30 * 2, time.monotonic() - t0, before, after, pages, status["page-bytes"]),
+              flush=True)
+        expect(status["page-bytes"][0] <= status["page-bytes"][1], "pages over max-page-bytes")
+        # unbounded, the 600 answers would hold 600 x ~55 kB = ~33 MB of pages;
+        # an ASan build's RSS is its quarantine of freed memory, not a figure
+        if ASAN:
+            print("# RSS not judged: synckeyd is an ASan build")
+        else:
+            expect(after - before < 12 * 1024, "RSS grew by %d kB over the flood" % (after - before))
     finally:
         stop("synckeyd")
         start_synckeyd()
         for j in mine:
             roster_set(j, remove=True)
-            ctx.bob2.roster_set(j, remove=True)
+            bob.roster_set(j, remove=True)
+
+
+def t_remote_cap():
+    """Issue 17 #4 and #5 (a hostile remote server with many JIDs): the
+    presence synckeyd stores for one remote domain is capped
+    (max-domain-presence); over it a presence is refused and logged once a
+    minute at most, never stored, and local presence is not affected."""
+    stop("synckeyd")
+    start_synckeyd("--max-domain-presence", "3")
+    rs = []
+    try:
+        mark = log_size()
+        for i in range(6):
+            c = Client("r%d@q.test" % i, "pw", C2S, resource="r").connect()
+            rs.append(c)
+            c.presence(status="remote %d" % i)
+        ctx.alice.ping()
+        time.sleep(0.3)                 # the server's forwarding to synckeyd
+        s = ctx.alice.iq("get", SVC, "<sync xmlns='%s' client='remote'/>" % NS_SYNC).find(q(NS_SYNC, "sync"))
+        remote = sorted(bare(p.get("from")) for p in s.findall(q(NS_CLIENT, "presence"))
+                        if bare(p.get("from")).endswith("@q.test"))
+        local = {p.get("from") for p in s.findall(q(NS_CLIENT, "presence"))
+                 if bare(p.get("from")).endswith("@p.test")}
+        exp = set(ctx.model.expected().pres)
+        with open(os.path.join(LAB, "synckeyd.log"), errors="replace") as f:
+            f.seek(mark)
+            lines = [ln for ln in f if "max-domain-presence" in ln]
+        status = dict((ln.split()[0], [int(x) for x in ln.split()[1:]])
+                      for ln in open(os.path.join(LAB, "db", "synckeyd.status")).read().splitlines())
+        print("# 6 remote contacts online, cap 3: served %s; %d log lines; remote-presence %s"
+              % (remote, len(lines), status.get("remote-presence")), flush=True)
+        expect(len(remote) == 3, "served %d remote contacts, cap 3: %r" % (len(remote), remote))
+        expect(1 <= len(lines) <= 2, "%d log lines naming max-domain-presence" % len(lines))
+        expect(local == exp, "local presence differs: got %r, expected %r" % (sorted(local), sorted(exp)))
+    finally:
+        for c in rs:
+            c.offline()
+        stop("synckeyd")
+        start_synckeyd()
 
 
 def main():
@@ -815,6 +866,8 @@ def main():
           t_refusal_burst_log)
     check("one user's no-key syncs read to the first page only: synckeyd's memory stays flat and "
           "another user's paged answer stays whole", t_page_flood)
+    check("a remote domain's presence is capped (max-domain-presence): 3 of 6 served, the refusal "
+          "logged once, local presence as before", t_remote_cap)
     return 0
 
 
