@@ -303,6 +303,8 @@ view_changed(struct skd *d, const struct skd_fetch *p, xmpp_stanza_t *view,
 		*v = *owned;
 	}
 	*ver = nver;
+	log_debug("roster of %s: %zu changes since %s applied (%s)", p->bare, ch.nitems, since,
+	    *owned ? "view built from the stored roster" : "kept view changed");
 out:
 	sk_state_free(&ch);
 	sk_state_free(&live);
