@@ -362,6 +362,7 @@ module:hook("iq-get/host/" .. NS_ADAPTER .. ":view", function (event)
 		reply:up():up();
 	else
 		module:log("debug", "view of %s: the whole roster (%s)", username, why);
+		reply.tags[1].attr.why = max and why or nil;	-- to a synckeyd that asked for a list
 		reply:tag("query", { xmlns = "jabber:iq:roster", ver = ver });
 		for jid, item in pairs(roster) do
 			if jid and jid ~= "pending" then add_item(reply, jid, item); end

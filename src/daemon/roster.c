@@ -205,6 +205,9 @@ answer_roster(struct skd *d, const struct skd_fetch *p, xmpp_stanza_t *iq,
 	} else if (q != NULL && (rc = sk_xml_roster_parse(q, live, skipped)) != 0) {
 		return rc;
 	} else if (view != NULL) {
+		if (p->ver != NULL && xmpp_stanza_get_attribute(view, "why") != NULL)
+			log_debug("roster of %s: the whole roster since %s (%.120s)", p->bare, p->ver,
+			    xmpp_stanza_get_attribute(view, "why"));
 		/* kept for the next "changed since?"; without a version, not */
 		*ver = xmpp_stanza_get_attribute(view, "ver");
 		if (*ver == NULL || strlen(*ver) > SK_ROSTER_VER_MAX) {
