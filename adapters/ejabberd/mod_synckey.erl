@@ -121,7 +121,10 @@
 -record(state, {host :: binary(),
                 logged = false :: boolean(),          % subscribed to the roster table
                 logs = #{} :: #{binary() => roster_log()},
-                views = 0 :: non_neg_integer()}).
+                views = 0 :: non_neg_integer(),
+                %% local users whose default privacy list denies by JID
+                %% (bare JIDs or domains) or otherwise (true); off: not known
+                blocks = off :: off | #{binary() => {[ljid()], boolean()}}}).
 
 %%% ---- gen_mod ---------------------------------------------------------------
 
@@ -175,7 +178,7 @@ stop(Host) ->
 reload(_Host, _NewOpts, _OldOpts) -> ok.   % the option is read when used
 
 -spec depends(binary(), gen_mod:opts()) -> [{module(), hard | soft}].
-depends(_Host, _Opts) -> [{mod_roster, hard}].
+depends(_Host, _Opts) -> [{mod_roster, hard}, {mod_privacy, soft}].
 
 mod_opt_type(component) -> econf:domain();
 mod_opt_type(changes_max) -> econf:pos_int();
@@ -303,14 +306,30 @@ process_view(#iq{type = get, to = #jid{lserver = S}, lang = Lang, sub_els = [El]
             %% the log first: a write committed after it asked is in the
             %% roster read here or comes in the next view's list
             Logged = logged_view(U, S, Have, max_changes(El)),
-            Items = lists:sort(fun(A, B) -> item_key(A) =< item_key(B) end,
-                               ejabberd_hooks:run_fold(roster_get, S, [], [{U, S}])),
+            %% without the whole roster, the hidden contacts from the
+            %% blocks (O(blocks)) where they can be known so
+            Fast = case Logged of
+                       {_, unchanged} -> blocked_contacts(User);
+                       {_, {changes, _}} -> blocked_contacts(User);
+                       _ -> whole
+                   end,
+            Items = case Fast of
+                        {ok, _} -> [];
+                        whole -> lists:sort(fun(A, B) -> item_key(A) =< item_key(B) end,
+                                            ejabberd_hooks:run_fold(roster_get, S, [], [{U, S}]))
+                    end,
             {Ver, Roster} = view_roster(Logged, U, S, Have, Items),
-            Hidden = [#xmlel{name = <<"hidden">>,
-                             attrs = [{<<"jid">>, jid:encode(J)}]}
-                      || J <- [J || #roster_item{jid = J, subscription = Sub} <- Items,
-                                    Sub == to orelse Sub == both, hidden(User, J)]
-                             ++ hidden_resources(User, Items)],
+            HiddenJIDs = case Fast of
+                             {ok, Blocked} -> Blocked;
+                             whole ->
+                                 Receives = [jid:tolower(J) || #roster_item{jid = J, subscription = Sub} <- Items,
+                                                               Sub == to orelse Sub == both],
+                                 [J || #roster_item{jid = J, subscription = Sub} <- Items,
+                                       Sub == to orelse Sub == both, hidden(User, J)]
+                                     ++ hidden_resources(User, fun(LJ) -> lists:member(LJ, Receives) end)
+                         end,
+            Hidden = [#xmlel{name = <<"hidden">>, attrs = [{<<"jid">>, jid:encode(J)}]}
+                      || J <- HiddenJIDs],
             Why = case Logged of
                       {_, {whole, W}} when Have /= <<>> -> [{<<"why">>, W}];
                       _ -> []
@@ -411,10 +430,14 @@ logged_view(U, S, Have, Max) ->
 
 %% Are mod_roster's items all there is to a roster (ejabberd_hooks' table)?
 -spec only_mod_roster(binary()) -> boolean().
-only_mod_roster(S) ->
-    try ets:lookup(hooks, {roster_get, S}) of
-        [Entry] -> [mod_roster] == lists:usort([element(2, H) || H <- element(2, Entry)]);
-        _ -> false
+only_mod_roster(S) -> only_handler(roster_get, S, mod_roster).
+
+%% Has Hook no handler on S but Module's (or none)?
+-spec only_handler(atom(), binary(), module()) -> boolean().
+only_handler(Hook, S, Module) ->
+    try ets:lookup(hooks, {Hook, S}) of
+        [Entry] -> lists:usort([element(2, H) || H <- element(2, Entry)]) -- [Module] == [];
+        [] -> true
     catch error:badarg -> false
     end.
 
@@ -508,6 +531,78 @@ table_event(Event, #state{host = Host} = State) ->
                  [Host, Event]),
     State#state{logs = #{}}.
 
+%%% ---- who blocks whom: an index of the privacy table ------------------------------
+%%%
+%%% For the hidden contacts of a view without the whole roster: the local
+%%% users whose default list could deny a user's presence out, from the
+%%% privacy table's events (Mnesia, as the roster's).
+
+-spec blockers(binary(), #state{}) -> {ok, [binary()]} | whole.
+blockers(_U, #state{blocks = off}) -> whole;
+blockers(U, #state{blocks = Blocks, host = Host}) ->
+    Bs = [O || {O, {Targets, Complex}} <- maps:to_list(Blocks), O /= U,
+               Complex orelse lists:member({U, Host, <<>>}, Targets)
+                   orelse lists:member({<<>>, Host, <<>>}, Targets)],
+    case length(Bs) > 1000 of
+        true -> whole;                         % a build is as cheap
+        false -> {ok, Bs}
+    end.
+
+%% What a default list denies, for the index: bare JIDs and domains, and
+%% whether anything else (a group, a subscription, an item of no type).
+-spec deny_targets(#privacy{}) -> {[ljid()], boolean()} | none.
+deny_targets(#privacy{default = none}) -> none;
+deny_targets(#privacy{default = Def, lists = Lists}) ->
+    Items = proplists:get_value(Def, Lists, []),
+    Targets = [LJ || #listitem{action = deny, type = jid, value = {_, _, <<>>} = LJ} <- Items],
+    Complex = [I || #listitem{action = deny, type = T} = I <- Items, T /= jid] /= [],
+    case {Targets, Complex} of
+        {[], false} -> none;
+        _ -> {Targets, Complex}
+    end.
+
+-spec index_privacy(#privacy{}, #{binary() => {[ljid()], boolean()}}) ->
+    #{binary() => {[ljid()], boolean()}}.
+index_privacy(#privacy{us = {O, _}} = P, Blocks) ->
+    case deny_targets(P) of
+        none -> maps:remove(O, Blocks);
+        T -> Blocks#{O => T}
+    end.
+
+-spec privacy_event(term(), #state{}) -> #state{}.
+privacy_event(_Event, #state{blocks = off} = State) -> State;
+privacy_event({write, #privacy{us = {_, Host}} = P, _}, #state{host = Host, blocks = B} = State) ->
+    State#state{blocks = index_privacy(P, B)};
+privacy_event({delete, {privacy, {O, Host}}, _}, #state{host = Host, blocks = B} = State) ->
+    State#state{blocks = maps:remove(O, B)};
+privacy_event({delete_object, #privacy{us = {O, Host}}, _}, #state{host = Host, blocks = B} = State) ->
+    State#state{blocks = maps:remove(O, B)};
+privacy_event({write, #privacy{}, _}, State) -> State;               % another host's
+privacy_event({delete, {privacy, {_, _}}, _}, State) -> State;
+privacy_event({delete_object, #privacy{}, _}, State) -> State;
+privacy_event(Event, #state{host = Host} = State) ->
+    ?WARNING_MSG("synckey: unknown privacy table event ~p: index of ~ts read again", [Event, Host]),
+    State#state{blocks = read_privacy(Host)}.
+
+%% The index from the table (at start, or after an event not understood).
+-spec read_privacy(binary()) -> off | #{binary() => {[ljid()], boolean()}}.
+read_privacy(Host) ->
+    case catch mnesia:dirty_match_object(#privacy{us = {'_', Host}, _ = '_'}) of
+        Ps when is_list(Ps) -> lists:foldl(fun index_privacy/2, #{}, Ps);
+        _ -> off
+    end.
+
+%% Indexed only where mod_privacy's table is Mnesia's with a copy here.
+-spec subscribe_privacy(binary()) -> off | #{binary() => {[ljid()], boolean()}}.
+subscribe_privacy(Host) ->
+    Local = gen_mod:is_loaded(Host, mod_privacy) andalso
+        gen_mod:db_mod(Host, mod_privacy) == mod_privacy_mnesia andalso
+        (catch mnesia:table_info(privacy, storage_type)) /= unknown,
+    case Local andalso mnesia:subscribe({table, privacy, simple}) of
+        {ok, _} -> read_privacy(Host);
+        _ -> off
+    end.
+
 %% Logs only where the roster table is Mnesia's and has a copy here (its
 %% events come only to such nodes).
 -spec subscribe(binary()) -> boolean().
@@ -547,16 +642,52 @@ hidden(User, Contact) ->
 %% allows a full JID; mod_privacy then drops what that resource sends, not
 %% the contact's other resources): each a <hidden/> of its own, which hides
 %% that resource only (xep/ "The server adapter").
-hidden_resources(#jid{luser = U, lserver = S} = User, Items) ->
-    Receives = [jid:tolower(J) || #roster_item{jid = J, subscription = Sub} <- Items,
-                                  Sub == to orelse Sub == both],
+hidden_resources(#jid{luser = U, lserver = S} = User, Receives) ->
     case catch mod_privacy:get_user_list(U, S, default) of
         {ok, {_Name, List}} ->
             lists:usort([jid:make(LJ)
                          || #listitem{type = jid, value = {CU, CS, CR} = LJ, action = deny} <- List,
-                            CR /= <<>>, lists:member({CU, CS, <<>>}, Receives),
+                            CR /= <<>>, Receives({CU, CS, <<>>}),
                             denies(User, #presence{from = jid:make(LJ), to = User}, in)]);
         _ -> []
+    end.
+
+%% The hidden contacts of User without the whole roster: the candidates are
+%% the JIDs her default list denies by JID and the local users whose default
+%% list denies her by JID (this module's index of the privacy table), each
+%% then checked as hidden/2 does.  whole where a block can match contacts
+%% other than by JID (a group, a subscription, a domain, a list without
+%% type), or the privacy lists are not indexed here: then from the roster.
+-spec blocked_contacts(jid()) -> {ok, [jid()]} | whole.
+blocked_contacts(#jid{luser = U, lserver = S} = User) ->
+    Own = case catch mod_privacy:get_user_list(U, S, default) of
+              {ok, {_Name, List}} -> own_blocks(List, []);
+              _ -> {ok, []}                    % no default list
+          end,
+    Others = try gen_server:call(gen_mod:get_module_proc(S, ?MODULE), {blockers, U}, 5000)
+             catch exit:_ -> whole
+             end,
+    case {Own, Others, only_handler(privacy_check_packet, S, mod_privacy)} of
+        {{ok, OwnJIDs}, {ok, Blockers}, true} ->
+            Receives = fun(LJ) -> receives(U, S, LJ) end,
+            Cands = lists:usort(OwnJIDs ++ [{B, S, <<>>} || B <- Blockers]),
+            {ok, [jid:make(LJ) || LJ <- Cands, Receives(LJ), hidden(User, jid:make(LJ))]
+                 ++ hidden_resources(User, Receives)};
+        _ -> whole
+    end.
+
+%% The bare JIDs a default list denies by JID; whole for any other deny.
+own_blocks([#listitem{action = allow} | T], Acc) -> own_blocks(T, Acc);
+own_blocks([#listitem{type = jid, value = {CU, CS, CR}} | T], Acc) when CU /= <<>> ->
+    own_blocks(T, case CR of <<>> -> [{CU, CS, <<>>} | Acc]; _ -> Acc end);
+own_blocks([_ | _], _Acc) -> whole;
+own_blocks([], Acc) -> {ok, Acc}.
+
+%% Does U@S receive LJID's presence (a to/both item; none/in is not shown)?
+receives(U, S, LJID) ->
+    case mnesia:dirty_read(roster, {U, S, LJID}) of
+        [#roster{subscription = Sub}] -> Sub == to orelse Sub == both;
+        [] -> false
     end.
 
 denies(#jid{lserver = S} = Owner, Pres, Dir) ->
@@ -815,11 +946,13 @@ component_gone(_Component, _Reason) ->
 init([Host | _]) ->
     process_flag(trap_exit, true),
     {ok, _} = mnesia:subscribe(system),
-    {ok, #state{host = Host, logged = subscribe(Host)}}.
+    {ok, #state{host = Host, logged = subscribe(Host), blocks = subscribe_privacy(Host)}}.
 
 handle_call({view, U, Have, Max}, _From, State) ->
     {Reply, State1} = log_view(U, Have, Max, State),
     {reply, Reply, State1};
+handle_call({blockers, U}, _From, State) ->
+    {reply, blockers(U, State), State};
 handle_call(Request, From, State) ->
     ?WARNING_MSG("Unexpected call from ~p: ~p", [From, Request]),
     {noreply, State}.
@@ -836,15 +969,18 @@ handle_info({mnesia_system_event, {Event, Node}}, #state{host = Host} = State)
     {noreply, State};
 handle_info({mnesia_system_event, _}, State) ->
     {noreply, State};
+handle_info({mnesia_table_event, Event}, State) when element(1, element(2, Event)) == privacy ->
+    {noreply, privacy_event(Event, State)};
 handle_info({mnesia_table_event, Event}, State) ->
     {noreply, table_event(Event, State)};
 handle_info(Info, State) ->
     ?WARNING_MSG("Unexpected info: ~p", [Info]),
     {noreply, State}.
 
-terminate(_Reason, #state{logged = Logged}) ->
+terminate(_Reason, #state{logged = Logged, blocks = Blocks}) ->
     mnesia:unsubscribe(system),
     Logged andalso mnesia:unsubscribe({table, roster, simple}),
+    Blocks /= off andalso mnesia:unsubscribe({table, privacy, simple}),
     ok.
 
 code_change(_OldVsn, State, _Extra) -> {ok, State}.
