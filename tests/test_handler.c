@@ -1066,23 +1066,149 @@ the_adapter_view_versions_the_roster_and_hides_contacts(void **state)
 	expect_xp("!//sync/query/item");
 }
 
-/* With the adapter found: sync i of alice's client c (key: the last
-   one, "" at first, updated from the answer), answered by the adapter
-   with view_body (<query/> or <unchanged/>, then <hidden/>s). */
+static void adapter_found(struct fx *f);
+
+/* Sync i with key: the adapter answers the view with list, which is
+   refused: the whole roster is asked for afresh, and with it (erin and
+   bob) the answer is a delta to it. */
 static void
-adapter_sync(struct fx *f, int i, char *key, size_t keylen, const char *view_body)
+refused_list(struct fx *f, int i, char *key, const char *list)
 {
 	char id[64], ver[64], xml[1024];
+
+	snprintf(xml, sizeof(xml), "<iq type='get' id='s%d' from='alice@p.test/a' to='sync.p.test'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' client='c' key='%s'/></iq>", i, key);
+	feed(f, xml);
+	last_view(id, sizeof(id), ver, sizeof(ver));
+	assert_string_equal(ver, "e-6");
+	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='p.test/synckey' to='sync.p.test'>%s</iq>",
+	    id, list);
+	feed(f, xml);
+	last_view(id, sizeof(id), ver, sizeof(ver));
+	assert_string_equal(ver, "");
+	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='p.test/synckey' to='sync.p.test'>"
+	    "<view xmlns='urn:xmpp:synckey:adapter:0' ver='e-6'><query xmlns='jabber:iq:roster'>"
+	    "<item jid='bob@p.test' subscription='both' name='Robert'/>"
+	    "<item jid='erin@p.test' subscription='both'/></query></view></iq>", id);
+	feed(f, xml);
+	expect_xp("/iq/sync[@type='delta']");
+	expect_xp("!//sync/query/item");	/* nothing changed */
+	attr_of(last(), "key", key, 200);
+}
+
+/* Sync i of alice's client c with key (updated from the answer), the
+   adapter answering the view it is sent with view (the <view/> element). */
+static void
+view_sync(struct fx *f, int i, char *key, size_t keylen, const char *view)
+{
+	char id[64], ver[64], xml[2048];
 
 	snprintf(xml, sizeof(xml), "<iq type='get' id='s%d' from='alice@p.test/a' to='sync.p.test'>"
 	    "<sync xmlns='urn:xmpp:synckey:0' client='c'%s%s%s/></iq>", i,
 	    key[0] ? " key='" : "", key, key[0] ? "'" : "");
 	feed(f, xml);
 	last_view(id, sizeof(id), ver, sizeof(ver));
-	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='p.test/synckey' to='sync.p.test'>"
-	    "<view xmlns='urn:xmpp:synckey:adapter:0' ver='3'>%s</view></iq>", id, view_body);
+	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='p.test/synckey' to='sync.p.test'>%s</iq>",
+	    id, view);
 	feed(f, xml);
 	attr_of(last(), "key", key, keylen);
+}
+
+#define CHANGES(since, ver, items) "<view xmlns='urn:xmpp:synckey:adapter:0' ver='" ver "'>" \
+	"<changes since='" since "'><query xmlns='jabber:iq:roster'>" items "</query></changes></view>"
+
+/* The adapter's change lists (doc/adapter-changes.md): asked for with the
+   version held, applied when they follow it, and anything else gets the
+   whole roster asked afresh, never a wrong delta. */
+static void
+adapter_change_lists_give_deltas_and_never_a_wrong_one(void **state)
+{
+	struct fx *f = *state;
+	char key[200] = "", id[64], ver[64], xml[1024];
+
+	adapter_found(f);
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><status>bob</status></presence>");
+	feed(f, "<presence from='carl@p.test/c' to='sync.p.test'><status>carl</status></presence>");
+	feed(f, "<presence from='dave@p.test/d' to='sync.p.test'><status>dave</status></presence>");
+	view_sync(f, 1, key, sizeof(key), "<view xmlns='urn:xmpp:synckey:adapter:0' ver='e-1'>"
+	    "<query xmlns='jabber:iq:roster'><item jid='bob@p.test' subscription='both' name='Bob'/>"
+	    "<item jid='carl@p.test' subscription='both'/></query></view>");
+	expect_xp("//sync[@type='full']/presence[@from='carl@p.test/c']");
+	skd_ingest_flush(&f->d, 1);
+	/* the view is asked with the version held and how many changes it takes */
+	feed(f, "<iq type='get' id='s2' from='alice@p.test/a' to='sync.p.test'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' client='c'/></iq>");
+	expect_xp("/iq/view[@ver='e-1'][@changes='256'][@jid='alice@p.test']");
+	/* a rename, a removal, an addition */
+	view_sync(f, 3, key, sizeof(key), CHANGES("e-1", "e-4",
+	    "<item jid='bob@p.test' subscription='both' name='Robert'/>"
+	    "<item jid='carl@p.test' subscription='remove'/>"
+	    "<item jid='dave@p.test' subscription='to'><group>G</group></item>"));
+	expect_xp("/iq/sync[@type='delta']");
+	expect_xp("//sync/query/item[@jid='bob@p.test'][@name='Robert']");
+	expect_xp("//sync/query/item[@jid='carl@p.test'][@subscription='remove']");
+	expect_xp("//sync/query/item[@jid='dave@p.test'][@subscription='to']/group[~'G']");
+	expect_xp("//sync/presence[@from='dave@p.test/d']");
+	expect_xp("//sync/presence[@from='carl@p.test'][@type='unavailable']");
+	expect_xp("!//sync/presence[@from='bob@p.test/b']");
+	/* the next list follows e-4: the kept view changed again */
+	view_sync(f, 4, key, sizeof(key), CHANGES("e-4", "e-5",
+	    "<item jid='dave@p.test' subscription='none'/>"));
+	expect_xp("/iq/sync[@type='delta']");
+	expect_xp("//sync/query/item[@jid='dave@p.test'][@subscription='none']");
+	expect_xp("//sync/presence[@from='dave@p.test'][@type='unavailable']");
+	/* since another version (a lost or reordered change): the whole
+	   roster is asked for afresh, and the answer is exact */
+	snprintf(xml, sizeof(xml), "<iq type='get' id='s5' from='alice@p.test/a' to='sync.p.test'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' client='c' key='%s'/></iq>", key);
+	feed(f, xml);
+	last_view(id, sizeof(id), ver, sizeof(ver));
+	assert_string_equal(ver, "e-5");
+	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='p.test/synckey' to='sync.p.test'>%s</iq>",
+	    id, CHANGES("e-4", "e-6", "<item jid='erin@p.test' subscription='both'/>"));
+	feed(f, xml);
+	last_view(id, sizeof(id), ver, sizeof(ver));
+	assert_string_equal(ver, "");			/* no version: the whole roster */
+	expect_xp("!/iq/view[@changes]");
+	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='p.test/synckey' to='sync.p.test'>"
+	    "<view xmlns='urn:xmpp:synckey:adapter:0' ver='e-6'><query xmlns='jabber:iq:roster'>"
+	    "<item jid='bob@p.test' subscription='both' name='Robert'/>"
+	    "<item jid='erin@p.test' subscription='both'/></query></view></iq>", id);
+	feed(f, xml);
+	expect_xp("/iq[@id='s5']/sync[@type='delta']");
+	expect_xp("//sync/query/item[@jid='erin@p.test']");
+	expect_xp("//sync/query/item[@jid='dave@p.test'][@subscription='remove']");
+	/* a malformed item, an item twice: the same */
+	attr_of(last(), "key", key, sizeof(key));
+	refused_list(f, 6, key, CHANGES("e-6", "e-7", "<item subscription='both'/>"));
+	refused_list(f, 7, key, CHANGES("e-6", "e-7", "<item jid='x@p.test' subscription='both'/>"
+	    "<item jid='x@p.test' subscription='none'/>"));
+	/* a list where the whole roster was asked for: an error */
+	snprintf(xml, sizeof(xml), "<iq type='get' id='s8' from='alice@p.test/a' to='sync.p.test'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' client='c' key='%s'/></iq>", key);
+	feed(f, xml);
+	last_view(id, sizeof(id), ver, sizeof(ver));
+	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='p.test/synckey' to='sync.p.test'>%s</iq>",
+	    id, CHANGES("e-1", "e-7", ""));
+	feed(f, xml);
+	last_view(id, sizeof(id), ver, sizeof(ver));
+	assert_string_equal(ver, "");
+	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='p.test/synckey' to='sync.p.test'>%s</iq>",
+	    id, CHANGES("e-6", "e-7", "<item jid='x@p.test' subscription='both'/>"));
+	feed(f, xml);
+	expect_xp("/iq[@id='s8'][@type='error']//internal-server-error");
+}
+
+/* With the adapter found: sync i of alice's client c (key: the last
+   one, "" at first, updated from the answer), answered by the adapter
+   with view_body (<query/> or <unchanged/>, then <hidden/>s). */
+static void
+adapter_sync(struct fx *f, int i, char *key, size_t keylen, const char *view_body)
+{
+	char view[1024];
+
+	snprintf(view, sizeof(view), "<view xmlns='urn:xmpp:synckey:adapter:0' ver='3'>%s</view>", view_body);
+	view_sync(f, i, key, keylen, view);
 }
 
 static void
@@ -1501,6 +1627,7 @@ main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(the_adapter_view_versions_the_roster_and_hides_contacts),
+		T(adapter_change_lists_give_deltas_and_never_a_wrong_one),
 		T(a_kept_view_follows_presence_changes),
 		T(a_hidden_full_jid_hides_that_resource_only),
 		T(delegated_requests_are_answered_wrapped),

@@ -329,6 +329,70 @@ a_full_map_reports_efull_and_keeps_flushed_data(void **state)
 	unsetenv("SK_STORE_MAPSIZE");
 }
 
+/* A change list applies only to the roster of its version, in one
+   value, and leaves the roster as it was when refused. */
+static void
+roster_change_lists_apply_to_their_version_only(void **state)
+{
+	struct sk_item a = { .jid = "a@x", .sub = SK_SUB_BOTH, .name = "A" };
+	struct sk_item b = { .jid = "b@x", .sub = SK_SUB_TO };
+	struct sk_item a2 = { .jid = "a@x", .sub = SK_SUB_FROM, .name = "A2" };
+	struct sk_item bgone = { .jid = "b@x", .sub = SK_SUB_REMOVE };
+	struct sk_item zgone = { .jid = "z@x", .sub = SK_SUB_REMOVE };
+	struct sk_item c = { .jid = "c@x", .sub = SK_SUB_NONE };
+	struct sk_state r, ch, got;
+	struct sk_store *s;
+	char ver[SK_ROSTER_VER_MAX + 1];
+
+	assert_int_equal(sk_store_open(*state, 0, &s), 0);
+	sk_state_init(&r);
+	sk_state_init(&ch);
+	assert_int_equal(sk_state_put_item(&r, &a), 0);
+	assert_int_equal(sk_state_put_item(&r, &b), 0);
+	assert_int_equal(sk_state_put_item(&ch, &a2), 0);
+	assert_int_equal(sk_state_put_item(&ch, &bgone), 0);
+	assert_int_equal(sk_state_put_item(&ch, &c), 0);
+	assert_int_equal(sk_state_put_item(&ch, &zgone), 0);	/* absent: no error */
+	/* nothing stored yet, then another version */
+	assert_int_equal(sk_store_roster_apply(s, "u@x", "1", "2", &ch), SK_ENOTFOUND);
+	assert_int_equal(sk_store_roster_put(s, "u@x", "1", &r), 0);
+	assert_int_equal(sk_store_roster_apply(s, "u@x", "0", "2", &ch), SK_ENOTFOUND);
+	assert_int_equal(sk_store_roster_apply(s, "u@x", "1", NULL, &ch), SK_EINVAL);
+	assert_int_equal(sk_store_roster_ver(s, "u@x", ver), 0);
+	assert_string_equal(ver, "1");
+	/* unsorted or twice: refused */
+	{
+		struct sk_state bad = { 0 };
+
+		sk_state_init(&bad);
+		assert_int_equal(sk_state_add_item(&bad, &c), 0);
+		assert_int_equal(sk_state_add_item(&bad, &a2), 0);
+		assert_int_equal(sk_store_roster_apply(s, "u@x", "1", "2", &bad), SK_EINVAL);
+		sk_state_clear(&bad);
+		assert_int_equal(sk_state_add_item(&bad, &a2), 0);
+		assert_int_equal(sk_state_add_item(&bad, &a2), 0);
+		assert_int_equal(sk_store_roster_apply(s, "u@x", "1", "2", &bad), SK_EINVAL);
+		sk_state_free(&bad);
+	}
+	assert_int_equal(sk_store_roster_apply(s, "u@x", "1", "2", &ch), 0);
+	assert_int_equal(sk_store_roster_ver(s, "u@x", ver), 0);
+	assert_string_equal(ver, "2");
+	sk_state_init(&got);
+	assert_int_equal(sk_store_roster_get(s, "u@x", &got), 0);
+	sk_state_sort(&got);
+	assert_int_equal(got.nitems, 2);
+	assert_string_equal(got.items[0].jid, "a@x");
+	assert_string_equal(got.items[0].name, "A2");
+	assert_int_equal(got.items[0].sub, SK_SUB_FROM);
+	assert_string_equal(got.items[1].jid, "c@x");
+	/* the same list again: 2 is not 1 any more */
+	assert_int_equal(sk_store_roster_apply(s, "u@x", "1", "3", &ch), SK_ENOTFOUND);
+	sk_state_free(&got);
+	sk_state_free(&r);
+	sk_state_free(&ch);
+	sk_store_close(s);
+}
+
 int
 main(void)
 {
@@ -343,6 +407,7 @@ main(void)
 		T(clients_snapshots_eviction_and_gc),
 		T(bad_input_is_an_error_not_a_crash),
 		T(a_full_map_reports_efull_and_keeps_flushed_data),
+		T(roster_change_lists_apply_to_their_version_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -342,6 +342,180 @@ syncs_from_kept_views_equal_syncs_from_fresh_states(void **state)
 	}
 }
 
+/* ---- change lists (doc/adapter-changes.md) ---------------------------------- */
+
+static unsigned
+rnd(unsigned *seed)
+{
+	*seed = *seed * 1103515245 + 12345;
+	return *seed >> 16 & 0x7fff;
+}
+
+/* A random item of contact c (c0..c39@a.test): any subscription, a name
+   or none, zero to two groups. */
+static void
+random_item(unsigned *seed, unsigned c, struct sk_item *it, char *jid, char *name,
+    char **groups)
+{
+	static char *pool[] = { "Friends", "Work", "Family" };
+
+	memset(it, 0, sizeof(*it));
+	snprintf(jid, 64, "c%u@a.test", c);
+	it->jid = jid;
+	it->sub = (enum sk_sub)(rnd(seed) % 4);
+	it->ask = rnd(seed) % 5 == 0;
+	if (rnd(seed) % 3) {
+		snprintf(name, 32, "n%u", rnd(seed) % 7);
+		it->name = name;
+	}
+	it->ngroups = rnd(seed) % 3;
+	groups[0] = pool[rnd(seed) % 3];
+	groups[1] = pool[(rnd(seed) % 2 + 1 + (unsigned)(groups[0] - pool[0])) % 3];
+	it->groups = groups;
+}
+
+/* The digest of the items alone (the roster, presence left out). */
+static void
+items_digest(const struct sk_state *st, char out[SK_DIGEST_B64])
+{
+	struct sk_state items;
+	size_t i;
+
+	sk_state_init(&items);
+	for (i = 0; i < st->nitems; i++)
+		assert_int_equal(sk_state_add_item(&items, &st->items[i]), 0);
+	sk_state_sort(&items);
+	assert_int_equal(sk_digest_state_b64(&items, out), 0);
+	sk_state_free(&items);
+}
+
+/*
+ * A random model over many steps: the roster changes (items added,
+ * changed, removed; a change list each step), presence changes, and the
+ * stored roster and the kept view, both changed by the lists, always
+ * equal a roster stored and a view built fresh from the model.  Prints
+ * its seed (SK_TEST_SEED replays one).
+ */
+static void
+views_and_stored_rosters_after_change_lists_equal_fresh_ones(void **state)
+{
+	struct fx *f = *state;
+	const char *env = getenv("SK_TEST_SEED");
+	unsigned seed0 = env ? (unsigned)strtoul(env, NULL, 10) : 4242, seed = seed0, step, patched = 0;
+	struct sk_strv hidden;
+	struct sk_state model;
+	char ver[16], since[16], jid[64], name[32], st_[16], d1[SK_DIGEST_B64], d2[SK_DIGEST_B64];
+	char *groups[2];
+
+	print_message("change lists: seed %u\n", seed0);
+	sk_strv_init(&hidden);
+	assert_int_equal(sk_strv_add(&hidden, "c5@a.test", 9), 0);
+	assert_int_equal(sk_strv_add(&hidden, "c6@a.test/r1", 12), 0);
+	sk_state_init(&model);
+	for (step = 0; step < 20; step++) {
+		struct sk_item it;
+
+		random_item(&seed, step, &it, jid, name, groups);
+		assert_int_equal(sk_state_put_item(&model, &it), 0);
+	}
+	assert_int_equal(sk_store_roster_put(f->s, USER, "0", &model), 0);
+	for (step = 1; step <= 300; step++) {
+		struct sk_state ch, stored, copy;
+		struct sk_view *v, *fresh;
+		unsigned j, n = rnd(&seed) % 4;
+
+		/* presence of some contacts, a roster contact or not */
+		for (j = 0; j < n; j++) {
+			snprintf(jid, sizeof(jid), "c%u@a.test/r%u", rnd(&seed) % 45, rnd(&seed) % 2);
+			snprintf(st_, sizeof(st_), "s%u", step);
+			if (rnd(&seed) % 4 == 0)
+				assert_int_equal(sk_store_pres_del(f->s, jid), 0);
+			else
+				pres(f->s, jid, st_);
+		}
+		/* one to five contacts changed or removed, each once */
+		sk_state_init(&ch);
+		for (j = 0, n = rnd(&seed) % 5 + 1; j < n; j++) {
+			struct sk_item it;
+
+			random_item(&seed, rnd(&seed) % 40, &it, jid, name, groups);
+			if (sk_state_find_item(&ch, jid) != NULL)
+				continue;
+			if (rnd(&seed) % 4 == 0) {
+				it.sub = SK_SUB_REMOVE;
+				sk_state_del_item(&model, jid);
+			} else {
+				assert_int_equal(sk_state_put_item(&model, &it), 0);
+			}
+			assert_int_equal(sk_state_put_item(&ch, &it), 0);
+		}
+		snprintf(since, sizeof(since), "%u", step - 1);
+		snprintf(ver, sizeof(ver), "%u", step);
+		assert_int_equal(sk_store_roster_apply(f->s, USER, since, ver, &ch), 0);
+		/* the kept view for since, changed; else one built from the store */
+		if ((v = sk_views_apply(f->c, f->s, USER, since, ver, &hidden, &ch)) != NULL) {
+			patched++;
+		} else {
+			sk_state_init(&stored);
+			assert_int_equal(sk_store_roster_get(f->s, USER, &stored), 0);
+			assert_int_equal(sk_view_build(f->s, &stored, &hidden, &v), 0);
+			assert_int_equal(sk_views_put(f->c, USER, ver, &hidden, v), 0);
+		}
+		sk_state_free(&ch);
+		/* the stored roster is the model's */
+		sk_state_init(&stored);
+		assert_int_equal(sk_store_roster_get(f->s, USER, &stored), 0);
+		items_digest(&stored, d1);
+		items_digest(&model, d2);
+		assert_string_equal(d1, d2);
+		sk_state_free(&stored);
+		/* the view equals one built now from the model */
+		assert_int_equal(sk_state_copy(&copy, &model), 0);
+		assert_int_equal(sk_view_build(f->s, &copy, &hidden, &fresh), 0);
+		sk_state_free(&copy);
+		if (strcmp(v->digest, fresh->digest) != 0)
+			fail_msg("step %u (seed %u): the changed view differs from a fresh one", step, seed0);
+		assert_int_equal(v->len, fresh->len);
+		assert_memory_equal(v->blob, fresh->blob, v->len);
+		sk_view_free(fresh);
+	}
+	/* most steps patch the kept view (the others: presence of too many
+	   contacts changed, so the view was dropped) */
+	assert_true(patched > 150);
+	sk_state_free(&model);
+	sk_strv_free(&hidden);
+}
+
+/* A change list for another version than the kept view's, or another
+   hidden list, changes nothing and gives no view. */
+static void
+a_change_list_applies_only_to_the_view_of_its_version(void **state)
+{
+	struct fx *f = *state;
+	struct sk_state ch;
+	struct sk_item gone = { .jid = "c1@a.test", .sub = SK_SUB_REMOVE };
+	struct sk_strv hidden;
+	struct sk_view *v;
+
+	sk_strv_init(&hidden);
+	assert_int_equal(sk_strv_add(&hidden, "c0@a.test", 9), 0);
+	sk_state_init(&ch);
+	assert_int_equal(sk_state_put_item(&ch, &gone), 0);
+	v = keep(f, 8, "7", NULL);
+	assert_null(sk_views_apply(f->c, f->s, USER, "6", "8", NULL, &ch));
+	v = keep(f, 8, "7", NULL);
+	assert_null(sk_views_apply(f->c, f->s, USER, "7", "8", &hidden, &ch));
+	v = keep(f, 8, "7", NULL);
+	assert_null(sk_views_apply(f->c, f->s, USER, "7", NULL, NULL, &ch));
+	v = keep(f, 8, "7", NULL);
+	assert_ptr_equal(sk_views_apply(f->c, f->s, USER, "7", "8", NULL, &ch), v);
+	assert_int_equal(v->live.nitems, 7);
+	assert_ptr_equal(sk_views_get(f->c, f->s, USER, "8", NULL), v);
+	assert_null(sk_views_get(f->c, f->s, USER, "7", NULL));	/* and dropped */
+	sk_state_free(&ch);
+	sk_strv_free(&hidden);
+}
+
 int
 main(void)
 {
@@ -353,6 +527,8 @@ main(void)
 		T(the_cache_stays_within_its_bound),
 		T(one_user_keeps_no_more_than_his_share),
 		T(syncs_from_kept_views_equal_syncs_from_fresh_states),
+		T(views_and_stored_rosters_after_change_lists_equal_fresh_ones),
+		T(a_change_list_applies_only_to_the_view_of_its_version),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

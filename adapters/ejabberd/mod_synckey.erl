@@ -10,7 +10,9 @@
 %%%     ejabberd hands over IQs to DOMAIN/resource;
 %%%   * there, the feature urn:xmpp:synckey:adapter:0 in its disco#info;
 %%%   * a view of one user for synckeyd: the roster with its version, or only
-%%%     <unchanged/> when synckeyd holds that version, and <hidden/> for each
+%%%     <unchanged/> when synckeyd holds that version, or only the items changed
+%%%     since it (a bounded log per user of the roster table's writes,
+%%%     doc/adapter-changes.md), and <hidden/> for each
 %%%     to/both contact whose presence the user does not get because one of
 %%%     them blocked the other (XEP-0191 via mod_blocking/mod_privacy);
 %%%   * going online without the presence flood: an initial presence carrying
@@ -65,12 +67,18 @@
 %%%
 %%% The roster version is a SHA-1 of the roster's content (items sorted), so it
 %%% changes with any change by any path, offline too, with or without
-%%% mod_roster versioning.
+%%% mod_roster versioning.  Where every item comes from mod_roster's Mnesia
+%%% table (roster_get has no other handler: no mod_shared_roster) and this
+%%% node holds a copy of it, the version is instead "NONCE-N" from a log per
+%%% user (see "roster changes" below), which also gives the changed items.
 %%%
 %%% Enable on the user host (ejabberd.yml):
 %%%     modules:
 %%%       mod_synckey:
 %%%         component: "sync.example.org"
+%%%         changes_max: 256        # optional: writes kept per user's log
+%%%         changes_bytes: 65536    # optional: bytes of JIDs kept per user
+%%%         changes_users: 10000    # optional: users with a log (least used go)
 %%% See adapters/ejabberd/README.md for building and loading.
 
 -module(mod_synckey).
@@ -93,6 +101,7 @@
 -include("translate.hrl").
 -include("mod_privacy.hrl").
 -include("ejabberd_router.hrl").
+-include("mod_roster.hrl").
 
 -define(NS, <<"urn:xmpp:synckey:0">>).
 -define(NS_ADAPTER, <<"urn:xmpp:synckey:adapter:0">>).
@@ -103,7 +112,19 @@
 -define(RELAYED, synckey_relayed).      % same: this presence went to synckeyd
 -define(REFUSED, synckey_refused).      % of a component process: a second synckeyd
 
--record(state, {host :: binary()}).
+%% A log of one user's roster writes: write N (base < N =< last) wrote the
+%% contact jids(N); used: the view count when last asked (for eviction).
+-type roster_log() :: #{nonce := binary(), base := non_neg_integer(),
+                        last := non_neg_integer(), jids := #{pos_integer() => ljid()},
+                        bytes := non_neg_integer(), used := non_neg_integer()}.
+
+-record(state, {host :: binary(),
+                logged = false :: boolean(),          % subscribed to the roster table
+                logs = #{} :: #{binary() => roster_log()},
+                views = 0 :: non_neg_integer(),
+                %% local users whose default privacy list denies by JID
+                %% (bare JIDs or domains) or otherwise (true); off: not known
+                blocks = off :: off | #{binary() => {[ljid()], boolean()}}}).
 
 %%% ---- gen_mod ---------------------------------------------------------------
 
@@ -157,11 +178,16 @@ stop(Host) ->
 reload(_Host, _NewOpts, _OldOpts) -> ok.   % the option is read when used
 
 -spec depends(binary(), gen_mod:opts()) -> [{module(), hard | soft}].
-depends(_Host, _Opts) -> [{mod_roster, hard}].
+depends(_Host, _Opts) -> [{mod_roster, hard}, {mod_privacy, soft}].
 
-mod_opt_type(component) -> econf:domain().
+mod_opt_type(component) -> econf:domain();
+mod_opt_type(changes_max) -> econf:pos_int();
+mod_opt_type(changes_bytes) -> econf:pos_int();
+mod_opt_type(changes_users) -> econf:pos_int().
 
-mod_options(_Host) -> [component].           % required
+mod_options(_Host) ->
+    [component,                                 % required
+     {changes_max, 256}, {changes_bytes, 65536}, {changes_users, 10000}].
 
 mod_doc() ->
     #{desc => [?T("synckey server adapter (doc/adapter-protocol.md)"), "",
@@ -170,7 +196,14 @@ mod_doc() ->
                   "synckeyd's link (so that it resets) when a node joins or leaves, and "
                   "refuses a second connection of synckeyd's name.")],
       opts => [{component, #{value => ?T("Domain"),
-                             desc => ?T("The JID of synckeyd (XEP-0114).")}}],
+                             desc => ?T("The JID of synckeyd (XEP-0114).")}},
+               {changes_max, #{value => ?T("Number"),
+                               desc => ?T("Roster writes kept in a user's change log (256).")}},
+               {changes_bytes, #{value => ?T("Number"),
+                                 desc => ?T("Bytes of JIDs kept in a user's change log (65536).")}},
+               {changes_users, #{value => ?T("Number"),
+                                 desc => ?T("Users with a change log; the least used go first "
+                                            "(10000).")}}],
       example => ["modules:",
                   "  mod_disco: {}",
                   "  mod_privilege:",
@@ -269,21 +302,41 @@ local_resource(_Packet) -> ok.
 process_view(#iq{type = get, to = #jid{lserver = S}, lang = Lang, sub_els = [El]} = IQ) ->
     case view_user(fxml:get_tag_attr_s(<<"jid">>, El), S) of
         #jid{luser = U} = User when El#xmlel.name == <<"view">> ->
-            Items = lists:sort(fun(A, B) -> item_key(A) =< item_key(B) end,
-                               ejabberd_hooks:run_fold(roster_get, S, [], [{U, S}])),
-            Ver = roster_version(Items),
-            Roster = case fxml:get_tag_attr_s(<<"ver">>, El) of
-                         Ver -> #xmlel{name = <<"unchanged">>};
-                         _ -> xmpp:encode(#roster_query{items = Items, ver = Ver})
-                     end,
-            Hidden = [#xmlel{name = <<"hidden">>,
-                             attrs = [{<<"jid">>, jid:encode(J)}]}
-                      || J <- [J || #roster_item{jid = J, subscription = Sub} <- Items,
-                                    Sub == to orelse Sub == both, hidden(User, J)]
-                             ++ hidden_resources(User, Items)],
+            Have = fxml:get_tag_attr_s(<<"ver">>, El),
+            %% the log first: a write committed after it asked is in the
+            %% roster read here or comes in the next view's list
+            Logged = logged_view(U, S, Have, max_changes(El)),
+            %% without the whole roster, the hidden contacts from the
+            %% blocks (O(blocks)) where they can be known so
+            Fast = case Logged of
+                       {_, unchanged} -> blocked_contacts(User);
+                       {_, {changes, _}} -> blocked_contacts(User);
+                       _ -> whole
+                   end,
+            Items = case Fast of
+                        {ok, _} -> [];
+                        whole -> lists:sort(fun(A, B) -> item_key(A) =< item_key(B) end,
+                                            ejabberd_hooks:run_fold(roster_get, S, [], [{U, S}]))
+                    end,
+            {Ver, Roster} = view_roster(Logged, U, S, Have, Items),
+            HiddenJIDs = case Fast of
+                             {ok, Blocked} -> Blocked;
+                             whole ->
+                                 Receives = [jid:tolower(J) || #roster_item{jid = J, subscription = Sub} <- Items,
+                                                               Sub == to orelse Sub == both],
+                                 [J || #roster_item{jid = J, subscription = Sub} <- Items,
+                                       Sub == to orelse Sub == both, hidden(User, J)]
+                                     ++ hidden_resources(User, fun(LJ) -> lists:member(LJ, Receives) end)
+                         end,
+            Hidden = [#xmlel{name = <<"hidden">>, attrs = [{<<"jid">>, jid:encode(J)}]}
+                      || J <- HiddenJIDs],
+            Why = case Logged of
+                      {_, {whole, W}} when Have /= <<>> -> [{<<"why">>, W}];
+                      _ -> []
+                  end,
             xmpp:make_iq_result(IQ, #xmlel{name = <<"view">>,
                                            attrs = [{<<"xmlns">>, ?NS_ADAPTER},
-                                                    {<<"ver">>, Ver}],
+                                                    {<<"ver">>, Ver} | Why],
                                            children = [Roster | Hidden]});
         _ ->
             Txt = ?T("A view needs the jid of a user of this domain"),
@@ -301,6 +354,272 @@ view_user(Bin, S) ->
     end.
 
 item_key(#roster_item{jid = J}) -> jid:tolower(J).
+
+%% How many changed items synckeyd takes instead of the whole roster (its
+%% changes attribute; 0: none, an older synckeyd).
+-spec max_changes(fxml:xmlel()) -> non_neg_integer().
+max_changes(El) ->
+    case catch binary_to_integer(fxml:get_tag_attr_s(<<"changes">>, El)) of
+        N when is_integer(N), N > 0 -> N;
+        _ -> 0
+    end.
+
+%% The view's version and its roster part: <unchanged/>, <changes/> or the
+%% whole <query/>; from the user's change log where it is kept, else by the
+%% content's hash.
+-spec view_roster({binary(), unchanged | {changes, [ljid()]} | {whole, binary()}} | off,
+                  binary(), binary(), binary(), [#roster_item{}]) -> {binary(), fxml:xmlel()}.
+view_roster(Logged, U, S, Have, Items) ->
+    case Logged of
+        {Ver, unchanged} ->
+            {Ver, #xmlel{name = <<"unchanged">>}};
+        {Ver, {changes, LJIDs}} ->
+            Changed = [changed_item(U, S, LJID) || LJID <- LJIDs],
+            {Ver, #xmlel{name = <<"changes">>, attrs = [{<<"since">>, Have}],
+                         children = [xmpp:encode(#roster_query{items = Changed, ver = Ver})]}};
+        {Ver, {whole, Why}} ->
+            ?DEBUG("synckey view of ~ts@~ts: the whole roster (~ts)", [U, S, Why]),
+            {Ver, xmpp:encode(#roster_query{items = Items, ver = Ver})};
+        off ->
+            case roster_version(Items) of
+                Have -> {Have, #xmlel{name = <<"unchanged">>}};
+                Ver -> {Ver, xmpp:encode(#roster_query{items = Items, ver = Ver})}
+            end
+    end.
+
+%% A contact's item now, as mod_roster's roster_get gives it (an item of
+%% subscription none with a pending request in is not shown there).
+-spec changed_item(binary(), binary(), ljid()) -> #roster_item{}.
+changed_item(U, S, LJID) ->
+    case mnesia:dirty_read(roster, {U, S, LJID}) of
+        [#roster{subscription = none, ask = in}] -> removed_item(LJID);
+        [#roster{} = R] -> mod_roster:encode_item(R);
+        [] -> removed_item(LJID)
+    end.
+
+removed_item(LJID) -> #roster_item{jid = jid:make(LJID), subscription = remove}.
+
+%%% ---- roster changes: a bounded log per user (doc/adapter-changes.md) --------------
+%%%
+%%% ejabberd has no hook that sees every roster change (a push goes only to
+%%% online sessions; an admin command or a contact's subscription changes
+%%% an offline user's roster too), but every change of an item lands in
+%%% mod_roster's Mnesia table: this module's process subscribes to its
+%%% events, which Mnesia sends in commit order, and logs each written or
+%%% deleted item as write 1, 2, 3 ... of that user.  A view asks the same
+%%% process, so it sees every write committed before it asked.  The version
+%%% is NONCE-N: the log's random nonce and its last write.  A synckeyd
+%%% holding NONCE-V with base =< V gets the items of the contacts written
+%%% since V; any other version, a log started after it (first view since
+%%% the process started, eviction) or trimmed past it (changes_max,
+%%% changes_bytes), gets the whole roster.  Only where roster_get has no
+%%% other handler than mod_roster's and this node holds a copy of the
+%%% table; elsewhere the hash version, as before.
+
+-spec logged_view(binary(), binary(), binary(), non_neg_integer()) ->
+    {binary(), unchanged | {changes, [ljid()]} | {whole, binary()}} | off.
+logged_view(U, S, Have, Max) ->
+    case only_mod_roster(S) of
+        true ->
+            try gen_server:call(gen_mod:get_module_proc(S, ?MODULE), {view, U, Have, Max}, 5000)
+            catch exit:Why ->
+                    ?WARNING_MSG("synckey change log of ~ts not usable: ~p", [S, Why]),
+                    off
+            end;
+        false -> off
+    end.
+
+%% Are mod_roster's items all there is to a roster (ejabberd_hooks' table)?
+-spec only_mod_roster(binary()) -> boolean().
+only_mod_roster(S) -> only_handler(roster_get, S, mod_roster).
+
+%% Has Hook no handler on S but Module's (or none)?
+-spec only_handler(atom(), binary(), module()) -> boolean().
+only_handler(Hook, S, Module) ->
+    try ets:lookup(hooks, {Hook, S}) of
+        [Entry] -> lists:usort([element(2, H) || H <- element(2, Entry)]) -- [Module] == [];
+        [] -> true
+    catch error:badarg -> false
+    end.
+
+-spec new_log() -> roster_log().
+new_log() ->
+    #{nonce => base64:encode(crypto:strong_rand_bytes(9)), base => 0, last => 0,
+      jids => #{}, bytes => 0, used => 0}.
+
+-spec log_ver(roster_log()) -> binary().
+log_ver(#{nonce := Nonce, last := Last}) ->
+    <<Nonce/binary, "-", (integer_to_binary(Last))/binary>>.
+
+%% What a view of U asked with Have gets, in this module's process.
+-spec log_view(binary(), binary(), non_neg_integer(), #state{}) ->
+    {{binary(), unchanged | {changes, [ljid()]} | {whole, binary()}} | off, #state{}}.
+log_view(_U, _Have, _Max, #state{logged = false} = State) ->
+    {off, State};
+log_view(U, Have, Max, #state{logs = Logs, views = Views, host = Host} = State) ->
+    {Log, What} = case maps:find(U, Logs) of
+                      {ok, L} -> {L, bridge(L, Have, Max)};
+                      error -> {new_log(), {whole, <<"no log yet">>}}
+                  end,
+    Logs1 = evict(Logs, gen_mod:get_module_opt(Host, ?MODULE, changes_users)),
+    {{log_ver(Log), What},
+     State#state{logs = Logs1#{U => Log#{used => Views}}, views = Views + 1}}.
+
+-spec bridge(roster_log(), binary(), non_neg_integer()) ->
+    unchanged | {changes, [ljid()]} | {whole, binary()}.
+bridge(#{nonce := Nonce, base := Base, last := Last, jids := Jids} = Log, Have, Max) ->
+    Since = case binary:split(Have, <<"-">>) of
+                [Nonce, N] -> catch binary_to_integer(N);
+                _ -> other
+            end,
+    case log_ver(Log) of
+        Have -> unchanged;
+        _ when Have == <<>> -> {whole, <<"no version asked with">>};
+        _ when Max == 0 -> {whole, <<"no change list asked for">>};
+        _ when not is_integer(Since); Since > Last -> {whole, <<"a version of another log">>};
+        _ when Since < Base -> {whole, <<"changes older than the log">>};
+        _ ->
+            LJIDs = lists:usort([maps:get(I, Jids) || I <- lists:seq(Since + 1, Last)]),
+            case length(LJIDs) =< Max of
+                true -> {changes, LJIDs};
+                false -> {whole, <<"more changes than asked for">>}
+            end
+    end.
+
+%% At most Max logs: when full, the less used half goes.
+-spec evict(#{binary() => roster_log()}, pos_integer()) -> #{binary() => roster_log()}.
+evict(Logs, Max) when map_size(Logs) < Max -> Logs;
+evict(Logs, Max) ->
+    ByUse = lists:keysort(2, [{U, maps:get(used, L)} || {U, L} <- maps:to_list(Logs)]),
+    maps:without([U || {U, _} <- lists:sublist(ByUse, map_size(Logs) - Max div 2)], Logs).
+
+%% An item of U@Host (LJID) was written or deleted: the next write of U's log.
+-spec log_write(binary(), ljid(), #state{}) -> #state{}.
+log_write(U, LJID, #state{logs = Logs, host = Host} = State) ->
+    case maps:find(U, Logs) of
+        error -> State;                        % no log: a view starts one
+        {ok, #{last := Last, jids := Jids, bytes := Bytes} = L} ->
+            L1 = trim(L#{last => Last + 1, jids => Jids#{Last + 1 => LJID},
+                         bytes => Bytes + ljid_size(LJID)},
+                      gen_mod:get_module_opt(Host, ?MODULE, changes_max),
+                      gen_mod:get_module_opt(Host, ?MODULE, changes_bytes)),
+            State#state{logs = Logs#{U => L1}}
+    end.
+
+-spec trim(roster_log(), pos_integer(), pos_integer()) -> roster_log().
+trim(#{base := Base, last := Last, jids := Jids, bytes := Bytes} = L, Max, MaxBytes)
+  when Base < Last, Last - Base > Max orelse Bytes > MaxBytes ->
+    Old = maps:get(Base + 1, Jids),
+    trim(L#{base => Base + 1, jids => maps:remove(Base + 1, Jids),
+            bytes => Bytes - ljid_size(Old)}, Max, MaxBytes);
+trim(L, _Max, _MaxBytes) -> L.
+
+ljid_size({U, S, R}) -> byte_size(U) + byte_size(S) + byte_size(R) + 2.
+
+%% Mnesia's events of the roster table (simple form), in commit order.
+-spec table_event(term(), #state{}) -> #state{}.
+table_event({write, #roster{us = {U, Host}, jid = LJID}, _}, #state{host = Host} = State) ->
+    log_write(U, LJID, State);
+table_event({delete_object, #roster{us = {U, Host}, jid = LJID}, _}, #state{host = Host} = State) ->
+    log_write(U, LJID, State);
+table_event({delete, {roster, {U, Host, LJID}}, _}, #state{host = Host} = State) ->
+    log_write(U, LJID, State);
+table_event({write, #roster{}, _}, State) -> State;           % another host's
+table_event({delete_object, #roster{}, _}, State) -> State;
+table_event({delete, {roster, {_, _, _}}, _}, State) -> State;
+table_event(Event, #state{host = Host} = State) ->
+    ?WARNING_MSG("synckey change logs of ~ts dropped: unknown roster table event ~p",
+                 [Host, Event]),
+    State#state{logs = #{}}.
+
+%%% ---- who blocks whom: an index of the privacy table ------------------------------
+%%%
+%%% For the hidden contacts of a view without the whole roster: the local
+%%% users whose default list could deny a user's presence out, from the
+%%% privacy table's events (Mnesia, as the roster's).
+
+-spec blockers(binary(), #state{}) -> {ok, [binary()]} | whole.
+blockers(_U, #state{blocks = off}) -> whole;
+blockers(U, #state{blocks = Blocks, host = Host}) ->
+    Bs = [O || {O, {Targets, Complex}} <- maps:to_list(Blocks), O /= U,
+               Complex orelse lists:member({U, Host, <<>>}, Targets)
+                   orelse lists:member({<<>>, Host, <<>>}, Targets)],
+    case length(Bs) > 1000 of
+        true -> whole;                         % a build is as cheap
+        false -> {ok, Bs}
+    end.
+
+%% What a default list denies, for the index: bare JIDs and domains, and
+%% whether anything else (a group, a subscription, an item of no type).
+-spec deny_targets(#privacy{}) -> {[ljid()], boolean()} | none.
+deny_targets(#privacy{default = none}) -> none;
+deny_targets(#privacy{default = Def, lists = Lists}) ->
+    Items = proplists:get_value(Def, Lists, []),
+    Targets = [LJ || #listitem{action = deny, type = jid, value = {_, _, <<>>} = LJ} <- Items],
+    Complex = [I || #listitem{action = deny, type = T} = I <- Items, T /= jid] /= [],
+    case {Targets, Complex} of
+        {[], false} -> none;
+        _ -> {Targets, Complex}
+    end.
+
+-spec index_privacy(#privacy{}, #{binary() => {[ljid()], boolean()}}) ->
+    #{binary() => {[ljid()], boolean()}}.
+index_privacy(#privacy{us = {O, _}} = P, Blocks) ->
+    case deny_targets(P) of
+        none -> maps:remove(O, Blocks);
+        T -> Blocks#{O => T}
+    end.
+
+-spec privacy_event(term(), #state{}) -> #state{}.
+privacy_event(_Event, #state{blocks = off} = State) -> State;
+privacy_event({write, #privacy{us = {_, Host}} = P, _}, #state{host = Host, blocks = B} = State) ->
+    State#state{blocks = index_privacy(P, B)};
+privacy_event({delete, {privacy, {O, Host}}, _}, #state{host = Host, blocks = B} = State) ->
+    State#state{blocks = maps:remove(O, B)};
+privacy_event({delete_object, #privacy{us = {O, Host}}, _}, #state{host = Host, blocks = B} = State) ->
+    State#state{blocks = maps:remove(O, B)};
+privacy_event({write, #privacy{}, _}, State) -> State;               % another host's
+privacy_event({delete, {privacy, {_, _}}, _}, State) -> State;
+privacy_event({delete_object, #privacy{}, _}, State) -> State;
+privacy_event(Event, #state{host = Host} = State) ->
+    ?WARNING_MSG("synckey: unknown privacy table event ~p: index of ~ts read again", [Event, Host]),
+    State#state{blocks = read_privacy(Host)}.
+
+%% The index from the table (at start, or after an event not understood).
+-spec read_privacy(binary()) -> off | #{binary() => {[ljid()], boolean()}}.
+read_privacy(Host) ->
+    case catch mnesia:dirty_match_object(#privacy{us = {'_', Host}, _ = '_'}) of
+        Ps when is_list(Ps) -> lists:foldl(fun index_privacy/2, #{}, Ps);
+        _ -> off
+    end.
+
+%% Indexed only where mod_privacy's table is Mnesia's with a copy here.
+-spec subscribe_privacy(binary()) -> off | #{binary() => {[ljid()], boolean()}}.
+subscribe_privacy(Host) ->
+    Local = gen_mod:is_loaded(Host, mod_privacy) andalso
+        gen_mod:db_mod(Host, mod_privacy) == mod_privacy_mnesia andalso
+        (catch mnesia:table_info(privacy, storage_type)) /= unknown,
+    case Local andalso mnesia:subscribe({table, privacy, simple}) of
+        {ok, _} -> read_privacy(Host);
+        _ -> off
+    end.
+
+%% Logs only where the roster table is Mnesia's and has a copy here (its
+%% events come only to such nodes).
+-spec subscribe(binary()) -> boolean().
+subscribe(Host) ->
+    Local = gen_mod:db_mod(Host, mod_roster) == mod_roster_mnesia andalso
+        (catch mnesia:table_info(roster, storage_type)) /= unknown,
+    case Local andalso mnesia:subscribe({table, roster, simple}) of
+        {ok, _} -> true;
+        false ->
+            ?INFO_MSG("synckey: no change log for ~ts (mod_roster is not on a local Mnesia "
+                      "copy): views by the roster's hash", [Host]),
+            false;
+        Err ->
+            ?WARNING_MSG("synckey: no change log for ~ts: ~p", [Host, Err]),
+            false
+    end.
 
 %% The content, canonical: any change gives another version.
 roster_version(Items) ->
@@ -324,16 +643,52 @@ hidden(User, Contact) ->
 %% allows a full JID; mod_privacy then drops what that resource sends, not
 %% the contact's other resources): each a <hidden/> of its own, which hides
 %% that resource only (doc/adapter-protocol.md "Hidden contacts").
-hidden_resources(#jid{luser = U, lserver = S} = User, Items) ->
-    Receives = [jid:tolower(J) || #roster_item{jid = J, subscription = Sub} <- Items,
-                                  Sub == to orelse Sub == both],
+hidden_resources(#jid{luser = U, lserver = S} = User, Receives) ->
     case catch mod_privacy:get_user_list(U, S, default) of
         {ok, {_Name, List}} ->
             lists:usort([jid:make(LJ)
                          || #listitem{type = jid, value = {CU, CS, CR} = LJ, action = deny} <- List,
-                            CR /= <<>>, lists:member({CU, CS, <<>>}, Receives),
+                            CR /= <<>>, Receives({CU, CS, <<>>}),
                             denies(User, #presence{from = jid:make(LJ), to = User}, in)]);
         _ -> []
+    end.
+
+%% The hidden contacts of User without the whole roster: the candidates are
+%% the JIDs her default list denies by JID and the local users whose default
+%% list denies her by JID (this module's index of the privacy table), each
+%% then checked as hidden/2 does.  whole where a block can match contacts
+%% other than by JID (a group, a subscription, a domain, a list without
+%% type), or the privacy lists are not indexed here: then from the roster.
+-spec blocked_contacts(jid()) -> {ok, [jid()]} | whole.
+blocked_contacts(#jid{luser = U, lserver = S} = User) ->
+    Own = case catch mod_privacy:get_user_list(U, S, default) of
+              {ok, {_Name, List}} -> own_blocks(List, []);
+              _ -> {ok, []}                    % no default list
+          end,
+    Others = try gen_server:call(gen_mod:get_module_proc(S, ?MODULE), {blockers, U}, 5000)
+             catch exit:_ -> whole
+             end,
+    case {Own, Others, only_handler(privacy_check_packet, S, mod_privacy)} of
+        {{ok, OwnJIDs}, {ok, Blockers}, true} ->
+            Receives = fun(LJ) -> receives(U, S, LJ) end,
+            Cands = lists:usort(OwnJIDs ++ [{B, S, <<>>} || B <- Blockers]),
+            {ok, [jid:make(LJ) || LJ <- Cands, Receives(LJ), hidden(User, jid:make(LJ))]
+                 ++ hidden_resources(User, Receives)};
+        _ -> whole
+    end.
+
+%% The bare JIDs a default list denies by JID; whole for any other deny.
+own_blocks([#listitem{action = allow} | T], Acc) -> own_blocks(T, Acc);
+own_blocks([#listitem{type = jid, value = {CU, CS, CR}} | T], Acc) when CU /= <<>> ->
+    own_blocks(T, case CR of <<>> -> [{CU, CS, <<>>} | Acc]; _ -> Acc end);
+own_blocks([_ | _], _Acc) -> whole;
+own_blocks([], Acc) -> {ok, Acc}.
+
+%% Does U@S receive LJID's presence (a to/both item; none/in is not shown)?
+receives(U, S, LJID) ->
+    case mnesia:dirty_read(roster, {U, S, LJID}) of
+        [#roster{subscription = Sub}] -> Sub == to orelse Sub == both;
+        [] -> false
     end.
 
 denies(#jid{lserver = S} = Owner, Pres, Dir) ->
@@ -592,8 +947,13 @@ component_gone(_Component, _Reason) ->
 init([Host | _]) ->
     process_flag(trap_exit, true),
     {ok, _} = mnesia:subscribe(system),
-    {ok, #state{host = Host}}.
+    {ok, #state{host = Host, logged = subscribe(Host), blocks = subscribe_privacy(Host)}}.
 
+handle_call({view, U, Have, Max}, _From, State) ->
+    {Reply, State1} = log_view(U, Have, Max, State),
+    {reply, Reply, State1};
+handle_call({blockers, U}, _From, State) ->
+    {reply, blockers(U, State), State};
 handle_call(Request, From, State) ->
     ?WARNING_MSG("Unexpected call from ~p: ~p", [From, Request]),
     {noreply, State}.
@@ -610,12 +970,18 @@ handle_info({mnesia_system_event, {Event, Node}}, #state{host = Host} = State)
     {noreply, State};
 handle_info({mnesia_system_event, _}, State) ->
     {noreply, State};
+handle_info({mnesia_table_event, Event}, State) when element(1, element(2, Event)) == privacy ->
+    {noreply, privacy_event(Event, State)};
+handle_info({mnesia_table_event, Event}, State) ->
+    {noreply, table_event(Event, State)};
 handle_info(Info, State) ->
     ?WARNING_MSG("Unexpected info: ~p", [Info]),
     {noreply, State}.
 
-terminate(_Reason, _State) ->
+terminate(_Reason, #state{logged = Logged, blocks = Blocks}) ->
     mnesia:unsubscribe(system),
+    Logged andalso mnesia:unsubscribe({table, roster, simple}),
+    Blocks /= off andalso mnesia:unsubscribe({table, privacy, simple}),
     ok.
 
 code_change(_OldVsn, State, _Extra) -> {ok, State}.

@@ -7,9 +7,11 @@
 --     the host; a full JID because ejabberd 24.10-24.12 drop a component's
 --     IQs to a domain, and both adapters answer at the same address);
 --   * a view of one user for synckeyd: the roster with its version, or
---     only "unchanged" when synckeyd already holds that version; and the
---     contacts whose presence the user does not receive because one of
---     them blocked the other (XEP-0191);
+--     only "unchanged" when synckeyd already holds that version, or only
+--     the items changed since it (a bounded log per user of the roster
+--     saves, doc/adapter-changes.md); and the contacts whose presence the
+--     user does not receive because one of them blocked the other
+--     (XEP-0191);
 --   * going online without the presence flood: a session whose initial
 --     presence carries <sync-presence xmlns='urn:xmpp:synckey:0'/> is
 --     made interested in roster pushes and gets no replay of its local
@@ -21,9 +23,15 @@
 --     VirtualHost "example.org"
 --         modules_enabled = { "synckey" }
 --         synckey_component = "sync.example.org"
+--         -- optional, the change log's bounds (defaults shown):
+--         synckey_changes_max = 256        -- saves kept per user
+--         synckey_changes_bytes = 65536    -- bytes of JIDs kept per user
+--         synckey_changes_users = 10000    -- users with a log (least recent go)
 -- The engine (state, store, diff, keys, answers) stays in synckeyd.
 
 local st = require "util.stanza";
+local new_cache = require "util.cache".new;
+local new_id = require "util.id".medium;
 local jid_split = require "util.jid".split;
 local jid_prep = require "util.jid".prep;
 local modulemanager = require "core.modulemanager";
@@ -177,8 +185,149 @@ local function hidden_contacts(username, roster)
 	return out;
 end
 
+-- ---- roster changes: a bounded log per user (doc/adapter-changes.md) ---------
+--
+-- Prosody numbers a roster's versions 1, 2, 3 ...: every save adds one
+-- (rostermanager.save_roster), whatever changed it.  Each save opens the
+-- roster store, which fires "store-opened": the store is wrapped so that a
+-- save that succeeded is logged with the version it wrote and the JIDs it
+-- wrote.  A log covers the saves base+1 .. last without a hole; a view
+-- whose roster is at version last can then send, to a synckeyd holding
+-- "nonce-V" with base <= V, the items of the JIDs saved after V.  Anything
+-- else (a save missed or failed, a version that goes back, a whole-roster
+-- save, a user deleted, the log evicted, a restart: another nonce) starts
+-- a new log with a new nonce, and the view is the whole roster.  The
+-- versions sent are "nonce-N", so a synckeyd holding a version of another
+-- log never gets a list.
+
+local changes_max = module:get_option_number("synckey_changes_max", 256);
+local changes_bytes = module:get_option_number("synckey_changes_bytes", 65536);
+local logs = new_cache(module:get_option_number("synckey_changes_users", 10000));
+
+local function new_log(ver)
+	-- jids[n]: the JID (or a list of JIDs) save n wrote
+	return { nonce = new_id(), base = ver, last = ver, jids = {}, bytes = 0 };
+end
+
+local function size_of(jids)
+	if type(jids) == "string" then return #jids; end
+	local n = 0;
+	for _, jid in ipairs(jids) do n = n + #jid; end
+	return n;
+end
+
+-- A save of username's roster that succeeded: version ver wrote jids.
+local function logged(username, ver, jids)
+	if type(ver) ~= "number" then logs:set(username, nil); return; end
+	local log = logs:get(username);
+	if not log or log.last ~= ver - 1 then
+		log = new_log(ver - 1);		-- the saves before are not known
+	end
+	log.jids[ver] = #jids == 1 and jids[1] or jids;
+	log.bytes = log.bytes + size_of(jids);
+	log.last = ver;
+	while log.base < log.last and (log.last - log.base > changes_max or log.bytes > changes_bytes) do
+		log.base = log.base + 1;
+		log.bytes = log.bytes - size_of(log.jids[log.base]);
+		log.jids[log.base] = nil;
+	end
+	logs:set(username, log);
+end
+
+-- A store method that, after it returns, logs (or forgets) username's saves.
+local function wrap_store(store, methods)
+	local wrapper = {};
+	for name, after in pairs(methods) do
+		wrapper[name] = function (_, username, ...)
+			local ok, err = store[name](store, username, ...);
+			after(ok, username, ...);
+			return ok, err;
+		end
+	end
+	return setmetatable(wrapper, { __index = function (_, k)
+		local v = store[k];
+		if type(v) ~= "function" then return v; end
+		return function (self, ...) return v(self == wrapper and store or self, ...); end
+	end });
+end
+
+local function forget(_, username) logs:set(username, nil); end
+
+module:hook("store-opened", function (event)
+	if event.store_name ~= "roster" then return; end
+	if event.store_type == "map" then
+		event.store = wrap_store(event.store, {
+			-- save_roster of one contact: { [false] = metadata, [jid] = item }
+			set_keys = function (ok, username, keys)
+				if not ok or type(keys) ~= "table" or type(keys[false]) ~= "table" then
+					return forget(ok, username);
+				end
+				local jids = {};
+				for k in pairs(keys) do
+					if type(k) == "string" then jids[#jids + 1] = k; end
+				end
+				logged(username, keys[false].version, jids);
+			end;
+			set = forget;
+		});
+	end
+	-- A whole-roster save (keyval) needs no wrapper: it adds one to the
+	-- version without a logged save, which is a hole (and 0.12's map shim
+	-- saves one contact through a keyval set, logged as its map save).
+end);
+module:hook_global("user-deleted", function (event)
+	if event.host == host then logs:set(event.username, nil); end
+end);
+
+-- The view's version of username's roster ("nonce-N"), and what to send:
+-- "unchanged", a set of the JIDs changed since have (at most max), or nil
+-- and why not for the whole roster.
+local function roster_state(username, roster, have, max)
+	local cur = roster[false] and roster[false].version;
+	if type(cur) ~= "number" then return nil, nil, "an unversioned roster"; end
+	local log = logs:get(username);
+	if not log or log.last ~= cur then
+		log = new_log(cur);	-- a change not seen here, or no log yet
+		logs:set(username, log);
+	end
+	local ver = log.nonce .. "-" .. cur;
+	if have == ver then return ver, "unchanged"; end
+	if not have then return ver, nil, "no version asked with"; end
+	if not max then return ver, nil, "no change list asked for"; end
+	local nonce, n = have:match("^(.*)-(%d+)$");
+	n = tonumber(n);
+	if nonce ~= log.nonce or not n or n > cur then
+		return ver, nil, "a version of another log";
+	end
+	if n < log.base then return ver, nil, "changes older than the log"; end
+	local changed, count = {}, 0;
+	for i = n + 1, cur do
+		local jids = log.jids[i];
+		if jids == nil then return ver, nil, "a hole in the log"; end
+		for _, jid in ipairs(type(jids) == "table" and jids or { jids }) do
+			if not changed[jid] then
+				changed[jid], count = true, count + 1;
+				if count > max then return ver, nil, "more changes than asked for"; end
+			end
+		end
+	end
+	return ver, changed;
+end
+
 -- ---- the view: roster by version, hidden contacts ----------------------------
 
+local function add_item(reply, jid, item)
+	if not item then
+		reply:tag("item", { jid = jid, subscription = "remove" }):up();
+		return;
+	end
+	reply:tag("item", { jid = jid, subscription = item.subscription,
+		ask = item.ask, name = item.name });
+	for group in pairs(item.groups or {}) do
+		reply:tag("group"):text(group):up();
+	end
+	reply:up();
+end
 
 module:hook("iq-get/host/" .. NS_ADAPTER .. ":view", function (event)
 	local origin, stanza = event.origin, event.stanza;
@@ -199,23 +348,24 @@ module:hook("iq-get/host/" .. NS_ADAPTER .. ":view", function (event)
 			"the roster cannot be loaded"));
 		return true;
 	end
-	local ver = roster[false] and roster[false].version;
-	ver = ver ~= nil and ver ~= true and tostring(ver) or nil;
-	local reply = st.reply(stanza):tag("view", { xmlns = NS_ADAPTER, ver = ver });
 	local have = stanza.tags[1].attr.ver;
-	if ver and have == ver then
+	local max = tonumber(stanza.tags[1].attr.changes);
+	local ver, changed, why = roster_state(username, roster, have, max and math.floor(max));
+	local reply = st.reply(stanza):tag("view", { xmlns = NS_ADAPTER, ver = ver });
+	if changed == "unchanged" then
 		reply:tag("unchanged"):up();
+	elseif changed then
+		reply:tag("changes", { since = have }):tag("query", { xmlns = "jabber:iq:roster", ver = ver });
+		for jid in pairs(changed) do
+			if jid ~= "pending" then add_item(reply, jid, roster[jid]); end
+		end
+		reply:up():up();
 	else
+		module:log("debug", "view of %s: the whole roster (%s)", username, why);
+		reply.tags[1].attr.why = max and why or nil;	-- to a synckeyd that asked for a list
 		reply:tag("query", { xmlns = "jabber:iq:roster", ver = ver });
 		for jid, item in pairs(roster) do
-			if jid and jid ~= "pending" then
-				reply:tag("item", { jid = jid, subscription = item.subscription,
-					ask = item.ask, name = item.name });
-				for group in pairs(item.groups or {}) do
-					reply:tag("group"):text(group):up();
-				end
-				reply:up();
-			end
+			if jid and jid ~= "pending" then add_item(reply, jid, item); end
 		end
 		reply:up();
 	end

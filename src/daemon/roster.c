@@ -18,7 +18,19 @@ struct skd_fetch {
 	char		*ver;		/* the roster version we hold, or NULL */
 	char		*from;		/* who answers: the user, or the adapter */
 	int		 checkpoint;
+	int		 dom;		/* the user's domain (d->adapter[dom]) */
+	int		 fresh;		/* asked without a version after a change
+					   list was not applied: not asked again */
 };
+
+/*
+ * Change lists (doc/adapter-changes.md): with a version, synckeyd asks the
+ * adapter for the items changed since it, up to SKD_CHANGES_MAX items of
+ * SKD_CHANGES_BYTES bytes of strings; a list beyond is a whole roster.
+ */
+#define SKD_CHANGES_MAX		256
+#define SKD_CHANGES_MAX_S	"256"	/* the same, as the request says it */
+#define SKD_CHANGES_BYTES	65536
 
 void
 skd_roster_fetch_free(void *data)
@@ -70,11 +82,12 @@ over_budget(const struct skd *d, const char *bare, size_t bytes)
 /*
  * Sends the roster get and remembers the request.  With the server
  * adapter (adapter.c) the get is a view: the roster only when it changed
- * since the version stored here, and the contacts hidden from the user.
+ * since the version stored here (or the items changed since), and the
+ * contacts hidden from the user.  fresh: a view without a version.
  */
-int
-skd_roster_fetch(struct skd *d, int dom, const struct skd_origin *o, const char *bare,
-    const char *client, const char *key, int checkpoint, const char **limit)
+static int
+fetch(struct skd *d, int dom, const struct skd_origin *o, const char *bare,
+    const char *client, const char *key, int checkpoint, int fresh, const char **limit)
 {
 	char ver[SK_ROSTER_VER_MAX + 1] = "", adapter[SKD_JID_MAX];
 	struct skd_fetch *f;
@@ -96,6 +109,8 @@ skd_roster_fetch(struct skd *d, int dom, const struct skd_origin *o, const char 
 	f->key = key ? strdup(key) : NULL;
 	f->from = strdup(view ? adapter : bare);
 	f->checkpoint = checkpoint;
+	f->dom = dom;
+	f->fresh = fresh;
 	if (!f->o || !f->bare || !f->client || (key && !f->key) || !f->from ||
 	    (iq = skd_iq_new(d, "get", f->from, f->id)) == NULL ||
 	    (q = xmpp_stanza_new(d->ctx)) == NULL)
@@ -104,8 +119,9 @@ skd_roster_fetch(struct skd *d, int dom, const struct skd_origin *o, const char 
 		xmpp_stanza_set_name(q, "view");
 		xmpp_stanza_set_ns(q, SK_NS_ADAPTER);
 		xmpp_stanza_set_attribute(q, "jid", bare);
-		if (sk_store_roster_ver(d->store, bare, ver) == 0 && ver[0] != '\0') {
+		if (!fresh && sk_store_roster_ver(d->store, bare, ver) == 0 && ver[0] != '\0') {
 			xmpp_stanza_set_attribute(q, "ver", ver);
+			xmpp_stanza_set_attribute(q, "changes", SKD_CHANGES_MAX_S);
 			f->ver = strdup(ver);	/* NULL: only no view is used again */
 		}
 	} else {
@@ -127,6 +143,13 @@ fail:
 		xmpp_stanza_release(iq);
 	skd_roster_fetch_free(f);
 	return rc;
+}
+
+int
+skd_roster_fetch(struct skd *d, int dom, const struct skd_origin *o, const char *bare,
+    const char *client, const char *key, int checkpoint, const char **limit)
+{
+	return fetch(d, dom, o, bare, client, key, checkpoint, 0, limit);
 }
 
 static void
@@ -215,6 +238,9 @@ answer_roster(struct skd *d, const struct skd_fetch *p, xmpp_stanza_t *iq,
 	} else if (q != NULL && (rc = sk_xml_roster_parse(q, live, skipped)) != 0) {
 		return rc;
 	} else if (view != NULL) {
+		if (p->ver != NULL && xmpp_stanza_get_attribute(view, "why") != NULL)
+			log_debug("roster of %s: the whole roster since %s (%.120s)", p->bare, p->ver,
+			    xmpp_stanza_get_attribute(view, "why"));
 		/* kept for the next "changed since?"; without a version, not */
 		*ver = xmpp_stanza_get_attribute(view, "ver");
 		if (*ver == NULL || strlen(*ver) > SK_ROSTER_VER_MAX) {
@@ -232,6 +258,96 @@ answer_roster(struct skd *d, const struct skd_fetch *p, xmpp_stanza_t *iq,
 }
 
 /*
+ * The items of a change list into ch, sorted: every <item/> of its
+ * jabber:iq:roster <query/> must parse (a left-out item would be a wrong
+ * delta), each JID once, at most SKD_CHANGES_MAX items and
+ * SKD_CHANGES_BYTES bytes of strings.  0, or why not (a static string).
+ */
+static const char *
+changes_parse(xmpp_stanza_t *changes, struct sk_state *ch)
+{
+	xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(changes, "query", SK_NS_ROSTER), *c;
+	size_t bytes = 0, i, g;
+
+	if (q == NULL)
+		return "no roster query in it";
+	for (c = xmpp_stanza_get_children(q); c; c = xmpp_stanza_get_next(c)) {
+		struct sk_item it;
+
+		if (!xmpp_stanza_is_tag(c))
+			continue;
+		if (ch->nitems == SKD_CHANGES_MAX)
+			return "more items than asked for (" SKD_CHANGES_MAX_S ")";
+		if (strcmp(xmpp_stanza_get_name(c), "item") != 0 || sk_xml_item_parse(c, &it) != 0)
+			return "a malformed item";
+		bytes += strlen(it.jid) + (it.name ? strlen(it.name) : 0);
+		for (g = 0; g < it.ngroups; g++)
+			bytes += strlen(it.groups[g]) + 1;
+		if (sk_state_adopt_item(ch, &it) != 0) {
+			sk_item_free(&it);
+			return "out of memory";
+		}
+		if (bytes > SKD_CHANGES_BYTES)
+			return "over the byte bound";
+	}
+	sk_state_sort(ch);
+	for (i = 1; i < ch->nitems; i++)
+		if (strcmp(ch->items[i - 1].jid, ch->items[i].jid) == 0)
+			return "an item twice";
+	return NULL;
+}
+
+/*
+ * The adapter's change list (<changes since='V'/>): applied to the roster
+ * stored here and to the kept view only when V is the version synckeyd
+ * asked with and still holds; the view then answers from the kept view
+ * changed, or one built from the changed stored roster (*owned).  NULL,
+ * or why not (static): the caller then asks for the whole roster.
+ */
+static const char *
+view_changed(struct skd *d, const struct skd_fetch *p, xmpp_stanza_t *view,
+    xmpp_stanza_t *changes, const struct sk_strv *hidden, struct sk_view **v,
+    struct sk_view **owned, const char **ver)
+{
+	const char *since = xmpp_stanza_get_attribute(changes, "since"), *why;
+	const char *nver = xmpp_stanza_get_attribute(view, "ver");
+	struct sk_state ch, live;
+	int rc;
+
+	if (p->ver == NULL)
+		return "asked without a version";
+	if (since == NULL || strcmp(since, p->ver) != 0)
+		return "changes since another version than the one asked with";
+	if (nver == NULL || nver[0] == '\0' || strlen(nver) > SK_ROSTER_VER_MAX)
+		return "no usable new version";
+	sk_state_init(&ch);
+	sk_state_init(&live);
+	if ((why = changes_parse(changes, &ch)) != NULL)
+		goto out;
+	if ((rc = sk_store_roster_apply(d->store, p->bare, since, nver, &ch)) != 0) {
+		why = rc == SK_ENOTFOUND ? "the stored roster is no longer of that version" :
+		    "the stored roster cannot be changed";
+		goto out;
+	}
+	if ((*v = sk_views_apply(d->views, d->store, p->bare, since, nver, hidden, &ch)) == NULL) {
+		/* no view kept for since: built from the changed roster */
+		if (sk_store_roster_get(d->store, p->bare, &live) != 0 ||
+		    sk_view_build(d->store, &live, hidden, owned) != 0) {
+			why = "the changed roster cannot be read";
+			goto out;
+		}
+		*v = *owned;
+	}
+	*ver = nver;
+	log_debug("roster of %s: %zu changes since %s applied (%s)", p->bare, ch.nitems, since,
+	    *owned ? "view built from the stored roster" : "kept view changed");
+out:
+	sk_state_free(&ch);
+	sk_state_free(&live);
+	return why;
+}
+
+/*
  * The view to answer from: the one kept for the user when the roster is
  * the version it was built from (the adapter said "unchanged") and it
  * is still exact, else one built now (*owned, the caller's).
@@ -239,14 +355,30 @@ answer_roster(struct skd *d, const struct skd_fetch *p, xmpp_stanza_t *iq,
 static int
 view_for(struct skd *d, const struct skd_fetch *p, xmpp_stanza_t *iq,
     const struct sk_strv *hidden, struct sk_view **v, struct sk_view **owned,
-    const char **ver)
+    const char **ver, int *again)
 {
 	xmpp_stanza_t *view = xmpp_stanza_get_child_by_name_and_ns(iq, "view", SK_NS_ADAPTER);
+	xmpp_stanza_t *changes = view ? xmpp_stanza_get_child_by_name(view, "changes") : NULL;
 	struct sk_state live;
 	size_t skipped = 0;
+	const char *why;
 	int rc;
 
 	*owned = NULL;
+	*again = 0;
+	if (changes != NULL) {
+		if ((why = view_changed(d, p, view, changes, hidden, v, owned, ver)) == NULL)
+			return 0;
+		/* never a wrong delta: the whole roster, asked afresh */
+		log_limited(LOG_LVL_WARN, "roster changes refused", "change list for %s since %s not applied (%s): "
+		    "asking for the whole roster", p->bare, p->ver ? p->ver : "(none)", why);
+		sk_view_free(*owned);
+		*owned = NULL;
+		sk_views_drop(d->views, p->bare);
+		(void)sk_store_roster_del(d->store, p->bare);
+		*again = 1;
+		return SK_EINVAL;
+	}
 	if (view != NULL && p->ver != NULL &&
 	    xmpp_stanza_get_child_by_name(view, "unchanged") != NULL &&
 	    (*v = sk_views_get(d->views, d->store, p->bare, p->ver, hidden)) != NULL) {
@@ -270,9 +402,9 @@ skd_roster_result(struct skd *d, xmpp_stanza_t *iq)
 	struct sk_view *v, *owned;
 	struct skd_fetch *p;
 	struct sk_strv hidden;
-	const char *ver;
+	const char *ver, *limit = NULL;
 	char text[256];
-	int rc;
+	int rc, again = 0;
 
 	if ((p = skd_table_get(&d->fetches, id)) == NULL)
 		return 0;
@@ -307,8 +439,12 @@ skd_roster_result(struct skd *d, xmpp_stanza_t *iq)
 	}
 	sk_strv_init(&hidden);
 	if ((rc = answer_hidden(xmpp_stanza_get_child_by_name_and_ns(iq, "view", SK_NS_ADAPTER),
-	    &hidden)) != 0 ||
-	    (rc = view_for(d, p, iq, &hidden, &v, &owned, &ver)) != 0) {
+	    &hidden)) == 0 &&
+	    (rc = view_for(d, p, iq, &hidden, &v, &owned, &ver, &again)) != 0 && again &&
+	    !p->fresh && (rc = fetch(d, p->dom, p->o, p->bare, p->client, p->key,
+	    p->checkpoint, 1, &limit)) == 0) {
+		/* the answer goes out when the whole roster came */
+	} else if (rc != 0) {
 		log_limited(LOG_LVL_WARN, "roster store", "roster of %s not usable: %s", p->bare, sk_strerror(rc));
 		skd_reply_error(d, p->o, "wait", "internal-server-error",
 		    "the sync service could not read the roster; try again later");

@@ -392,16 +392,24 @@ link_newest(struct sk_views *c, struct sk_view *v)
 	c->newest = v;
 }
 
-static void
-remove_view(struct sk_views *c, struct sk_view **p)
+/* Takes the view at *p out of the cache; the caller's now. */
+static struct sk_view *
+take_view(struct sk_views *c, struct sk_view **p)
 {
 	struct sk_view *v = *p;
 
 	*p = v->next_in_bucket;
+	v->next_in_bucket = NULL;
 	unlink_lru(c, v);
 	c->n--;
 	c->bytes -= v->bytes;
-	sk_view_free(v);
+	return v;
+}
+
+static void
+remove_view(struct sk_views *c, struct sk_view **p)
+{
+	sk_view_free(take_view(c, p));
 }
 
 void
@@ -490,6 +498,78 @@ sk_views_put(struct sk_views *c, const char *bare, const char *ver,
 	c->bytes += v->bytes;
 	grow(c);
 	return 0;
+}
+
+/*
+ * Changes v's roster items as changes say and takes the presence of each
+ * changed contact from the store again (none for a removed one, nor for
+ * one whose subscription does not bring presence, nor a hidden one).  The
+ * items are patched in place (a put in a sorted array each); the watch
+ * list, blob and digest are built again, which is O(roster) but needs no
+ * store read but the changed contacts' presence.  On error v is unusable.
+ */
+static int
+patch(struct sk_view *v, struct sk_store *s, const struct sk_state *changes)
+{
+	const char *p, *nl;
+	char jid[SK_VIEW_JID_MAX];
+	struct sk_state fresh;
+	size_t i;
+	int rc = 0;
+
+	sk_state_init(&fresh);
+	for (i = 0; i < changes->nitems && rc == 0; i++) {
+		const struct sk_item *it = &changes->items[i];
+
+		sk_state_del_pres_bare(&v->live, it->jid);
+		if (it->sub == SK_SUB_REMOVE)
+			sk_state_del_item(&v->live, it->jid);
+		else if ((rc = sk_state_put_item(&v->live, it)) == 0 &&
+		    sk_sub_receives_presence(it->sub) && !listed(v->hidden, it->jid))
+			rc = sk_store_pres_get(s, it->jid, &fresh);
+	}
+	sk_state_sort(&fresh);
+	/* what the hidden full JIDs hide of the contacts taken again */
+	for (p = v->hidden; rc == 0 && (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		if ((size_t)(nl - p) < sizeof(jid)) {
+			memcpy(jid, p, (size_t)(nl - p));
+			jid[nl - p] = '\0';
+			hide(&fresh, jid);
+		}
+	if (rc == 0)
+		rc = sk_state_merge_pres(&v->live, &fresh);
+	sk_state_free(&fresh);
+	free(v->watch);
+	v->watch = NULL;
+	v->nwatch = 0;
+	if (rc == 0 && (rc = build_watch(v)) == 0)
+		rc = seal(v);
+	return rc;
+}
+
+struct sk_view *
+sk_views_apply(struct sk_views *c, struct sk_store *s, const char *bare,
+    const char *since, const char *ver, const struct sk_strv *hidden,
+    const struct sk_state *changes)
+{
+	struct sk_view *v;
+	int rc;
+
+	if (ver == NULL || sk_views_get(c, s, bare, since, hidden) == NULL)
+		return NULL;	/* none kept for since, or dropped */
+	v = take_view(c, slot(c, bare));
+	if ((rc = patch(v, s, changes)) != 0) {
+		sk_view_free(v);
+		return NULL;
+	}
+	free(v->bare);
+	free(v->ver);
+	free(v->hidden);
+	v->bare = v->ver = v->hidden = NULL;
+	/* kept again under ver, within the cache's bound (it may be freed) */
+	if (sk_views_put(c, bare, ver, hidden, v) != 0)
+		return NULL;
+	return *slot(c, bare);
 }
 
 void

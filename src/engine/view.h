@@ -89,6 +89,23 @@ struct sk_view *sk_views_get(struct sk_views *c, struct sk_store *s,
 int sk_views_put(struct sk_views *c, const char *bare, const char *ver,
     const struct sk_strv *hidden, struct sk_view *v);
 
+/*
+ * The adapter's change list (doc/adapter-changes.md): the kept view of
+ * bare for roster version since and hidden (as sk_views_get: brought up
+ * to date with the presence changes, else NULL), changed by changes
+ * (items sorted by JID, each once; SK_SUB_REMOVE deletes one) and kept
+ * as the view of version ver.  The items are patched in place and the
+ * changed contacts' presence taken from the store again; the watch list,
+ * blob and digest are built again (O(roster) memory passes, no store read
+ * per contact).  NULL when no view for since and hidden is kept, on error
+ * (the view is then dropped), or when the changed view alone is over the
+ * bound: the caller builds one from the stored roster.  Borrowed as
+ * sk_views_get's.
+ */
+struct sk_view *sk_views_apply(struct sk_views *c, struct sk_store *s,
+    const char *bare, const char *since, const char *ver,
+    const struct sk_strv *hidden, const struct sk_state *changes);
+
 /* Forgets bare's view (its roster or its blocking changed). */
 void sk_views_drop(struct sk_views *c, const char *bare);
 

@@ -203,6 +203,21 @@ int sk_store_roster_ver(struct sk_store *s, const char *bare, char *ver);
 /* Appends the stored items of bare's roster to st; SK_ENOTFOUND, or
    SK_ECORRUPT (the caller deletes it and asks for the whole roster). */
 int sk_store_roster_get(struct sk_store *s, const char *bare, struct sk_state *st);
+/*
+ * Applies changes to bare's stored roster at version since, which is then
+ * at version ver, in the batch (adapter change lists, doc/adapter-changes.md).
+ * changes: items sorted by JID (sk_state_sort), each JID once; an item
+ * replaces the stored one of its JID or is added, SK_SUB_REMOVE deletes it
+ * (absent: no error).  The record holds every item in one value, so the
+ * new value is written whole: one pass copying the stored items' bytes
+ * unparsed, only the changed items encoded (O(changes) encoding, O(roster)
+ * memcpy).  SK_ENOTFOUND when no roster of version since is stored (none,
+ * or another version: the caller asks for the whole roster), SK_EINVAL
+ * (unsorted, twice, since or ver NULL), SK_ETOOBIG, SK_ECORRUPT, ENOMEM,
+ * store errors.  On error the stored roster is unchanged.
+ */
+int sk_store_roster_apply(struct sk_store *s, const char *bare, const char *since,
+    const char *ver, const struct sk_state *changes);
 /* Deletes bare's roster record, in the batch; absent is no error. */
 int sk_store_roster_del(struct sk_store *s, const char *bare);
 

@@ -1,9 +1,10 @@
 #!/bin/sh
 # bench-sync.sh - reconnects through a real Prosody at several roster sizes (a benchmark: prints figures):
-# null and delta syncs with the server adapter and in privilege-only mode, and the standard
+# null, delta and (with the adapter) roster-change syncs with the server adapter and in privilege-only mode, and the standard
 # login (roster get + initial presence, to its last probe answer) with and without roster
 # versioning (XEP-0237).
 #   BENCH_SIZES="100 20000" BENCH_MODES="adapter standard" BENCH_RUNS=21 sh tests/interop/bench-sync.sh
+# BENCH_SYNCKEYD_FLAGS: more synckeyd flags (e.g. --roster-timeout 60 on a loaded machine).
 # Modes: adapter privilege-only standard versioning (all by default); sizes: 100 1000 5000 20000.
 # 127.0.0.1 only (ports 17222/17347, or BENCH_C2S/BENCH_COMP: 35222/35347 when busy; LAB_SERVER=ejabberd: ejabberd on 27276/27277; the
 # contacts are seeded as accounts only on Prosody, so ejabberd's standard login has no
@@ -15,7 +16,7 @@ export SYNCKEYD
 . "$here/lab.sh"
 lab_trap
 c2s=${BENCH_C2S:-17222} comp=${BENCH_COMP:-17347}
-[ "${LAB_SERVER:-prosody}" = ejabberd ] && { c2s=27276 comp=27277; }
+[ "${LAB_SERVER:-prosody}" = ejabberd ] && { c2s=${BENCH_C2S:-27276} comp=${BENCH_COMP:-27277}; }
 server=${LAB_SERVER:-prosody}
 echo "bench-sync: conditions: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $server $(dpkg-query -W -f '${Version}' "$server" 2>/dev/null), synckeyd $SYNCKEYD; both sides TCP_NODELAY"
 for mode in ${BENCH_MODES:-adapter privilege-only standard versioning}; do
@@ -35,10 +36,18 @@ for mode in ${BENCH_MODES:-adapter privilege-only standard versioning}; do
 				continue
 			fi
 		esac
+		# the adapters' change logs keep BENCH_LOG_SAVES saves (default 4, not
+		# 256): roster-whole then needs 5 saves a run, not 257
+		saves=${BENCH_LOG_SAVES:-4}
+		if [ "$mode" = adapter ]; then
+			sed -i "s/^\( *\)synckey_component = .*/&\n\1synckey_changes_max = $saves/" "$LAB/prosody.cfg.lua" 2>/dev/null
+			[ "$server" = ejabberd ] && sed -i "s/^\( *\)component: \"sync.p.test\"\$/&\n\1changes_max: $saves/" \
+				"$LAB/ejabberd/ejabberd.yml" && chown ejabberd:ejabberd "$LAB/ejabberd/ejabberd.yml"
+		fi
 		lab_server_start || exit 1
-		lab_synckeyd_start --log-level info || exit 1
+		lab_synckeyd_start --log-level info ${BENCH_SYNCKEYD_FLAGS:-} || exit 1
 		echo "bench-sync: mode=$mode contacts=$n: load $(cut -d' ' -f1-3 /proc/loadavg)"
-		BENCH_N=$n BENCH_MODE=$mode LAB_C2S=$LAB_C2S LAB=$LAB \
+		BENCH_N=$n BENCH_MODE=$mode LAB_C2S=$LAB_C2S LAB=$LAB BENCH_LOG_SAVES=$saves \
 			timeout 300 /usr/bin/python3 "$here/bench_sync.py" || echo "bench-sync: mode=$mode contacts=$n FAILED"
 		lab_cleanup
 	done

@@ -1,9 +1,12 @@
-"""bench_sync.py - null and delta syncs through a real Prosody, by roster size (a benchmark, not a test).
+"""bench_sync.py - null, delta and roster-change syncs through a real Prosody or ejabberd, by roster size (a benchmark, not a test).
 
 Run by bench-sync.sh with a lab prepared by lab.sh: Prosody on 127.0.0.1
 with alice's roster of $BENCH_N contacts (a quarter each both, to, from,
 none), synckeyd started by lab.sh.  One contact (c0001, subscription
-both) is online and changes status before every delta sync.  Prints the
+both) is online and changes status before every delta sync; with the
+adapter, alice renames c0002 through her own session before every roster
+sync (a change list), or BENCH_LOG_SAVES + 1 times before a roster-whole
+sync (more than the adapters' logs keep: the whole roster, the baseline).  Prints the
 round trip of the sync IQ as the client sees it (min and median of RUNS),
 the bytes alice received for it, and synckeyd's CPU per sync (the
 scheduler's nanosecond run time of its threads, /proc/PID/task/*/schedstat,
@@ -153,6 +156,22 @@ def main_standard():
     bob.close()
 
 
+# "roster": one rename of a contact through alice's own session (the bench
+# client's), then the sync: with the adapter, a change list of one item
+# (doc/adapter-changes.md).  "roster-whole", its baseline in the same run:
+# LOG_SAVES + 1 renames, more than the adapters' change logs keep
+# (bench-sync.sh sets their bound to BENCH_LOG_SAVES, 4), so the adapter
+# sends the whole roster, as every roster change did before change lists.
+LOG_SAVES = int(os.environ.get("BENCH_LOG_SAVES", "256"))
+KINDS = os.environ.get("BENCH_KINDS", "null delta" + (" roster roster-whole" if MODE == "adapter" else ""))
+
+
+def rename(alice, i, times=1):
+    for j in range(times):
+        alice.iq("set", None, "<query xmlns='jabber:iq:roster'><item jid='c0002@p.test' name='r%d-%d'/></query>"
+                 % (i, j), timeout=60)
+
+
 def main():
     if MODE in ("standard", "versioning"):
         return main_standard()
@@ -162,22 +181,32 @@ def main():
     ms, s = sync(alice, None)
     key = s.get("key")
     full_ms = ms
-    for kind in ("null", "delta"):
+    for kind in KINDS.split():
         times, sizes = [], []
-        c0 = cpu_s()
-        for i in range(RUNS):
+        runs = max(3, RUNS // 2) if kind == "roster-whole" else RUNS
+        cpu = 0.0
+        for i in range(runs):
             if kind == "delta":
                 bob.presence(status="s%d" % i)
+            elif kind == "roster":
+                rename(alice, i)
+            elif kind == "roster-whole":
+                rename(alice, i, LOG_SAVES + 1)
             b0 = alice.bytes_in
+            c0 = cpu_s()
             ms, s = sync(alice, key)
+            cpu += cpu_s() - c0
             sizes.append(alice.bytes_in - b0)
             want = "delta"
             assert s.get("type") == want, "type %r" % s.get("type")
             assert (len(list(s)) == 0) == (kind == "null"), "%s sync with %d children" % (kind, len(list(s)))
+            if kind.startswith("roster"):
+                items = [it.get("jid") for qq in s.findall(q("jabber:iq:roster", "query")) for it in qq]
+                assert items == ["c0002@p.test"], "%s sync items %r" % (kind, items)
             key = s.get("key")
             times.append(ms)
-        cpu = (cpu_s() - c0) / RUNS * 1000
-        row(kind, times, sizes, "; synckeyd CPU %.2f ms/sync (first full sync %.1f ms)" % (cpu, full_ms))
+        row(kind, times, sizes, "; synckeyd CPU %.2f ms/sync (first full sync %.1f ms)"
+            % (cpu / runs * 1000, full_ms))
     alice.close()
     bob.close()
 
