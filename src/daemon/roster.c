@@ -266,30 +266,29 @@ answer_roster(struct skd *d, const struct skd_fetch *p, xmpp_stanza_t *iq,
 static const char *
 changes_parse(xmpp_stanza_t *changes, struct sk_state *ch)
 {
-	xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(changes, "query", SK_NS_ROSTER), *c;
-	size_t bytes = 0, i, g;
+	xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(changes, "query", SK_NS_ROSTER);
+	size_t bytes = 0, skipped = 0, i, g;
+	int rc;
 
 	if (q == NULL)
 		return "no roster query in it";
-	for (c = xmpp_stanza_get_children(q); c; c = xmpp_stanza_get_next(c)) {
-		struct sk_item it;
+	/* through the roster parser: in synckeyd the query's items were
+	   captured from expat (xml.h), its tree holds none */
+	if ((rc = sk_xml_roster_parse(q, ch, &skipped)) != 0)
+		return rc == ENOMEM ? "out of memory" : "its items cannot be read";
+	if (skipped > 0)
+		return "a malformed item";
+	if (ch->nitems > SKD_CHANGES_MAX)
+		return "more items than asked for (" SKD_CHANGES_MAX_S ")";
+	for (i = 0; i < ch->nitems; i++) {
+		const struct sk_item *it = &ch->items[i];
 
-		if (!xmpp_stanza_is_tag(c))
-			continue;
-		if (ch->nitems == SKD_CHANGES_MAX)
-			return "more items than asked for (" SKD_CHANGES_MAX_S ")";
-		if (strcmp(xmpp_stanza_get_name(c), "item") != 0 || sk_xml_item_parse(c, &it) != 0)
-			return "a malformed item";
-		bytes += strlen(it.jid) + (it.name ? strlen(it.name) : 0);
-		for (g = 0; g < it.ngroups; g++)
-			bytes += strlen(it.groups[g]) + 1;
-		if (sk_state_adopt_item(ch, &it) != 0) {
-			sk_item_free(&it);
-			return "out of memory";
-		}
-		if (bytes > SKD_CHANGES_BYTES)
-			return "over the byte bound";
+		bytes += strlen(it->jid) + (it->name ? strlen(it->name) : 0);
+		for (g = 0; g < it->ngroups; g++)
+			bytes += strlen(it->groups[g]) + 1;
 	}
+	if (bytes > SKD_CHANGES_BYTES)
+		return "over the byte bound";
 	sk_state_sort(ch);
 	for (i = 1; i < ch->nitems; i++)
 		if (strcmp(ch->items[i - 1].jid, ch->items[i].jid) == 0)

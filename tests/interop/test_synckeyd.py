@@ -764,8 +764,11 @@ def t_page_flood():
         # bob's chain, started before the flood, is still whole
         items, more, pages = roster_items(first), first.get("more"), 1
         while more and pages < 100:
+            t1 = time.monotonic()
             r = bob.iq("get", SVC, "<sync xmlns='%s' client='pages' more='%s'/>" % (NS_SYNC, more),
-                            expect_error=True)
+                       expect_error=True, timeout=60)
+            if time.monotonic() - t1 > 2:
+                print("# bob's page %d took %.1f s" % (pages + 1, time.monotonic() - t1), flush=True)
             expect(r.get("type") == "result", "bob's page %d after the flood: %s" % (pages + 1, show(r)[:300]))
             s = r.find(q(NS_SYNC, "sync"))
             items += roster_items(s)
