@@ -342,7 +342,7 @@ def roster_set(jid, name=None, groups=(), remove=False):
 
 def key_fields(key):
     raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
-    expect(len(raw) == 45, "key is %d bytes, xep/ "Key layout" says 45" % len(raw))
+    expect(len(raw) == 45, "key is %d bytes, xep/ 'Key layout' says 45" % len(raw))
     return struct.unpack(">BIQQQ", raw[:29])
 
 
