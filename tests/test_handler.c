@@ -736,6 +736,136 @@ a_connect_without_a_replay_says_presence_is_partial(void **state)
 	assert_int_equal(skd_presence_partial(&f->d), 0);
 }
 
+static void last_view(char *id, size_t idlen, char *ver, size_t verlen);
+
+/* Issue 18 #1: with a server adapter, presence='partial' lasts only until
+   the adapter answers the discovery (xep/ "The component and the
+   server", "Presence replay"): an answer before it says partial, the
+   answers after it do not, although no presence came in between. */
+static void
+with_the_adapter_partial_ends_when_the_adapter_answers(void **state)
+{
+	struct fx *f = *state;
+	char id[64], ver[64], xml[1024];
+
+	grant(f);
+	sync_request(f, "s1", "alice@p.test/a", "c", NULL);
+	roster_answer(f, "alice@p.test", ROSTER);	/* not decided yet: roster get */
+	expect_xp("//sync[@reason='no-key']");
+	expect_xp("//sync[@presence='partial']");
+	probe_answer(f, 1);
+	sync_request(f, "s2", "alice@p.test/a", "c", NULL);
+	last_view(id, sizeof(id), ver, sizeof(ver));
+	snprintf(xml, sizeof(xml), "<iq type='result' id='%s' from='p.test/synckey' to='sync.p.test'>"
+	    "<view xmlns='urn:xmpp:synckey:adapter:0' ver='1'><query xmlns='jabber:iq:roster' ver='1'>"
+	    "%s</query></view></iq>", id, ROSTER);
+	feed(f, xml);
+	expect_xp("//sync[@type='full']");
+	expect_xp("!//sync[@presence]");
+}
+
+/* Issue 18 #1, privilege-only: nobody online at the connect, so no
+   presence in the window; users who come online later are live presence,
+   served, but the answers stay partial until the next connect. */
+static void
+without_a_replay_at_the_connect_partial_stays_until_the_next_one(void **state)
+{
+	struct fx *f = *state;
+	char key[200];
+	int i;
+
+	grant(f);
+	probe_answer(f, 0);
+	sync_request(f, "s0", "alice@p.test/a", "c", NULL);
+	roster_answer(f, "alice@p.test", ROSTER);
+	expect_xp("//sync[@presence='partial']");
+	attr_of(last(), "key", key, sizeof(key));
+	for (i = 1; i <= 3; i++) {
+		char id[8], xml[256];
+
+		snprintf(xml, sizeof(xml), "<presence from='bob@p.test/r%d' to='sync.p.test'/>", i);
+		feed(f, xml);
+		snprintf(id, sizeof(id), "s%d", i);
+		sync_request(f, id, "alice@p.test/a", "c", key);
+		roster_answer(f, "alice@p.test", ROSTER);
+		expect_xp("//sync[@type='delta'][@presence='partial']");
+		snprintf(xml, sizeof(xml), "//sync/presence[@from='bob@p.test/r%d']", i);
+		assert_true(xp_match(xctx, last(), xml));	/* served live, still partial */
+		attr_of(last(), "key", key, sizeof(key));
+	}
+	assert_int_equal(skd_presence_partial(&f->d), 1);
+	skd_link_down(&f->d);
+	skd_link_up(&f->d);
+	grant(f);
+	feed(f, "<presence from='bob@p.test/r1' to='sync.p.test'/>");	/* the replay */
+	probe_answer(f, 0);
+	assert_int_equal(skd_presence_partial(&f->d), 0);
+}
+
+/* Issue 18 #5: subscription presence, probes and errors are not state:
+   nothing stored, nothing removed, never served.  The user's own
+   presence is stored for those who have her as a contact, not served to
+   her. */
+static void
+subscription_and_own_presence_are_not_the_users_state(void **state)
+{
+	static const char *types[] = { "subscribe", "subscribed", "unsubscribe",
+	    "unsubscribed", "probe", "error" };
+	struct fx *f = *state;
+	char xml[256];
+	size_t i;
+
+	grant(f);
+	feed(f, "<presence from='bob@p.test/b' to='sync.p.test'><status>here</status></presence>");
+	feed(f, "<presence from='alice@p.test/phone' to='sync.p.test'><status>alice-phone</status></presence>");
+	for (i = 0; i < sizeof(types) / sizeof(*types); i++) {
+		snprintf(xml, sizeof(xml), "<presence from='bob@p.test/b' to='sync.p.test' type='%s'/>", types[i]);
+		feed(f, xml);
+		snprintf(xml, sizeof(xml), "<presence from='bob@p.test' to='sync.p.test' type='%s'/>", types[i]);
+		feed(f, xml);
+	}
+	sync_request(f, "s1", "alice@p.test/a", "c", NULL);
+	roster_answer(f, "alice@p.test", ROSTER);
+	expect_xp("//sync[@type='full']/presence[@from='bob@p.test/b']/status[~'here']");
+	expect_xp("!//sync/presence[@type]");
+	expect_xp("!//sync/presence[@from='alice@p.test/phone']");
+	/* bob has alice as a contact: her presence is his state */
+	sync_request(f, "s2", "bob@p.test/b", "c", NULL);
+	roster_answer(f, "bob@p.test", "<item jid='alice@p.test' subscription='both'/>");
+	expect_xp("//sync/presence[@from='alice@p.test/phone']/status[~'alice-phone']");
+}
+
+/* Issue 18 #9: an item removed, or no longer to/both, takes the
+   contact's presence with it: the delta carries the item and one
+   unavailable from the bare JID. */
+static void
+a_removed_item_takes_the_contacts_presence_with_it(void **state)
+{
+	static const char *after[][2] = {
+		{ "<item jid='bob@p.test' subscription='from' name='Bob'/>", "from" },
+		{ "<item jid='carl@p.test' subscription='from'/>", "remove" },
+	};
+	struct fx *f = *state;
+	char key[200], path[128];
+	size_t i;
+
+	grant(f);
+	feed(f, "<presence from='bob@p.test/b1' to='sync.p.test'/>");
+	feed(f, "<presence from='bob@p.test/b2' to='sync.p.test'/>");
+	for (i = 0; i < sizeof(after) / sizeof(*after); i++) {
+		sync_request(f, "s1", "alice@p.test/a", "c", NULL);	/* bob both, online */
+		roster_answer(f, "alice@p.test", ROSTER);
+		attr_of(last(), "key", key, sizeof(key));
+		sync_request(f, "s2", "alice@p.test/a", "c", key);
+		roster_answer(f, "alice@p.test", after[i][0]);
+		snprintf(path, sizeof(path), "//sync[@type='delta']/query/item[@jid='bob@p.test']"
+		    "[@subscription='%s']", after[i][1]);
+		assert_true(xp_match(xctx, last(), path));
+		expect_xp("//sync/presence[@from='bob@p.test'][@type='unavailable']");
+		expect_xp("!//sync/presence[@from='bob@p.test/b1']");
+	}
+}
+
 /* A presence the adapter marks as directed (ejabberd forwards what one
    contact received) is no part of the sender's state for anyone else:
    neither a status meant for one contact nor an unavailable sent to one. */
@@ -1646,6 +1776,10 @@ main(void)
 		T(a_reconnect_makes_old_keys_reset),
 		T(directed_presence_is_not_served),
 		T(a_connect_without_a_replay_says_presence_is_partial),
+		T(with_the_adapter_partial_ends_when_the_adapter_answers),
+		T(without_a_replay_at_the_connect_partial_stays_until_the_next_one),
+		T(subscription_and_own_presence_are_not_the_users_state),
+		T(a_removed_item_takes_the_contacts_presence_with_it),
 		T(many_paged_answers_held_at_once_each_chain_intact),
 		T(odd_presence_is_answered_in_the_client_namespace),
 		T(a_lost_batch_never_serves_stale_presence),

@@ -9,8 +9,12 @@
 # document), a registry submission (well-formed), or an example (then it
 # must be well-formed, and every element in urn:xmpp:synckey:0 or
 # urn:xmpp:synckey:adapter:0 in it must validate).  Every example of the
-# XEP has a caption.  Then a set of must-fail elements proves the schema
-# rejects them.  Exit 0 only when every test passed.
+# XEP has a caption.  An element gets the schema type of its place
+# (lib.sh element_type: a request by its IQ, a result by its 'type').
+# Then a set of must-fail elements proves the schema rejects them, each as
+# an element or as the type it names, and a set of error cases proves
+# that the elements' own declarations represent them.  Exit 0 only when
+# every test passed.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -120,42 +124,88 @@ K=AQAAAAIbTfWrxAUI3wAAAAAAAAAHAAAAAGkbAYB5i0y6v0gzqJaZ1HRY0Dh2
 D=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=
 Q="<query xmlns='jabber:iq:roster'/>"
 P="<presence xmlns='jabber:client' from='a@example.org/r'/>"
-while IFS='|' read -r what xml; do
+# element WHAT TYPE XML: XML in the harness, as TYPE (xsi:type) unless empty
+element() {
+	_t=
+	[ -n "$2" ] && _t=" xsi:type='$2'"
+	printf '<skt:sk-element xmlns:skt="urn:x-synckey-test:harness" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:skx="%s" xmlns:ska="%s">%s</skt:sk-element>\n' \
+	    "$XEP_NS0" "$XEP_NSA" "$(printf '%s' "$3" | sed "s|^<\([^ />]*\)|<\1$_t|")" >"$TMP/el.xml"
+	xmllint --noout --schema "$HARNESS" "$TMP/el.xml" >"$TMP/err" 2>&1
+}
+while IFS='|' read -r what type xml; do
 	[ -n "$what" ] || continue
-	printf '<skt:sk-element xmlns:skt="urn:x-synckey-test:harness">%s</skt:sk-element>\n' \
-	    "$xml" >"$TMP/bad.xml"
-	if xmllint --noout --schema "$HARNESS" "$TMP/bad.xml" >"$TMP/err" 2>&1; then
+	if element "$what" "$type" "$xml"; then
 		not_ok "rejected: $what"
 	else
 		ok "rejected: $what"
 	fi
 done <<EOT
-sync with an unknown type value|<sync $S type='resync' key='$K' digest='$D'/>
-sync with an unknown reason value|<sync $S type='full' reason='lost' key='$K' digest='$D'/>
-sync with an unknown attribute|<sync $S client='laptop-7f3a' since='2026-11-25'/>
-sync with a client ID of 65 characters|<sync $S client='aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'/>
-sync with a client ID holding a space|<sync $S client='my laptop'/>
-sync with an empty client ID|<sync $S client=''/>
-sync with a key outside base64url|<sync $S client='laptop-7f3a' key='AQAA+AAC/xs='/>
-sync with a key of 129 characters|<sync $S client='c' key='$K${K}aaaaaaaaa'/>
-sync with a digest of 31 bytes|<sync $S type='delta' key='$K' digest='47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuA=='/>
-sync with a digest not in base64|<sync $S type='delta' key='$K' digest='BASE64'/>
-sync with presence before the roster query|<sync $S type='full' reason='no-key' key='$K' digest='$D'>$P$Q</sync>
-sync with two roster queries|<sync $S type='full' reason='no-key' key='$K' digest='$D'>$Q$Q</sync>
-sync with a child of another namespace|<sync $S type='delta' key='$K' digest='$D'><delay xmlns='urn:xmpp:delay' stamp='2026-11-25T10:00:00Z'/></sync>
-sync with a child in its own namespace|<sync $S type='delta' key='$K' digest='$D'><checkpoint key='$K'/></sync>
-sync with text content|<sync $S client='laptop-7f3a'>KEY</sync>
-checkpoint without key|<checkpoint $S client='laptop-7f3a'/>
-checkpoint with a child|<checkpoint $S key='$K'>$Q</checkpoint>
-checkpoint with a digest attribute|<checkpoint $S key='$K' digest='$D'/>
-sync-presence with an attribute|<sync-presence $S client='laptop-7f3a'/>
-sync-presence with content|<sync-presence $S>yes</sync-presence>
-an element unknown to the namespace|<resync $S client='laptop-7f3a'/>
-view with both unchanged and a roster|<view $A ver='42'><unchanged/><query xmlns='jabber:iq:roster'/></view>
-view with hidden before the roster|<view $A ver='42'><hidden jid='carl@example.org'/><query xmlns='jabber:iq:roster'/></view>
-hidden without jid|<view $A ver='42'><unchanged/><hidden/></view>
-view with an unknown child|<view $A ver='42'><removed jid='carl@example.org'/></view>
-view with an unknown attribute|<view $A since='41'/>
+sync with an unknown type value||<sync $S type='resync' key='$K' digest='$D'/>
+sync with an unknown reason value||<sync $S type='full' reason='lost' key='$K' digest='$D'/>
+sync with an unknown attribute||<sync $S client='laptop-7f3a' since='2026-11-25'/>
+sync with a client ID of 65 characters||<sync $S client='aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'/>
+sync with a client ID holding a space||<sync $S client='my laptop'/>
+sync with an empty client ID||<sync $S client=''/>
+sync with a key outside base64url||<sync $S client='laptop-7f3a' key='AQAA+AAC/xs='/>
+sync with a key of 129 characters||<sync $S client='c' key='$K${K}aaaaaaaaa'/>
+sync with a digest of 31 bytes||<sync $S type='delta' key='$K' digest='47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuA=='/>
+sync with a digest not in base64||<sync $S type='delta' key='$K' digest='BASE64'/>
+sync with presence before the roster query||<sync $S type='full' reason='no-key' key='$K' digest='$D'>$P$Q</sync>
+sync with two roster queries||<sync $S type='full' reason='no-key' key='$K' digest='$D'>$Q$Q</sync>
+sync with a child of another namespace||<sync $S type='delta' key='$K' digest='$D'><delay xmlns='urn:xmpp:delay' stamp='2026-11-25T10:00:00Z'/></sync>
+sync with a child in its own namespace||<sync $S type='delta' key='$K' digest='$D'><checkpoint key='$K'/></sync>
+sync with a message child||<sync $S type='delta' key='$K' digest='$D'><message xmlns='jabber:client' from='a@example.org/r'/></sync>
+sync with a presence of type subscribe||<sync $S type='delta' key='$K' digest='$D'><presence xmlns='jabber:client' from='a@example.org' type='subscribe'/></sync>
+sync with a presence without from||<sync $S type='delta' key='$K' digest='$D'><presence xmlns='jabber:client'/></sync>
+sync with a presence that keeps its to||<sync $S type='delta' key='$K' digest='$D'><presence xmlns='jabber:client' from='a@example.org/r' to='alice@example.org'/></sync>
+sync with text content||<sync $S client='laptop-7f3a'>KEY</sync>
+sync request without client|skx:syncRequest|<sync $S key='$K'/>
+sync request with a digest|skx:syncRequest|<sync $S client='laptop-7f3a' digest='$D'/>
+sync request with a child|skx:syncRequest|<sync $S client='laptop-7f3a'>$Q</sync>
+delta result without key|skx:syncDelta|<sync $S type='delta' digest='$D'/>
+delta result without digest|skx:syncDelta|<sync $S type='delta' key='$K'/>
+delta result with a reason|skx:syncDelta|<sync $S type='delta' reason='reset' key='$K' digest='$D'/>
+delta result without type|skx:syncDelta|<sync $S key='$K' digest='$D'/>
+delta result with client|skx:syncDelta|<sync $S type='delta' client='laptop-7f3a' key='$K' digest='$D'/>
+full result without reason|skx:syncFull|<sync $S type='full' key='$K' digest='$D'/>
+full result without digest|skx:syncFull|<sync $S type='full' reason='no-key' key='$K'/>
+full result of type delta|skx:syncFull|<sync $S type='delta' reason='no-key' key='$K' digest='$D'/>
+later part with a key|skx:syncPart|<sync $S type='more' key='$K'/>
+later part with presence='partial'|skx:syncPart|<sync $S type='more' presence='partial'/>
+checkpoint with a child||<checkpoint $S key='$K'>$Q</checkpoint>
+checkpoint with a digest attribute||<checkpoint $S key='$K' digest='$D'/>
+checkpoint request without key|skx:checkpointRequest|<checkpoint $S client='laptop-7f3a'/>
+checkpoint request without client|skx:checkpointRequest|<checkpoint $S key='$K'/>
+checkpoint result without key|skx:checkpointResult|<checkpoint $S/>
+checkpoint result with client|skx:checkpointResult|<checkpoint $S client='laptop-7f3a' key='$K'/>
+sync-presence with an attribute||<sync-presence $S client='laptop-7f3a'/>
+sync-presence with content||<sync-presence $S>yes</sync-presence>
+an element unknown to the namespace||<resync $S client='laptop-7f3a'/>
+view with both unchanged and a roster||<view $A ver='42'><unchanged/><query xmlns='jabber:iq:roster'/></view>
+view with hidden before the roster||<view $A ver='42'><hidden jid='carl@example.org'/><query xmlns='jabber:iq:roster'/></view>
+hidden without jid||<view $A ver='42'><unchanged/><hidden/></view>
+view with an unknown child||<view $A ver='42'><removed jid='carl@example.org'/></view>
+view with an unknown attribute||<view $A since='41'/>
+view request without jid|ska:viewRequest|<view $A ver='41'/>
+view request with a roster|ska:viewRequest|<view $A jid='alice@example.org'>$Q</view>
+view result without roster or unchanged|ska:viewResult|<view $A ver='42'><hidden jid='carl@example.org'/></view>
+view result naming the user|ska:viewResult|<view $A jid='alice@example.org' ver='42'><unchanged/></view>
+EOT
+
+# ---- every error case is representable: the elements' own declarations ----------
+while IFS='|' read -r what xml; do
+	[ -n "$what" ] || continue
+	if element "$what" "" "$xml"; then
+		ok "representable: $what"
+	else
+		not_ok "representable: $what" "$TMP/err"
+	fi
+done <<EOT
+a sync without client (bad-request)|<sync $S/>
+a sync with a key and no client (bad-request)|<sync $S key='$K'/>
+a checkpoint without key (bad-request)|<checkpoint $S client='laptop-7f3a'/>
+a checkpoint without client (bad-request)|<checkpoint $S key='$K'/>
+a view without jid (bad-request)|<view $A/>
 EOT
 
 tap_end

@@ -38,15 +38,54 @@ need_xmllint() {
 	fi
 }
 
+# element_type DOC N: the schema type (xep/synckey.xsd "XML Schema") that
+# the N-th outermost synckey element of DOC must have, from the IQ that
+# carries it: a request in an IQ get or set, a result by its 'type'; empty
+# where the element's own declaration applies (an element outside an IQ,
+# or the request an IQ error carries back, which may be the malformed one
+# the error is about).
+element_type() {
+	_ctx=$(xmllint --xpath "concat(local-name(($XEP_TOP)[$2]/..), ' ',
+	    ($XEP_TOP)[$2]/../@type, ' ', local-name(($XEP_TOP)[$2]), ' ',
+	    ($XEP_TOP)[$2]/@type)" "$1" 2>/dev/null)
+	case $_ctx in
+	"iq get "* | "iq set "*)
+		# a request that the same document answers with an error is
+		# the error case: its own declaration, which represents it
+		_id=$(xmllint --xpath "string(($XEP_TOP)[$2]/../@id)" "$1" 2>/dev/null)
+		[ "$(xmllint --xpath "count(//*[local-name()='iq'][@type='error'][@id='$_id'])" \
+		    "$1" 2>/dev/null)" = 0 ] || return 0 ;;
+	esac
+	case $_ctx in
+	"iq get sync"*) echo skx:syncRequest ;;
+	"iq result sync delta") echo skx:syncDelta ;;
+	"iq result sync full") echo skx:syncFull ;;
+	"iq result sync more") echo skx:syncPart ;;
+	"iq result sync"*) echo skx:syncDelta ;;	# no or an unknown type: refused
+	"iq set checkpoint"*) echo skx:checkpointRequest ;;
+	"iq result checkpoint"*) echo skx:checkpointResult ;;
+	"iq get view"*) echo ska:viewRequest ;;
+	"iq result view"*) echo ska:viewResult ;;
+	esac
+}
+
 # wrap_element DOC N OUT: the N-th outermost synckey element of DOC into
 # OUT, inside the harness wrapper that re-declares every namespace in scope
 # at that element (xmllint --xpath prints an element without its
-# ancestors' declarations).
+# ancestors' declarations), with the xsi:type of element_type.
 wrap_element() {
 	_ns=$(xmllint --xpath "($XEP_TOP)[$2]/namespace::*" "$1" 2>/dev/null | tr '\n' ' ')
+	_type=$(element_type "$1" "$2")
 	{
-		printf '<skt:sk-element xmlns:skt="urn:x-synckey-test:harness" %s>' "$_ns"
-		xmllint --xpath "($XEP_TOP)[$2]" "$1"
+		printf '<skt:sk-element xmlns:skt="urn:x-synckey-test:harness" %s' "$_ns"
+		printf ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+		printf ' xmlns:skx="%s" xmlns:ska="%s">' "$XEP_NS0" "$XEP_NSA"
+		if [ -n "$_type" ]; then
+			xmllint --xpath "($XEP_TOP)[$2]" "$1" |
+			    sed "1s/^<\([^ />]*\)/<\1 xsi:type=\"$_type\"/"
+		else
+			xmllint --xpath "($XEP_TOP)[$2]" "$1"
+		fi
 		printf '</skt:sk-element>\n'
 	} >"$3"
 }
@@ -70,9 +109,9 @@ validate_doc() {
 		_name=$(element_name "$1" "$_i")
 		wrap_element "$1" "$_i" "$TMP/el.xml"
 		if xmllint --noout --schema "$HARNESS" "$TMP/el.xml" >"$TMP/err" 2>&1; then
-			ok "$2: <$_name/> #$_i valid"
+			ok "$2: <$_name/> #$_i valid${_type:+ as $_type}"
 		else
-			not_ok "$2: <$_name/> #$_i valid" "$TMP/err"
+			not_ok "$2: <$_name/> #$_i valid${_type:+ as $_type}" "$TMP/err"
 		fi
 		_i=$((_i + 1))
 	done
