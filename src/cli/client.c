@@ -261,6 +261,11 @@ on_roster_push(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 				sk_state_del_item(r->track, push.items[i].jid);
 			else
 				sk_state_put_item(r->track, &push.items[i]);
+			/* no longer a contact whose presence the user receives
+			   (xep/ "Sync result"): its presence leaves the state too,
+			   as the unavailable that follows finds no item */
+			if (!sk_sub_receives_presence(push.items[i].sub))
+				sk_state_del_pres_bare(r->track, push.items[i].jid);
 		}
 	sk_state_free(&push);
 	if ((res = xmpp_iq_new(r->ctx, "result", xmpp_stanza_get_id(st))) != NULL) {
