@@ -1247,7 +1247,7 @@ view_sync(struct fx *f, int i, char *key, size_t keylen, const char *view)
 #define CHANGES(since, ver, items) "<view xmlns='urn:xmpp:synckey:adapter:0' ver='" ver "'>" \
 	"<changes since='" since "'><query xmlns='jabber:iq:roster'>" items "</query></changes></view>"
 
-/* The adapter's change lists (doc/adapter-changes.md): asked for with the
+/* The adapter's change lists (doc/adapter-protocol.md "Change lists"): asked for with the
    version held, applied when they follow it, and anything else gets the
    whole roster asked afresh, never a wrong delta. */
 static void

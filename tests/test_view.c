@@ -342,7 +342,7 @@ syncs_from_kept_views_equal_syncs_from_fresh_states(void **state)
 	}
 }
 
-/* ---- change lists (doc/adapter-changes.md) ---------------------------------- */
+/* ---- change lists (doc/adapter-protocol.md "Change lists") ---------------------------------- */
 
 static unsigned
 rnd(unsigned *seed)

@@ -12,7 +12,7 @@
 %%%   * a view of one user for synckeyd: the roster with its version, or only
 %%%     <unchanged/> when synckeyd holds that version, or only the items changed
 %%%     since it (a bounded log per user of the roster table's writes,
-%%%     doc/adapter-changes.md), and <hidden/> for each
+%%%     doc/adapter-protocol.md "Change lists"), and <hidden/> for each
 %%%     to/both contact whose presence the user does not get because one of
 %%%     them blocked the other (XEP-0191 via mod_blocking/mod_privacy);
 %%%   * going online without the presence flood: an initial presence carrying
@@ -399,7 +399,7 @@ changed_item(U, S, LJID) ->
 
 removed_item(LJID) -> #roster_item{jid = jid:make(LJID), subscription = remove}.
 
-%%% ---- roster changes: a bounded log per user (doc/adapter-changes.md) --------------
+%%% ---- roster changes: a bounded log per user (doc/adapter-protocol.md "Change lists") --------------
 %%%
 %%% ejabberd has no hook that sees every roster change (a push goes only to
 %%% online sessions; an admin command or a contact's subscription changes

@@ -9,7 +9,7 @@
 --   * a view of one user for synckeyd: the roster with its version, or
 --     only "unchanged" when synckeyd already holds that version, or only
 --     the items changed since it (a bounded log per user of the roster
---     saves, doc/adapter-changes.md); and the contacts whose presence the
+--     saves, doc/adapter-protocol.md "Change lists"); and the contacts whose presence the
 --     user does not receive because one of them blocked the other
 --     (XEP-0191);
 --   * going online without the presence flood: a session whose initial
@@ -185,7 +185,7 @@ local function hidden_contacts(username, roster)
 	return out;
 end
 
--- ---- roster changes: a bounded log per user (doc/adapter-changes.md) ---------
+-- ---- roster changes: a bounded log per user (doc/adapter-protocol.md "Change lists") ---------
 --
 -- Prosody numbers a roster's versions 1, 2, 3 ...: every save adds one
 -- (rostermanager.save_roster), whatever changed it.  Each save opens the

@@ -24,7 +24,7 @@ struct skd_fetch {
 };
 
 /*
- * Change lists (doc/adapter-changes.md): with a version, synckeyd asks the
+ * Change lists (doc/adapter-protocol.md "Change lists"): with a version, synckeyd asks the
  * adapter for the items changed since it, up to SKD_CHANGES_MAX items of
  * SKD_CHANGES_BYTES bytes of strings; a list beyond is a whole roster.
  */

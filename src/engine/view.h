@@ -90,7 +90,7 @@ int sk_views_put(struct sk_views *c, const char *bare, const char *ver,
     const struct sk_strv *hidden, struct sk_view *v);
 
 /*
- * The adapter's change list (doc/adapter-changes.md): the kept view of
+ * The adapter's change list (doc/adapter-protocol.md "Change lists"): the kept view of
  * bare for roster version since and hidden (as sk_views_get: brought up
  * to date with the presence changes, else NULL), changed by changes
  * (items sorted by JID, each once; SK_SUB_REMOVE deletes one) and kept

@@ -205,7 +205,7 @@ int sk_store_roster_ver(struct sk_store *s, const char *bare, char *ver);
 int sk_store_roster_get(struct sk_store *s, const char *bare, struct sk_state *st);
 /*
  * Applies changes to bare's stored roster at version since, which is then
- * at version ver, in the batch (adapter change lists, doc/adapter-changes.md).
+ * at version ver, in the batch (adapter change lists, doc/adapter-protocol.md "Change lists").
  * changes: items sorted by JID (sk_state_sort), each JID once; an item
  * replaces the stored one of its JID or is added, SK_SUB_REMOVE deletes it
  * (absent: no error).  The record holds every item in one value, so the

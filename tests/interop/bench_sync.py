@@ -158,7 +158,7 @@ def main_standard():
 
 # "roster": one rename of a contact through alice's own session (the bench
 # client's), then the sync: with the adapter, a change list of one item
-# (doc/adapter-changes.md).  "roster-whole", its baseline in the same run:
+# (doc/adapter-protocol.md "Change lists").  "roster-whole", its baseline in the same run:
 # LOG_SAVES + 1 renames, more than the adapters' change logs keep
 # (bench-sync.sh sets their bound to BENCH_LOG_SAVES, 4), so the adapter
 # sends the whole roster, as every roster change did before change lists.

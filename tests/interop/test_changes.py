@@ -7,7 +7,7 @@ then a client syncs with its key.  The oracle is the server: a roster get
 from a fresh login of alice.  Each case also reads synckeyd's debug log,
 so that a case passes only on the path it is about: "changes since ...
 applied" for a change list, "the whole roster since V (why)" when the
-adapter's log cannot bridge the gap and it says why (doc/adapter-changes.md).
+adapter's log cannot bridge the gap and it says why (doc/adapter-protocol.md "Change lists").
 """
 import os
 import re
