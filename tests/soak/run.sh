@@ -54,6 +54,7 @@ export LAB LAB_C2S LAB_COMP LAB_SERVER LAB_ADAPTER LAB_SERVER_LOG SYNCKEYD LAB_S
 # in the background so that the trap can stop it (and, by their pidfiles,
 # the server and synckeyd it started); its output shown as it comes
 limit=$(printf '%.0f' "$SOAK_SECONDS")
+: >"$LAB/tap"		# before tail opens it
 timeout -k 5 $((limit + 300)) "$PY" "$here/soak.py" >"$LAB/tap" 2>&1 &
 LAB_CLEANUP_PIDS=$!
 tail -n +1 -f --pid="$LAB_CLEANUP_PIDS" "$LAB/tap" &

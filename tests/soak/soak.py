@@ -149,6 +149,9 @@ LOG_LEVEL = os.environ.get("SOAK_LOG_LEVEL", "info")
 #   E2: a user of a domain synckeyd does not serve (q.test) drops its
 #       connection while no contact of it on p.test is online: synckeyd
 #       never learns it went away and serves it online.
+#   E3: (the adapter on) a user of q.test is online while synckeyd is
+#       killed and started again: the answers after it lack that presence
+#       and do not say presence='partial'.
 AVOID = os.environ.get("SOAK_KNOWN", "hit") == "avoid" and LAB_SERVER_IS_EJABBERD
 TRACE = os.path.join(LAB, "trace")
 SYNCKEYD_LOG = os.path.join(LAB, "synckeyd.log")
@@ -156,20 +159,20 @@ SYNCKEYD_LOG = os.path.join(LAB, "synckeyd.log")
 # RSS: a life's warm-up ends when it is WARM_S old; its end sample is the
 # last one before it is killed or the soak ends; a life is judged when it
 # ran at least JUDGE_S after its warm-up.  The bound, for the end sample:
-# RssAnon (the heap) within 2 MiB + 25 % of its warm-up sample, VmRSS
-# within 4 MiB + 25 %.  Why: measured on Prosody (200 s, 2 080 steps),
-# a life of 118 s grew by 68 kB RssAnon (1 596 -> 1 664 kB) and 100 kB
-# VmRSS after its warm-up; what may still grow legitimately is bounded by
-# the settings below: parts held (64 KiB), views (24 KiB), the LMDB map's
-# file pages that VmRSS counts (the store is 256 kB after a run) and the
-# allocator settling.  A leak of 4 kB a sync (a part, a snapshot, a view:
-# each is 1-10 kB here) passes 2 MiB within the 500 or more syncs a
-# judged life has; the mutant in README (a leaked copy of every answer)
-# failed it.
+# RssAnon (the heap) within 1 MiB + 10 % of its warm-up sample, VmRSS
+# within 2 MiB + 10 % (it also counts the LMDB map's file pages).  Why:
+# measured after the warm-up, RssAnon grew by 68 kB in a life of 118 s
+# on Prosody (1 596 -> 1 664 kB) and by at most 244 kB (1 264 -> 1 508
+# kB, across a server restart) on ejabberd; what may still grow
+# legitimately is capped by the settings below (parts held 64 KiB, views
+# 24 KiB), the store stays under 300 kB, the rest is the allocator
+# settling.  So the bound is four times what was seen, and a leak of 2 kB
+# a sync passes it within the 600 or more syncs that a judged life of a
+# 200 s run has on Prosody: the mutant in README (4 kB a sync) failed it.
 WARM_S = min(30.0, 0.15 * SOAK_SECONDS)
 JUDGE_S = max(20.0, 0.2 * SOAK_SECONDS)
-RSS_SLACK_KB = (4096, 2048)         # VmRSS, RssAnon
-RSS_FRAC = 0.25
+RSS_SLACK_KB = (2048, 1024)         # VmRSS, RssAnon
+RSS_FRAC = 0.10
 
 
 def rss_bound(warm_kb, n):
@@ -825,6 +828,10 @@ def s_kill_synckeyd(rng):
     for _ in range(rng.randint(1, 4)):            # missed while it is down
         rng.choice([s_presence, s_login, s_logout, s_roster])(rng)
     sync(W.clients[(rng.choice(users()), rng.choice(CIDS))], "current")   # refused: on purpose
+    if AVOID and ADAPTER:
+        for k in [k for k in W.sess if k[0].endswith("@q.test")]:
+            W.sess.pop(k).offline()
+            F["avoided E3"] += 1
     start_synckeyd()
     trace("synckeyd up again (PID %d)" % W.synckeyd.pid)
 
@@ -974,8 +981,8 @@ def figures():
     print("# steps: " + ", ".join("%s %d" % kv for kv in sorted(STEPS.items())))
     print("# presence storms: %d updates in all" % F["storm_updates"])
     if AVOID:
-        print("# SOAK_KNOWN=avoid: steps left out for the known faults E1 %d, E2 %d (soak.py, README)"
-              % (F["avoided E1"], F["avoided E2"]))
+        print("# SOAK_KNOWN=avoid: steps changed for the known faults E1 %d, E2 %d, E3 %d (soak.py, README)"
+              % (F["avoided E1"], F["avoided E2"], F["avoided E3"]))
     print("# errors, unexpected: %s" % (", ".join("%s %d" % kv for kv in sorted(ERRORS.items())) or "none"))
     print("# errors on purpose: %s" % (", ".join("%s %d" % kv for kv in sorted(PURPOSE.items())) or "none"))
     print("# restarts survived: synckeyd killed %d, server restarted %d (synckeyd back at most %.1f s after "
@@ -1059,7 +1066,7 @@ def main():
                        % (i + 1, what, e, w, rss_bound(w, n)))
         if not judged:
             raise Skipped("no synckeyd life ran %.0f s after its %.0f s warm-up" % (JUDGE_S, WARM_S))
-        return "%d lives judged; bound: warm-up + 25 %% + 4 MiB (VmRSS), + 2 MiB (RssAnon)" % judged
+        return "%d lives judged; bound: warm-up + 10 %% + 2 MiB (VmRSS), + 1 MiB (RssAnon)" % judged
     tap.check("synckeyd's RSS stays flat in each life (end within the bound of the warm-up)", t_rss)
 
     def t_server_log():
