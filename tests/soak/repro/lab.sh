@@ -29,4 +29,4 @@ lab_server_start || exit 99
 lab_synckeyd_start || exit 99
 LAB_SH=$LAB_TOP/tests/interop/lab.sh
 export LAB LAB_C2S LAB_SERVER LAB_ADAPTER SYNCKEYD LAB_SH
-PYTHONPATH=$LAB_TOP/tests/interop /usr/bin/python3 "$@"
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$LAB_TOP/tests/interop /usr/bin/python3 "$@"
