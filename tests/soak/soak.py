@@ -286,6 +286,8 @@ def sample_rss():
     life["end"] = r
     life["fds_end"] = fds(W.synckeyd.pid)
     life["max"] = (max(life["max"][0], r[0]), max(life["max"][1], r[1]))
+    if W.step % 100 == 0:       # the curve, for a look at settling against leaking
+        trace("rss life %d: VmRSS %d kB, RssAnon %d kB, %d syncs" % (len(LIVES), r[0], r[1], life["syncs"]))
     if life["warm"] is None and time.monotonic() - life["t0"] >= WARM_S:
         life["warm"] = r
         life["t_warm"] = time.monotonic()
