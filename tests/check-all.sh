@@ -26,8 +26,12 @@
 #    tests, interop on Prosody and ejabberd, its mutants) and converse.js
 #    (clients/converse/ci.sh: unit tests, headless Chromium against the
 #    real lab, its mutants);
-# 11. the benchmarks print their figures (not counted as tests);
-# 12. the last line sums every test: "N passed, N failed".
+# 11. the soak (tests/soak/run-all.sh, a TAP stage of at most 900 s): the
+#    plain build's synckeyd for 200 s on Prosody and on ejabberd with the
+#    adapter, and on Prosody privilege-only if its 780 s budget allows;
+#    random steps, every sync checked against a fresh login, RSS flat;
+# 12. the benchmarks print their figures (not counted as tests);
+# 13. the last line sums every test: "N passed, N failed".
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -205,6 +209,8 @@ fi
 
 tap_stage "slixmpp plugin" slixmpp-ci.log env SYNCKEYD="$top/build-vg/src/synckeyd" sh clients/slixmpp/ci.sh
 tap_stage "converse.js plugin" converse-ci.log sh clients/converse/ci.sh build-vg
+# the plain build: ASan's quarantine would make the RSS figures meaningless
+tap_stage "soak (tests/soak)" soak.log env SYNCKEYD="$top/build-vg/src/synckeyd" sh tests/soak/run-all.sh
 
 echo "== benchmarks (figures, not tests)"
 (cd build-vg && timeout 600 tests/bench_core) || echo "bench_core did not finish"
