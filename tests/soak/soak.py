@@ -143,9 +143,10 @@ LOG_LEVEL = os.environ.get("SOAK_LOG_LEVEL", "info")
 # them, and says so; SOAK_KNOWN=hit (the default) runs them, and the soak
 # fails until they are fixed.
 #   E1: a user removes a contact who has an available resource: the
-#       unavailable presence ejabberd sends that contact from each of the
-#       user's resources reaches synckeyd like a broadcast one, and every
-#       other contact of the user is served the user offline.
+#       unavailable presence ejabberd sends for each subscription it
+#       cancels (from the user's resources to the contact, from the
+#       contact's to the user) reaches synckeyd like a broadcast one, and
+#       every other contact is served the sender offline.
 #   E2: a user of a domain synckeyd does not serve (q.test) drops its
 #       connection while no contact of it on p.test is online: synckeyd
 #       never learns it went away and serves it online.
@@ -753,7 +754,7 @@ def s_roster(rng):
         trace("roster %s rename %s" % (u, j))
     else:
         j = rng.choice(sorted(items))
-        if AVOID and items[j][1] in ("from", "both") and any(b == j for b, _ in W.sess):
+        if AVOID and items[j][1] != "none" and any(b == j for b, _ in W.sess):
             F["avoided E1"] += 1
             c.ping()
             return

@@ -6,8 +6,8 @@
 # a has b (AB, default both), c (both) and qa@q.test (both); b has a (BA,
 # default both); c and qa have a (both).  The server and synckeyd
 # (debug log) started, then the scenario, whose exit status is this
-# script's: 0 the fault is absent, 1 it shows.  127.0.0.1:29240/29241
-# (ejabberd's distribution 29242); LAB_KEEP=1 keeps the lab.
+# script's: 0 the fault is absent, 1 it shows.  127.0.0.1:29250/29251
+# (ejabberd's distribution 29252); LAB_KEEP=1 keeps the lab.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 LAB_TOP=${LAB_TOP:-$(cd "$here/../../.." && pwd)}
@@ -18,7 +18,7 @@ SYNCKEYD=${SYNCKEYD:-${top_builddir:-.}/src/synckeyd}
 [ -x "$SYNCKEYD" ] || { echo "no synckeyd at $SYNCKEYD (set SYNCKEYD)"; exit 99; }
 SYNCKEYD=$(cd "$(dirname "$SYNCKEYD")" && pwd)/$(basename "$SYNCKEYD")
 lab_trap
-lab_init 29240 29241 || exit 99
+lab_init 29250 29251 || exit 99
 printf 'a\nb\nc\n' | lab_users pw || exit 99
 echo qa | lab_users pw q.test || exit 99
 printf 'b@p.test\t%s\tB\t\t\nc@p.test\tboth\tC\t\t\nqa@q.test\tboth\tQA\t\t\n' "${AB:-both}" | lab_roster a || exit 99
