@@ -347,6 +347,7 @@ class World:
         self.step = 0
         self.oracle_n = 0
         self.cancelled = set()  # mutual pairs (a, b) whose subscriptions a removal cancelled
+        self.last_abandon = -1e9  # when a paged answer was last abandoned (its parts held 60 s)
 
     def born(self):
         return (self.life, self.sepoch)
@@ -524,8 +525,15 @@ def sync(cl, which="current", sess=None, abandon=False, refetch=False):
         return None
     if res.get("type") == "error":
         why = error_of(res)
+        cond, text = error_condition(res)
         if W.down:
             PURPOSE["sync while synckeyd is down: " + why.split(" ")[0]] += 1
+        elif cond == "resource-constraint" and "page-bytes" in (text or "") and \
+                time.monotonic() - W.last_abandon <= 65:
+            # the parts of answers abandoned within the last 60 s fill
+            # --max-page-bytes (64 KiB): refused by design (synckeyd(8));
+            # a refusal longer after the last abandon means parts leak
+            PURPOSE["sync refused while abandoned parts fill max-page-bytes: resource-constraint"] += 1
         else:
             ERRORS["sync: " + why] += 1
             problem("answered", "step %d: %s/%s: error %s" % (W.step, cl.user, cl.cid, why))
@@ -545,6 +553,7 @@ def sync(cl, which="current", sess=None, abandon=False, refetch=False):
         tok = parts[-1].get("more")
         if abandon:
             F["paged_abandoned"] += 1
+            W.last_abandon = time.monotonic()
             if first.get("type") == "full":
                 cl.sure = False         # xep/ 8.4: no usable key until a full answer completes
             trace("abandoned %s/%s after part 1 (%s)" % (cl.user, cl.cid, first.get("type")))
