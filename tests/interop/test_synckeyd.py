@@ -914,7 +914,10 @@ def t_remote_cap():
               % (remote, len(lines), status.get("remote-presence")), flush=True)
         expect(len(remote) == 3, "served %d remote contacts, cap 3: %r" % (len(remote), remote))
         expect(1 <= len(lines) <= 2, "%d log lines naming max-domain-presence" % len(lines))
-        expect(local == exp, "local presence differs: got %r, expected %r" % (sorted(local), sorted(exp)))
+        if NO_REPLAY:   # no replay at synckeyd's restart: a part of the truth, never more
+            expect(local <= exp, "local presence the server does not show: %r" % sorted(local - exp))
+        else:
+            expect(local == exp, "local presence differs: got %r, expected %r" % (sorted(local), sorted(exp)))
     finally:
         for c in rs:
             c.offline()
