@@ -224,7 +224,7 @@ run_steps(struct world *w, const char *kind, double *t, int *hit)
 		v = owned;
 	}
 	t0 = bu_now_us();
-	bd_check(sk_sync_run_view(d->store, &d->sync, USER, "bench", w->key, v, (uint64_t)bd_s(), &res),
+	bd_check(sk_sync_run_view(d->store, &d->sync, USER, "bench", w->key, v, 0, (uint64_t)bd_s(), &res),
 	    "sync");
 	t[S_ENGINE] = bu_now_us() - t0;
 	t0 = bu_now_us();

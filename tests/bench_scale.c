@@ -159,7 +159,7 @@ main(int argc, char **argv)
 		sk_state_init(&live);
 		roster_state(u, &live);
 		bd_check(sk_view_build(b.d.store, &live, NULL, &v), "view");
-		bd_check(sk_sync_run_view(b.d.store, &b.d.sync, bare, "bench", NULL, v, (uint64_t)1700000000, &res),
+		bd_check(sk_sync_run_view(b.d.store, &b.d.sync, bare, "bench", NULL, v, 0, (uint64_t)1700000000, &res),
 		    "full sync");
 		if ((keys[u] = strdup(res.key)) == NULL)
 			bd_die("out of memory");

@@ -42,10 +42,8 @@ sorted_jids(const void *base, size_t n, size_t stride)
 	return v;
 }
 
-typedef size_t (*record_writer)(const void *, unsigned char *, size_t);
-
 static int
-feed(EVP_MD_CTX *md, record_writer w, const void *rec,
+feed(EVP_MD_CTX *md, sk_record_writer w, const void *rec,
     unsigned char **buf, size_t *cap)
 {
 	size_t need = w(rec, *buf, *cap);
@@ -60,18 +58,6 @@ feed(EVP_MD_CTX *md, record_writer w, const void *rec,
 		w(rec, *buf, *cap);
 	}
 	return EVP_DigestUpdate(md, *buf, need) == 1 ? 0 : ENOMEM;
-}
-
-static size_t
-write_item(const void *rec, unsigned char *buf, size_t cap)
-{
-	return sk_record_item(rec, buf, cap);
-}
-
-static size_t
-write_pres(const void *rec, unsigned char *buf, size_t cap)
-{
-	return sk_record_pres(rec, buf, cap);
 }
 
 int
@@ -93,10 +79,10 @@ sk_digest_state(const struct sk_state *st, unsigned char out[SK_DIGEST_LEN])
 		goto out;
 	/* "P" < "R": every presence record sorts before every item. */
 	for (i = 0; i < st->npres; i++)
-		if ((rc = feed(md, write_pres, pres[i], &buf, &cap)) != 0)
+		if ((rc = feed(md, sk_record_pres_any, pres[i], &buf, &cap)) != 0)
 			goto out;
 	for (i = 0; i < st->nitems; i++)
-		if ((rc = feed(md, write_item, items[i], &buf, &cap)) != 0)
+		if ((rc = feed(md, sk_record_item_any, items[i], &buf, &cap)) != 0)
 			goto out;
 	rc = EVP_DigestFinal_ex(md, out, &len) == 1 ? 0 : ENOMEM;
 out:

@@ -155,3 +155,15 @@ sk_record_pres_hash(const struct sk_pres *p, unsigned char out[SK_HASH_LEN])
 {
 	record_hash(rec_pres, p, p->ext, out);
 }
+
+size_t
+sk_record_item_any(const void *item, unsigned char *buf, size_t cap)
+{
+	return sk_record_item(item, buf, cap);
+}
+
+size_t
+sk_record_pres_any(const void *p, unsigned char *buf, size_t cap)
+{
+	return sk_record_pres(p, buf, cap);
+}

@@ -19,6 +19,12 @@ int sk_sub_parse(const char *name);
 size_t sk_record_item(const struct sk_item *item, unsigned char *buf, size_t cap);
 size_t sk_record_pres(const struct sk_pres *p, unsigned char *buf, size_t cap);
 
+/* The same behind one type, for code that treats both kinds alike
+   (rec: a struct sk_item or a struct sk_pres). */
+typedef size_t (*sk_record_writer)(const void *rec, unsigned char *buf, size_t cap);
+size_t sk_record_item_any(const void *item, unsigned char *buf, size_t cap);
+size_t sk_record_pres_any(const void *p, unsigned char *buf, size_t cap);
+
 /*
  * The record hash of state.h: SHA-256, truncated to SK_HASH_LEN, of the
  * canonical record followed (presence) by p->ext.

@@ -287,7 +287,9 @@ send_result(struct skd *d, const struct skd_origin *o, const char *attrs,
 {
 	struct sk_text s = { 0 };
 
-	sk_text_str(&s, "<sync xmlns=\"" SK_NS_SYNC "\"");
+	sk_text_str(&s, "<sync xmlns=\"");
+	sk_text_str(&s, sk_xml_sync_ns(o->version));
+	sk_text_str(&s, "\"");
 	sk_text_str(&s, attrs);
 	if (blen == 0) {
 		sk_text_str(&s, "/>");
@@ -308,7 +310,9 @@ skd_answer_checkpoint(struct skd *d, const struct skd_origin *o, const char *key
 {
 	struct sk_text s = { 0 };
 
-	sk_text_str(&s, "<checkpoint xmlns=\"" SK_NS_SYNC "\"");
+	sk_text_str(&s, "<checkpoint xmlns=\"");
+	sk_text_str(&s, sk_xml_sync_ns(o->version));
+	sk_text_str(&s, "\"");
 	attr(&s, "key", key, strlen(key));
 	sk_text_str(&s, "/>");
 	if (s.oom)

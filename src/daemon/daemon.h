@@ -44,6 +44,7 @@ struct skd_origin {
 	const char	*reply_from;	/* delegated: the inner IQ's to, or NULL:
 					   the user's bare JID */
 	const char	*ns;		/* delegated: the delegation namespace */
+	unsigned	 version;	/* the synckey version asked in (0, 1) */
 };
 
 /* inflight.c: one table of things in flight, keyed by id, oldest first,

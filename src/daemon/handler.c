@@ -140,7 +140,7 @@ delegation_node(const char *node)
 
 	for (k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++) {
 		n = strlen(prefixes[k]);
-		if (strncmp(node, prefixes[k], n) == 0 && strcmp(node + n, SK_NS_SYNC) == 0)
+		if (strncmp(node, prefixes[k], n) == 0 && sk_xml_sync_version(node + n) >= 0)
 			return 1;
 	}
 	return 0;
@@ -160,12 +160,14 @@ answer_disco(struct skd *d, const struct skd_origin *o, const char *ns, const ch
 	if (node != NULL && strcmp(ns, NS_DISCO_INFO) == 0) {
 		/* the features the server shows for the delegated namespace */
 		add_child_attrs(d, q, "feature", "var", SK_NS_SYNC, NULL, NULL, NULL, NULL);
+		add_child_attrs(d, q, "feature", "var", SK_NS_SYNC1, NULL, NULL, NULL, NULL);
 	} else if (strcmp(ns, NS_DISCO_INFO) == 0) {
 		add_child_attrs(d, q, "identity", "category", "component", "type", "presence",
 		    "name", "synckey");
 		add_child_attrs(d, q, "feature", "var", NS_DISCO_INFO, NULL, NULL, NULL, NULL);
 		add_child_attrs(d, q, "feature", "var", NS_DISCO_ITEMS, NULL, NULL, NULL, NULL);
 		add_child_attrs(d, q, "feature", "var", SK_NS_SYNC, NULL, NULL, NULL, NULL);
+		add_child_attrs(d, q, "feature", "var", SK_NS_SYNC1, NULL, NULL, NULL, NULL);
 		add_child_attrs(d, q, "feature", "var", NS_PING, NULL, NULL, NULL, NULL);
 	}
 	skd_reply_stanza(d, o, "result", q);
@@ -192,8 +194,11 @@ handle_request(struct skd *d, xmpp_stanza_t *iq, const struct skd_origin *o)
 		skd_reply_error(d, o, "modify", "bad-request", "an IQ needs one child element");
 		return;
 	}
-	if (strcmp(ns, SK_NS_SYNC) == 0) {
-		skd_request(d, o, iq, child);
+	if (sk_xml_sync_version(ns) >= 0) {
+		struct skd_origin vo = *o;
+
+		vo.version = (unsigned)sk_xml_sync_version(ns);
+		skd_request(d, &vo, iq, child);
 	} else if (strcmp(type, "set") == 0 && strcmp(ns, SK_NS_ROSTER) == 0 &&
 	    o->server == NULL && skd_user_domain(d, from) >= 0 && strchr(from, '/') == NULL) {
 		/* a roster push to the privileged entity (XEP-0356): taken;

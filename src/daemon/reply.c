@@ -176,6 +176,7 @@ skd_origin_dup(const struct skd_origin *o)
 	c->outer_id = put(&p, o->outer_id);
 	c->reply_from = put(&p, o->reply_from);
 	c->ns = o->ns;		/* a static string */
+	c->version = o->version;
 	return c;
 }
 

@@ -37,7 +37,8 @@ skd_request(struct skd *d, const struct skd_origin *o, xmpp_stanza_t *iq, xmpp_s
 	}
 	checkpoint = strcmp(name, "checkpoint") == 0;
 	if (!checkpoint && strcmp(name, "sync") != 0) {
-		snprintf(text, sizeof(text), "unknown request <%.64s/> in %s", name, SK_NS_SYNC);
+		snprintf(text, sizeof(text), "unknown request <%.64s/> in %s", name,
+		    sk_xml_sync_ns(o->version));
 		skd_reply_error(d, o, "modify", "bad-request", text);
 		return;
 	}

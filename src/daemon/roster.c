@@ -153,7 +153,7 @@ skd_roster_fetch(struct skd *d, int dom, const struct skd_origin *o, const char 
 }
 
 static void
-run_checkpoint(struct skd *d, const struct skd_fetch *f, const struct sk_view *v)
+run_checkpoint(struct skd *d, const struct skd_fetch *f, struct sk_view *v)
 {
 	char newkey[SK_KEY_MAX + 1], text[160];
 	int rc;
@@ -174,13 +174,13 @@ run_checkpoint(struct skd *d, const struct skd_fetch *f, const struct sk_view *v
 }
 
 static void
-run_sync(struct skd *d, const struct skd_fetch *p, const struct sk_view *v)
+run_sync(struct skd *d, const struct skd_fetch *p, struct sk_view *v)
 {
 	struct sk_sync_result res;
 	int rc;
 
 	rc = sk_sync_run_view(d->store, &d->sync, p->bare, p->client, p->key, v,
-	    (uint64_t)d->now_s(), &res);
+	    p->o->version, (uint64_t)d->now_s(), &res);
 	if (rc != 0) {
 		log_limited(LOG_LVL_WARN, "sync failed", "sync of %s/%s failed: %s", p->bare, p->client, sk_strerror(rc));
 		skd_reply_error(d, p->o, "wait", "internal-server-error",

@@ -221,11 +221,16 @@ sk_sync_run(struct sk_store *s, const struct sk_sync_cfg *cfg,
 int
 sk_sync_run_view(struct sk_store *s, const struct sk_sync_cfg *cfg,
     const char *bare, const char *client, const char *key,
-    const struct sk_view *v, uint64_t now, struct sk_sync_result *res)
+    struct sk_view *v, unsigned version, uint64_t now, struct sk_sync_result *res)
 {
+	char digest[SK_DIGEST_B64];
+	int rc;
+
 	sk_sync_result_init(res);
+	if ((rc = sk_view_digest(v, version, digest)) != 0)
+		return rc == EINVAL ? SK_EINVAL : rc;
 	return run(s, cfg, bare, client, key, &v->live, v->blob, v->len,
-	    v->digest, now, res);
+	    digest, now, res);
 }
 
 static int

@@ -63,7 +63,7 @@ void sk_sync_result_free(struct sk_sync_result *r);
 
 /*
  * Answers a sync request of (bare, client) carrying key (NULL: none)
- * against live (sorted, from sk_view_live).  Writes the new snapshot and
+ * against live (sorted, from sk_view_live), with version 0's digest.  Writes the new snapshot and
  * client record into the store's batch.  Returns 0 and fills res (free
  * with sk_sync_result_free), or an error of error.h (storage failures
  * only: a bad key is never an error but a full result with its reason).
@@ -71,11 +71,12 @@ void sk_sync_result_free(struct sk_sync_result *r);
 int sk_sync_run(struct sk_store *s, const struct sk_sync_cfg *cfg,
     const char *bare, const char *client, const char *key,
     const struct sk_state *live, uint64_t now, struct sk_sync_result *res);
-/* The same against a view (view.h), whose blob and digest are used as
-   they are: res borrows from v, which must outlive it. */
+/* The same against a view (view.h), whose blob is used as it is, with
+   the view's digest of protocol version (0 or 1; sk_view_digest): res
+   borrows from v, which must outlive it. */
 int sk_sync_run_view(struct sk_store *s, const struct sk_sync_cfg *cfg,
     const char *bare, const char *client, const char *key,
-    const struct sk_view *v, uint64_t now, struct sk_sync_result *res);
+    struct sk_view *v, unsigned version, uint64_t now, struct sk_sync_result *res);
 
 /*
  * Answers a checkpoint: key must be usable (else SK_EKEY, SK_EEXPIRED,

@@ -61,7 +61,9 @@ build_watch(struct sk_view *v)
 	return 0;
 }
 
-/* The blob, digest and size of the view's live state. */
+/* The blob and size of the view's live state; version 0's digest is
+   made again when asked (version 1's vector is kept in step by the
+   callers, record by record). */
 static int
 seal(struct sk_view *v)
 {
@@ -69,13 +71,68 @@ seal(struct sk_view *v)
 
 	free(v->blob);
 	v->blob = NULL;
-	if ((rc = sk_snap_build(&v->live, &v->blob, &v->len)) != 0 ||
-	    (rc = sk_digest_state_b64(&v->live, v->digest)) != 0)
+	v->have0 = 0;
+	if ((rc = sk_snap_build(&v->live, &v->blob, &v->len)) != 0)
 		return rc;
 	/* the blob holds every string once and 40 bytes a record; the
 	   state about as much again, the watch list 16 bytes a contact */
 	v->bytes = sizeof(*v) + 2 * v->len + v->nwatch * sizeof(*v->watch);
 	return 0;
+}
+
+/*
+ * Version 1's vector follows each record that enters or leaves the live
+ * state while it is valid; a failure (OpenSSL out of memory) only makes
+ * it invalid, and sk_view_digest makes it whole again.
+ */
+static void
+lt_pres(struct sk_view *v, const struct sk_pres *p, int sign)
+{
+	if (v->have1 && sk_lthash_pres(&v->lt, p, sign) != 0)
+		v->have1 = 0;
+}
+
+static void
+lt_item(struct sk_view *v, const struct sk_item *it, int sign)
+{
+	if (v->have1 && sk_lthash_item(&v->lt, it, sign) != 0)
+		v->have1 = 0;
+}
+
+/* Adds every presence of st (about to be merged into the view). */
+static void
+lt_add_pres(struct sk_view *v, const struct sk_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->npres && v->have1; i++)
+		lt_pres(v, &st->pres[i], 1);
+}
+
+int
+sk_view_digest(struct sk_view *v, unsigned version, char out[SK_DIGEST_B64])
+{
+	int rc;
+
+	switch (version) {
+	case 0:
+		if (!v->have0) {
+			if ((rc = sk_digest_state_b64(&v->live, v->digest0)) != 0)
+				return rc;
+			v->have0 = 1;
+		}
+		memcpy(out, v->digest0, SK_DIGEST_B64);
+		return 0;
+	case 1:
+		if (!v->have1) {
+			if ((rc = sk_lthash_state(&v->live, &v->lt)) != 0)
+				return rc;
+			v->have1 = 1;
+		}
+		return sk_lthash_b64(&v->lt, out);
+	default:
+		return EINVAL;
+	}
 }
 
 /*
@@ -159,12 +216,13 @@ listed(const char *hk, const char *jid)
 
 /* The changed contacts of a refresh: their items, by sk_snap_h64. */
 struct changed {
-	const struct sk_view	*v;
+	struct sk_view		*v;
 	struct sk_view_watch	*w;	/* sorted by h */
 	size_t			 n;
 };
 
-/* sk_state_del_pres_if: a presence of a changed contact. */
+/* sk_state_del_pres_if: a presence of a changed contact (taken out of
+   the view's vector too). */
 static int
 of_changed(const struct sk_pres *p, void *arg)
 {
@@ -180,8 +238,10 @@ of_changed(const struct sk_pres *p, void *arg)
 	for (; w < ch->w + ch->n && w->h == key.h; w++) {
 		const char *jid = ch->v->live.items[w->item].jid;
 
-		if (strlen(jid) == bl && memcmp(jid, p->jid, bl) == 0)
+		if (strlen(jid) == bl && memcmp(jid, p->jid, bl) == 0) {
+			lt_pres(ch->v, p, -1);
 			return 1;
+		}
 	}
 	return 0;	/* another JID of the same hash */
 }
@@ -192,7 +252,7 @@ of_changed(const struct sk_pres *p, void *arg)
  * many contacts changed for a refresh to beat a build; or ENOMEM.
  */
 static int
-changed_since(const struct sk_view *v, const struct sk_store *s, uint64_t now,
+changed_since(struct sk_view *v, const struct sk_store *s, uint64_t now,
     struct changed *ch)
 {
 	size_t limit = v->nwatch / REFRESH_SHARE + 1;
@@ -277,6 +337,7 @@ refresh(struct sk_view *v, struct sk_store *s)
 				jid[nl - p] = '\0';
 				sk_state_del_pres(&fresh, jid);
 			}
+		lt_add_pres(v, &fresh);
 		rc = sk_state_merge_pres(&v->live, &fresh);
 	}
 	sk_state_free(&fresh);
@@ -500,6 +561,26 @@ sk_views_put(struct sk_views *c, const char *bare, const char *ver,
 	return 0;
 }
 
+/* sk_state_del_pres_if: a presence of one contact (taken out of the
+   view's vector too). */
+struct of_bare {
+	struct sk_view	*v;
+	const char	*bare;
+	size_t		 len;
+};
+
+static int
+of_bare(const struct sk_pres *p, void *arg)
+{
+	const struct of_bare *ob = arg;
+
+	if (strncmp(p->jid, ob->bare, ob->len) != 0 ||
+	    (p->jid[ob->len] != '\0' && p->jid[ob->len] != '/'))
+		return 0;
+	lt_pres(ob->v, p, -1);
+	return 1;
+}
+
 /*
  * Changes v's roster items as changes say and takes the presence of each
  * changed contact from the store again (none for a removed one, nor for
@@ -520,13 +601,19 @@ patch(struct sk_view *v, struct sk_store *s, const struct sk_state *changes)
 	sk_state_init(&fresh);
 	for (i = 0; i < changes->nitems && rc == 0; i++) {
 		const struct sk_item *it = &changes->items[i];
+		struct of_bare ob = { v, it->jid, strlen(it->jid) };
+		const struct sk_item *old = sk_state_find_item(&v->live, it->jid);
 
-		sk_state_del_pres_bare(&v->live, it->jid);
+		sk_state_del_pres_if(&v->live, of_bare, &ob);
+		if (old != NULL)
+			lt_item(v, old, -1);
 		if (it->sub == SK_SUB_REMOVE)
 			sk_state_del_item(&v->live, it->jid);
-		else if ((rc = sk_state_put_item(&v->live, it)) == 0 &&
-		    sk_sub_receives_presence(it->sub) && !listed(v->hidden, it->jid))
-			rc = sk_store_pres_get(s, it->jid, &fresh);
+		else if ((rc = sk_state_put_item(&v->live, it)) == 0) {
+			lt_item(v, it, 1);
+			if (sk_sub_receives_presence(it->sub) && !listed(v->hidden, it->jid))
+				rc = sk_store_pres_get(s, it->jid, &fresh);
+		}
 	}
 	sk_state_sort(&fresh);
 	/* what the hidden full JIDs hide of the contacts taken again */
@@ -536,8 +623,10 @@ patch(struct sk_view *v, struct sk_store *s, const struct sk_state *changes)
 			jid[nl - p] = '\0';
 			hide(&fresh, jid);
 		}
-	if (rc == 0)
+	if (rc == 0) {
+		lt_add_pres(v, &fresh);
 		rc = sk_state_merge_pres(&v->live, &fresh);
+	}
 	sk_state_free(&fresh);
 	free(v->watch);
 	v->watch = NULL;

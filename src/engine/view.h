@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "digest.h"
+#include "lthash.h"
 #include "state.h"
 #include "store.h"
 #include "apply.h"
@@ -21,14 +22,21 @@
  * change numbers, store.h) — or, when a few contacts changed, after their
  * presence is taken again from the store.  A null sync then costs
  * O(changes since), not O(roster); a delta skips the roster read, the
- * lookups and the state sort (the blob and digest are built again).
+ * lookups and the state sort (the blob is built again).
+ *
+ * Digests are made when a sync asks for them (sk_view_digest): version
+ * 0's SHA-256 over every record once per state, version 1's vector once
+ * per view and then kept in step record by record as presence and roster
+ * changes come in, so that a delta costs O(changes) there.
  */
 struct sk_view {
 	struct sk_state	 live;		/* sorted, as sk_view_live() leaves it */
 	unsigned char	*blob;		/* sk_snap_build(live) */
 	size_t		 len;
-	char		 digest[SK_DIGEST_B64];
 	/* private to view.c */
+	char		 digest0[SK_DIGEST_B64];	/* valid when have0 */
+	struct sk_lthash lt;		/* version 1's vector, valid when have1 */
+	int		 have0, have1;
 	uint64_t	 gen;		/* the store's presence change number */
 	struct sk_view_watch *watch;	/* to/both contacts by sk_snap_h64 */
 	size_t		 nwatch;
@@ -54,6 +62,13 @@ int sk_view_live(struct sk_store *s, struct sk_state *live);
 int sk_view_build(struct sk_store *s, struct sk_state *live,
     const struct sk_strv *hidden, struct sk_view **out);
 void sk_view_free(struct sk_view *v);
+
+/*
+ * The digest of the view's state for protocol version 0 (SHA-256 of the
+ * canonical form) or 1 (LtHash16, lthash.h), made on first use and kept
+ * with the view.  0, EINVAL (another version), ENOMEM or -1 (OpenSSL).
+ */
+int sk_view_digest(struct sk_view *v, unsigned version, char out[SK_DIGEST_B64]);
 
 /* The cache: views of recently synced users, bounded in bytes. */
 struct sk_views;

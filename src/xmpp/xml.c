@@ -367,3 +367,17 @@ sk_xml_pres_mark(xmpp_stanza_t *pres)
 	xmpp_stanza_release(m);	/* pres holds its own reference */
 	return rc;
 }
+
+int
+sk_xml_sync_version(const char *ns)
+{
+	if (ns == NULL)
+		return -1;
+	return strcmp(ns, SK_NS_SYNC) == 0 ? 0 : strcmp(ns, SK_NS_SYNC1) == 0 ? 1 : -1;
+}
+
+const char *
+sk_xml_sync_ns(unsigned version)
+{
+	return version == 1 ? SK_NS_SYNC1 : SK_NS_SYNC;
+}

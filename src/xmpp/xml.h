@@ -8,6 +8,7 @@
 #include "state.h"
 
 #define SK_NS_SYNC	"urn:xmpp:synckey:0"
+#define SK_NS_SYNC1	"urn:xmpp:synckey:1"	/* version 1: the LtHash digest */
 #define SK_NS_ROSTER	"jabber:iq:roster"
 #define SK_NS_CLIENT	"jabber:client"
 #define SK_NS_DELAY	"urn:xmpp:delay"
@@ -64,5 +65,11 @@ int sk_xml_pres_mark(xmpp_stanza_t *pres);
 /* Parses the children of a <sync/> result (roster <query/> and
    <presence/>) into u (u->full is set by the caller from type). */
 int sk_xml_update_parse(xmpp_stanza_t *sync, struct sk_update *u);
+
+/* The synckey protocol version of a namespace: 0 or 1 (the same requests
+   and answers; version 1 has the digest of lthash.h), -1 for another. */
+int sk_xml_sync_version(const char *ns);
+/* The namespace of version 0 or 1 (a static string). */
+const char *sk_xml_sync_ns(unsigned version);
 
 #endif

@@ -3,11 +3,12 @@
 # POSIX sh; needs xmllint (Debian: libxml2-utils).
 
 XEP_NS0='urn:xmpp:synckey:0'
+XEP_NS1='urn:xmpp:synckey:1'
 XEP_NSA='urn:xmpp:synckey:adapter:0'
-# the outermost elements of either namespace (their descendants are
+# the outermost elements of these namespaces (their descendants are
 # validated with them)
-XEP_TOP="//*[(namespace-uri()='$XEP_NS0' or namespace-uri()='$XEP_NSA') and
- not(ancestor::*[namespace-uri()='$XEP_NS0' or namespace-uri()='$XEP_NSA'])]"
+XEP_IN="namespace-uri()='$XEP_NS0' or namespace-uri()='$XEP_NS1' or namespace-uri()='$XEP_NSA'"
+XEP_TOP="//*[($XEP_IN) and not(ancestor::*[$XEP_IN])]"
 tap_n=0
 tap_fail=0
 
@@ -72,7 +73,9 @@ element_type() {
 # wrap_element DOC N OUT: the N-th outermost synckey element of DOC into
 # OUT, inside the harness wrapper that re-declares every namespace in scope
 # at that element (xmllint --xpath prints an element without its
-# ancestors' declarations), with the xsi:type of element_type.
+# ancestors' declarations), with the xsi:type of element_type.  The
+# schema of version 1 is version 0's in the namespace of version 1 (xep/
+# "XML Schema"): an element of version 1 is checked as that of version 0.
 wrap_element() {
 	_ns=$(xmllint --xpath "($XEP_TOP)[$2]/namespace::*" "$1" 2>/dev/null | tr '\n' ' ')
 	_type=$(element_type "$1" "$2")
@@ -87,7 +90,7 @@ wrap_element() {
 			xmllint --xpath "($XEP_TOP)[$2]" "$1"
 		fi
 		printf '</skt:sk-element>\n'
-	} >"$3"
+	} | sed "s|$XEP_NS1|$XEP_NS0|g" >"$3"
 }
 
 # count_elements DOC: how many outermost synckey elements DOC holds

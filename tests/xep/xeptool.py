@@ -31,6 +31,7 @@ sys.path.insert(0, os.path.join(HERE, '..', '..', 'xep'))
 import render  # noqa: E402  (xep/render.py)
 
 NS0 = 'urn:xmpp:synckey:0'
+NS1 = 'urn:xmpp:synckey:1'
 ROSTER = 'jabber:iq:roster'
 CLIENT = 'jabber:client'
 XML_LANG = '{http://www.w3.org/XML/1998/namespace}lang'
@@ -125,11 +126,68 @@ def presence_record(p):
     return b''.join(f.encode() + b'\0' for f in fields) + b'\1'
 
 
-def digest(state):
+def records(state):
     items, pres = state
     recs = [r for r in (item_record(i) for i in items.values()) if r is not None]
-    recs += [presence_record(p) for p in pres.values()]
-    return base64.b64encode(hashlib.sha256(b''.join(sorted(recs))).digest()).decode()
+    return recs + [presence_record(p) for p in pres.values()]
+
+
+def digest(state, version=0):
+    if version == 1:
+        return lthash_digest(records(state))
+    return base64.b64encode(hashlib.sha256(b''.join(sorted(records(state)))).digest()).decode()
+
+
+# ---- version 1: LtHash16 ("Digest of version 1"), from RFC 8439 and the text alone
+
+def _rotl(v, n):
+    return ((v << n) | (v >> (32 - n))) & 0xffffffff
+
+
+def chacha20_block(key, counter, nonce):
+    """RFC 8439 section 2.3: one 64-byte block."""
+    const = (0x61707865, 0x3320646e, 0x79622d32, 0x6b206574)
+    st = list(const) + [int.from_bytes(key[i:i + 4], 'little') for i in range(0, 32, 4)]
+    st += [counter] + [int.from_bytes(nonce[i:i + 4], 'little') for i in range(0, 12, 4)]
+    x = list(st)
+
+    def qr(a, b, c, d):
+        x[a] = (x[a] + x[b]) & 0xffffffff; x[d] = _rotl(x[d] ^ x[a], 16)
+        x[c] = (x[c] + x[d]) & 0xffffffff; x[b] = _rotl(x[b] ^ x[c], 12)
+        x[a] = (x[a] + x[b]) & 0xffffffff; x[d] = _rotl(x[d] ^ x[a], 8)
+        x[c] = (x[c] + x[d]) & 0xffffffff; x[b] = _rotl(x[b] ^ x[c], 7)
+    for _ in range(10):
+        qr(0, 4, 8, 12); qr(1, 5, 9, 13); qr(2, 6, 10, 14); qr(3, 7, 11, 15)
+        qr(0, 5, 10, 15); qr(1, 6, 11, 12); qr(2, 7, 8, 13); qr(3, 4, 9, 14)
+    return b''.join(((x[i] + st[i]) & 0xffffffff).to_bytes(4, 'little') for i in range(16))
+
+
+def lthash_element(record):
+    """The 1024 lanes of a record: ChaCha20 under SHA-256(record), counter 0, nonce 0."""
+    key = hashlib.sha256(record).digest()
+    ks = b''.join(chacha20_block(key, i, bytes(12)) for i in range(32))
+    return [int.from_bytes(ks[2 * i:2 * i + 2], 'little') for i in range(1024)]
+
+
+def lthash_vector(recs):
+    v = [0] * 1024
+    for r in recs:
+        v = [(a + b) & 0xffff for a, b in zip(v, lthash_element(r))]
+    return v
+
+
+def lthash_digest(recs):
+    raw = b''.join(x.to_bytes(2, 'little') for x in lthash_vector(recs))
+    return base64.b64encode(hashlib.sha256(raw).digest()).decode()
+
+
+def chacha20_selftest():
+    """RFC 8439 section 2.3.2: the block function's test vector."""
+    key = bytes(range(32))
+    nonce = bytes.fromhex('000000090000004a00000000')
+    want = ('10f1e7e4d13b5915500fdd1fa32071c4c7d1f4c733c068030422aa9ac3d46c4e'
+            'd2826446079faa0914c2d705d98b02a2b5129cd1de164eb9cbd083e8a2503c4e')
+    return chacha20_block(key, 1, nonce).hex() == want
 
 
 def apply(state, children, full):
@@ -153,6 +211,45 @@ def apply(state, children, full):
     return items, pres
 
 
+def check_vectors(path, n, bad):
+    """The XEP's test vectors of version 1 (a <code/> block), computed here."""
+    def result(ok, what):
+        nonlocal n, bad
+        n += 1
+        bad += 0 if ok else 1
+        print('%s %d - %s' % ('ok' if ok else 'not ok', n, what))
+    result(chacha20_selftest(), 'ChaCha20 here gives RFC 8439 section 2.3.2')
+    blocks = [t for _, kind, cap, t in xml_blocks(path)
+              if kind == 'code' and cap.startswith('Test vectors of the digest of version 1')]
+    result(len(blocks) == 1, 'the XEP has one block of test vectors of version 1')
+    recs, state, seen = {}, None, 0
+    for line in (blocks[0] if blocks else '').splitlines():
+        m = re.match(r'record (\w+): (.*)$', line)
+        if m:
+            name = m.group(1)
+            recs[name] = m.group(2).replace('\\0', '\0').replace('\\1', '\1').encode()
+            continue
+        m = re.match(r'\s*element lanes (\d+)-(\d+): ([\d ]+)$', line)
+        if m:
+            lo, hi = int(m.group(1)), int(m.group(2))
+            got = lthash_element(recs[name])[lo:hi + 1]
+            want = [int(x) for x in m.group(3).split()]
+            result(got == want, 'record %s: lanes %d-%d %s' % (name, lo, hi, 'reproduce' if got == want else got))
+            continue
+        m = re.match(r'state: (.*)$', line)
+        if m:
+            state = [] if m.group(1) == '(empty)' else [recs[x] for x in m.group(1).split()]
+            continue
+        m = re.match(r'\s*digest: (\S+)$', line)
+        if m and state is not None:
+            got = lthash_digest(state)
+            seen += 1
+            result(got == m.group(1), 'vector state of %d records: digest %s%s' % (
+                len(state), m.group(1), ' reproduces' if got == m.group(1) else ', computed ' + got))
+    result(seen >= 3, 'the vectors give %d digests' % seen)
+    return n, bad
+
+
 def cmd_digests(path):
     n = bad = 0
     state = ({}, {})
@@ -167,11 +264,13 @@ def cmd_digests(path):
             bad += 1
             print('not ok %d - %s: digest %s, computed %s' % (n, what, want, got))
     for line, kind, cap, text in xml_blocks(path):
-        if kind != 'example' or NS0 not in text:
+        if kind != 'example' or (NS0 not in text and NS1 not in text):
             continue
         doc = ET.fromstring('<x xmlns:c="%s">%s</x>' % (CLIENT, text))
         for iq in doc.iter('iq'):
-            sync = iq.find('{%s}sync' % NS0)
+            sync, version = iq.find('{%s}sync' % NS0), 0
+            if sync is None:
+                sync, version = iq.find('{%s}sync' % NS1), 1
             if iq.get('type') != 'result' or sync is None:
                 continue
             what = 'line %d, %s, id %s' % (line, cap, iq.get('id'))
@@ -191,8 +290,9 @@ def cmd_digests(path):
             head, kids, what = pending
             pending = None
             new = apply(state, kids, head.get('type') == 'full')
-            check(what, head.get('digest'), digest(new))
+            check(what + (', version 1' if version else ''), head.get('digest'), digest(new, version))
             state = new
+    n, bad = check_vectors(path, n, bad)
     n += 1
     empty = base64.b64encode(hashlib.sha256(b'').digest()).decode()
     if empty in open(path, encoding='utf-8').read():
