@@ -60,7 +60,7 @@ the_first_request_carries_the_key_and_a_later_one_the_token_only(void **unused)
 	char id[SK_EXCHANGE_IDLEN];
 
 	(void)unused;
-	iq = sk_exchange_request(ctx, "sync.p.test", "cli", "K1", NULL);
+	iq = sk_exchange_request(ctx, "sync.p.test", "cli", "K1", NULL, 0);
 	assert_non_null(iq);
 	s = xmpp_stanza_get_child_by_name_and_ns(iq, "sync", SK_NS_SYNC);
 	assert_non_null(s);
@@ -74,13 +74,13 @@ the_first_request_carries_the_key_and_a_later_one_the_token_only(void **unused)
 	assert_string_not_equal(id, xmpp_stanza_get_id(iq));
 	xmpp_stanza_release(iq);
 
-	iq = sk_exchange_request(ctx, "sync.p.test", "cli", "K1", "page2");
+	iq = sk_exchange_request(ctx, "sync.p.test", "cli", "K1", "page2", 0);
 	s = xmpp_stanza_get_child_by_name_and_ns(iq, "sync", SK_NS_SYNC);
 	assert_string_equal(xmpp_stanza_get_attribute(s, "more"), "page2");
 	assert_null(xmpp_stanza_get_attribute(s, "key"));
 	xmpp_stanza_release(iq);
 
-	iq = sk_exchange_request(ctx, "sync.p.test", "cli", "", NULL);
+	iq = sk_exchange_request(ctx, "sync.p.test", "cli", "", NULL, 0);
 	s = xmpp_stanza_get_child_by_name_and_ns(iq, "sync", SK_NS_SYNC);
 	assert_null(xmpp_stanza_get_attribute(s, "key"));
 	xmpp_stanza_release(iq);
@@ -163,6 +163,44 @@ a_delta_whose_digest_differs_leaves_the_state_as_it_was(void **unused)
 	assert_int_equal(x.partial, 0);
 	assert_int_equal(sk_exchange_finish(&x, &st), 0);
 	assert_int_equal(st.items[0].sub, SK_SUB_BOTH);
+	sk_exchange_free(&x);
+	sk_state_free(&st);
+}
+
+/* Version 1 (xep/ "Digest of version 1"): the request and the answer in
+   its namespace, the answer checked with the LtHash16 digest, here the
+   XEP's test vector of record A. */
+static void
+an_answer_of_version_1_is_checked_with_its_digest(void **unused)
+{
+	static const char item[] = "<query xmlns='jabber:iq:roster'><item jid='ann@example.org' "
+	    "name='Ann' subscription='both'><group>Work</group></item></query>";
+	static const char attrs[] = "type='full' reason='no-key' key='K1' "
+	    "digest='wuhSQJJwUC6bmMT8Pk5rdAgfzVsfml2aLlpjLZ+z5bk='";
+	struct sk_exchange x;
+	struct sk_state st;
+	xmpp_stanza_t *iq, *s;
+	char xml[512];
+
+	(void)unused;
+	iq = sk_exchange_request(ctx, "sync.p.test", "cli", "K0", NULL, 1);
+	assert_non_null(xmpp_stanza_get_child_by_name_and_ns(iq, "sync", SK_NS_SYNC1));
+	xmpp_stanza_release(iq);
+	sk_state_init(&st);
+	/* the same digest in an answer of version 0 is not version 0's */
+	sk_exchange_init(&x);
+	assert_int_equal(add(&x, attrs, item), 0);
+	assert_int_equal(x.version, 0);
+	assert_int_equal(sk_exchange_finish(&x, &st), SK_EDIGEST);
+	sk_exchange_free(&x);
+	sk_exchange_init(&x);
+	snprintf(xml, sizeof(xml), "<sync xmlns='%s' %s>%s</sync>", SK_NS_SYNC1, attrs, item);
+	assert_non_null(s = xmpp_stanza_new_from_string(ctx, xml));
+	assert_int_equal(sk_exchange_add(&x, s), 0);
+	xmpp_stanza_release(s);
+	assert_int_equal(x.version, 1);
+	assert_int_equal(sk_exchange_finish(&x, &st), 0);
+	assert_int_equal(st.nitems, 1);
 	sk_exchange_free(&x);
 	sk_state_free(&st);
 }
@@ -250,6 +288,7 @@ main(void)
 		cmocka_unit_test(a_paged_full_answer_applies_only_after_its_last_part),
 		cmocka_unit_test(a_delta_whose_digest_differs_leaves_the_state_as_it_was),
 		cmocka_unit_test(a_malformed_head_record_or_token_is_refused),
+		cmocka_unit_test(an_answer_of_version_1_is_checked_with_its_digest),
 		cmocka_unit_test(the_presence_marker_is_added_once_and_only_to_presence),
 	};
 

@@ -104,6 +104,7 @@
 -include("mod_roster.hrl").
 
 -define(NS, <<"urn:xmpp:synckey:0">>).
+-define(NS1, <<"urn:xmpp:synckey:1">>).   % version 1: the same requests, another digest
 -define(NS_ADAPTER, <<"urn:xmpp:synckey:adapter:0">>).
 -define(NS_DELEGATION_2, <<"urn:xmpp:delegation:2">>).   % whatever xmpp.hrl's is
 -define(RESOURCE, <<"synckey">>).       % synckeyd asks this module at Host/synckey
@@ -157,7 +158,8 @@ global_hooks() ->
 start(Host, Opts) ->
     [ejabberd_hooks:add(Hook, H, ?MODULE, Fun, Prio) || {Hook, H, Fun, Prio} <- hooks(Host)],
     [ejabberd_hooks:add(Hook, ?MODULE, Fun, Prio) || {Hook, Fun, Prio} <- global_hooks()],
-    gen_iq_handler:add_iq_handler(ejabberd_sm, Host, ?NS, ?MODULE, process_sync),
+    [gen_iq_handler:add_iq_handler(ejabberd_sm, Host, NS, ?MODULE, process_sync)
+     || NS <- [?NS, ?NS1]],
     ?INFO_MSG("synckey adapter on ~ts for ~ts, at ~ts/~ts",
               [Host, component(Host), Host, ?RESOURCE]),
     %% the watcher of cluster membership (gen_server below)
@@ -172,7 +174,7 @@ stop(Host) ->
                   || {Hook, Fun, Prio} <- global_hooks()];
         true -> ok
     end,
-    gen_iq_handler:remove_iq_handler(ejabberd_sm, Host, ?NS),
+    [gen_iq_handler:remove_iq_handler(ejabberd_sm, Host, NS) || NS <- [?NS, ?NS1]],
     gen_mod:stop_child(?MODULE, Host).
 
 reload(_Host, _NewOpts, _OldOpts) -> ok.   % the option is read when used
@@ -223,8 +225,8 @@ synckeyd_up(Host) -> ejabberd_router:is_my_route(component(Host)).
 disco_features({error, _} = Acc, _From, _To, _Node, _Lang) -> Acc;
 disco_features(Acc, _From, #jid{lserver = Host}, <<>>, _Lang) ->
     Feats = case Acc of {result, F} -> F; empty -> [] end,
-    Sync = case synckeyd_up(Host) of true -> [?NS]; false -> [] end,
-    {result, [?NS_ADAPTER | Sync] ++ (Feats -- [?NS])};
+    Sync = case synckeyd_up(Host) of true -> [?NS, ?NS1]; false -> [] end,
+    {result, [?NS_ADAPTER | Sync] ++ (Feats -- [?NS, ?NS1])};
 disco_features(Acc, _From, _To, _Node, _Lang) -> Acc.
 
 %%% ---- the view: roster by version, hidden contacts -------------------------------

@@ -16,9 +16,10 @@ VirtualHost "example.org"
 	privileged_entities = {
 		["sync.example.org"] = { roster = "get"; presence = "roster" };
 	}
-	-- clients find urn:xmpp:synckey:0 in their own server's disco#info
+	-- clients find urn:xmpp:synckey:0 and :1 in their own server's disco#info
 	delegations = {
 		["urn:xmpp:synckey:0"] = { jid = "sync.example.org" };
+		["urn:xmpp:synckey:1"] = { jid = "sync.example.org" };
 	}
 	synckey_component = "sync.example.org"
 

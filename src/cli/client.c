@@ -56,6 +56,8 @@ struct run {
 	   listens while connecting (and is unhooked after, so that no
 	   stanza is formatted for it) */
 	xmpp_log_t		 log;
+	unsigned		 version;	/* the protocol version the service
+						   offers (1 or 0; xep/ "Negotiation") */
 	int			 no_tls;	/* TLS required, none offered */
 	int			 tls_failed;	/* STARTTLS tried, no handshake */
 	char			 tls_why[200];	/* libstrophe's last TLS error */
@@ -335,8 +337,10 @@ discover(struct run *r, const char *domain, char *out, size_t outlen)
 		info = await(r, iq);
 		xmpp_stanza_release(iq);
 		if (info && type_is(info, "result") &&
-		    has_feature(info, SK_NS_SYNC))
+		    has_feature(info, SK_NS_SYNC)) {
 			snprintf(out, outlen, "%s", jid);
+			r->version = has_feature(info, SK_NS_SYNC1);
+		}
 		if (info)
 			xmpp_stanza_release(info);
 	}
@@ -358,6 +362,8 @@ server_features(struct run *r, const char *domain, int *delegated, int *adapter)
 	xmpp_stanza_release(iq);
 	ok = res != NULL && type_is(res, "result");
 	*delegated = ok && has_feature(res, SK_NS_SYNC);
+	if (*delegated)
+		r->version = has_feature(res, SK_NS_SYNC1);
 	*adapter = ok && has_feature(res, SK_NS_ADAPTER);
 	if (res)
 		xmpp_stanza_release(res);
@@ -411,14 +417,17 @@ find_service(struct run *r, struct sk_cache *cache, const char *domain, char *sv
 
 	svc[0] = '\0';
 	server_features(r, domain, &delegated, adapter);
-	if (r->o->component)
+	if (r->o->component) {
+		/* named, not discovered: version 0, which every service offers */
 		snprintf(svc, len, "%s", r->o->component);
-	else if (delegated)	/* the account itself takes the request */
+		r->version = 0;
+	} else if (delegated)	/* the account itself takes the request */
 		snprintf(svc, len, "%.*s", (int)sk_jid_barelen(r->o->jid), r->o->jid);
 	else
 		discover(r, domain, svc, len);
 	if (svc[0] != '\0' && r->o->component == NULL)
-		(void)sk_cache_set_service(cache, svc, *adapter ? SK_SVC_ADAPTER : 0);
+		(void)sk_cache_set_service(cache, svc, (*adapter ? SK_SVC_ADAPTER : 0) |
+		    (r->version == 1 ? SK_SVC_V1 : 0));
 }
 
 static void
@@ -466,7 +475,8 @@ sync_once(struct run *r, const char *svc, const char *client, const char *key,
 
 	sk_exchange_init(&x);
 	do {
-		if ((iq = sk_exchange_request(r->ctx, svc, client, key, x.parts ? x.more : NULL)) == NULL) {
+		if ((iq = sk_exchange_request(r->ctx, svc, client, key, x.parts ? x.more : NULL,
+		    r->version)) == NULL) {
 			rc = fail(r, SK_CLIENT_ECACHE, "out of memory building the request%s", NULL);
 			goto out;
 		}
@@ -481,7 +491,8 @@ sync_once(struct run *r, const char *svc, const char *client, const char *key,
 			rc = fail(r, SK_CLIENT_EPROTO, "the sync service answered %s", error_cond(res));
 			goto out;
 		}
-		if ((s = xmpp_stanza_get_child_by_name_and_ns(res, "sync", SK_NS_SYNC)) == NULL) {
+		if ((s = xmpp_stanza_get_child_by_name_and_ns(res, "sync",
+		    sk_xml_sync_ns(r->version))) == NULL) {
 			rc = fail(r, SK_CLIENT_EPROTO, "the sync answer has no <sync/>%s", NULL);
 			goto out;
 		}
@@ -676,6 +687,7 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 		/* found last time: no discovery until it fails */
 		snprintf(svc, sizeof(svc), "%s", cached);
 		adapter = (sflags & SK_SVC_ADAPTER) != 0;
+		r.version = (sflags & SK_SVC_V1) != 0;
 	} else if (!o->standard) {
 		find_service(&r, cache, domain, svc, sizeof(svc), &adapter);
 	}
@@ -734,13 +746,14 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 		xmpp_stanza_t *iq, *c, *res;
 
 		RUN_UNTIL(&r, 0, o->stay * 1000.0);
-		iq = sk_exchange_iq(r.ctx, "set", svc, "checkpoint", SK_NS_SYNC, &c);
+		iq = sk_exchange_iq(r.ctx, "set", svc, "checkpoint", sk_xml_sync_ns(r.version), &c);
 		xmpp_stanza_set_attribute(c, "client", sk_cache_client(cache));
 		xmpp_stanza_set_attribute(c, "key", newkey);
 		res = await(&r, iq);
 		xmpp_stanza_release(iq);
 		if (res && type_is(res, "result")) {
-			xmpp_stanza_t *cp = xmpp_stanza_get_child_by_name_and_ns(res, "checkpoint", SK_NS_SYNC);
+			xmpp_stanza_t *cp = xmpp_stanza_get_child_by_name_and_ns(res, "checkpoint",
+			    sk_xml_sync_ns(r.version));
 			const char *k = cp ? xmpp_stanza_get_attribute(cp, "key") : NULL;
 
 			if (k && strlen(k) <= SK_KEY_MAX)

@@ -54,6 +54,7 @@ int sk_cache_set_key(struct sk_cache *c, const char *key);
  * valid until the next call on c.  Set NULL to forget it.
  */
 #define SK_SVC_ADAPTER	1	/* the server runs the synckey adapter */
+#define SK_SVC_V1	2	/* the service offers protocol version 1 */
 const char *sk_cache_service(const struct sk_cache *c, unsigned *flags);
 int sk_cache_set_service(struct sk_cache *c, const char *svc, unsigned flags);
 

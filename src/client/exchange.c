@@ -59,12 +59,12 @@ fail:
 
 xmpp_stanza_t *
 sk_exchange_request(xmpp_ctx_t *ctx, const char *to, const char *client, const char *key,
-    const char *more)
+    const char *more, unsigned version)
 {
 	xmpp_stanza_t *iq, *c;
 	int rc;
 
-	if ((iq = sk_exchange_iq(ctx, "get", to, "sync", SK_NS_SYNC, &c)) == NULL)
+	if ((iq = sk_exchange_iq(ctx, "get", to, "sync", sk_xml_sync_ns(version), &c)) == NULL)
 		return NULL;
 	rc = xmpp_stanza_set_attribute(c, "client", client);
 	if (rc == XMPP_EOK && more != NULL && more[0] != '\0')
@@ -99,12 +99,15 @@ sk_exchange_head(struct sk_exchange *x, xmpp_stanza_t *sync)
 	const char *d = xmpp_stanza_get_attribute(sync, "digest");
 	const char *why = xmpp_stanza_get_attribute(sync, "reason");
 
+	int version = sk_xml_sync_version(xmpp_stanza_get_ns(sync));
+
 	if (x->parts > 0)
 		return 0;	/* later parts carry records only */
-	if (t == NULL || k == NULL || d == NULL || strlen(k) > SK_KEY_MAX ||
+	if (version < 0 || t == NULL || k == NULL || d == NULL || strlen(k) > SK_KEY_MAX ||
 	    strlen(d) >= sizeof(x->digest) ||
 	    (strcmp(t, "full") != 0 && strcmp(t, "delta") != 0))
 		return SK_EINVAL;
+	x->version = (unsigned)version;
 	x->u.full = strcmp(t, "full") == 0;
 	snprintf(x->key, sizeof(x->key), "%s", k);
 	snprintf(x->digest, sizeof(x->digest), "%s", d);
@@ -151,7 +154,8 @@ sk_exchange_finish(struct sk_exchange *x, struct sk_state *st)
 	/* apply to a copy: the held state changes only once verified */
 	if ((rc = sk_state_copy(&next, st)) != 0)
 		return rc;
-	if ((rc = sk_apply(&next, &x->u)) == 0 && (rc = sk_digest_state_b64(&next, mine)) == 0 &&
+	if ((rc = sk_apply(&next, &x->u)) == 0 &&
+	    (rc = sk_digest_version_b64(x->version, &next, mine)) == 0 &&
 	    strcmp(mine, x->digest) != 0)
 		rc = SK_EDIGEST;
 	if (rc != 0) {

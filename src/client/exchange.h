@@ -32,6 +32,8 @@ struct sk_exchange {
 	int		 partial;		/* presence='partial': the service
 						   saw no presence replay (xep/ "Sync result") */
 	char		 more[SK_EXCHANGE_MORE_MAX + 1];	/* next part, "" when none */
+	unsigned	 version;		/* of the first part's namespace:
+						   which digest (xep/ "Digest of version 1") */
 };
 
 /* An unpredictable IQ id, so that an answer cannot be forged ahead of
@@ -48,21 +50,22 @@ xmpp_stanza_t *sk_exchange_iq(xmpp_ctx_t *ctx, const char *type, const char *to,
     const char *name, const char *ns, xmpp_stanza_t **child);
 
 /*
- * The sync request to the service to for client: with key (NULL or "":
- * none) for the first part, or with more (not NULL, not "") for a later
- * part, when key is left out (xep/: the service ignores it then).
- * Owned by the caller; NULL when memory ran out.
+ * The sync request to the service to for client, in the namespace of
+ * protocol version (0 or 1): with key (NULL or "": none) for the first
+ * part, or with more (not NULL, not "") for a later part, when key is
+ * left out (xep/: the service ignores it then).  Owned by the caller;
+ * NULL when memory ran out.
  */
 xmpp_stanza_t *sk_exchange_request(xmpp_ctx_t *ctx, const char *to, const char *client,
-    const char *key, const char *more);
+    const char *key, const char *more, unsigned version);
 
 void sk_exchange_init(struct sk_exchange *x);
 void sk_exchange_free(struct sk_exchange *x);
 
 /*
  * One part, sync being the answer's <sync/> element (borrowed).  The head
- * (type, key, digest, reason) is read from the first part only: SK_EINVAL
- * when it is missing or malformed.  The body adds the records and keeps
+ * (type, key, digest, reason, and the version of its namespace) is read
+ * from the first part only: SK_EINVAL when it is missing or malformed.  The body adds the records and keeps
  * the next page token: SK_EINVAL (or SK_ENOTFOUND, for a presence of a
  * type that is no state) for a malformed record, SK_ETOOBIG for a token
  * longer than SK_EXCHANGE_MORE_MAX, ENOMEM.  sk_exchange_add does both;

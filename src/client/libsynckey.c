@@ -132,7 +132,7 @@ synckey_request_new(xmpp_ctx_t *ctx, const char *service, const char *client,
 	if (service == NULL || service[0] == '\0' || client == NULL || !sk_key_client_ok(client) ||
 	    (key != NULL && strlen(key) > SK_KEY_MAX))
 		return SK_EINVAL;
-	if ((*out = sk_exchange_request(ctx, service, client, key, more)) == NULL)
+	if ((*out = sk_exchange_request(ctx, service, client, key, more, 0)) == NULL)
 		return ENOMEM;
 	return 0;
 }

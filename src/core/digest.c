@@ -9,6 +9,7 @@
 #include "digest.h"
 #include "error.h"
 #include "hash.h"
+#include "lthash.h"
 #include "record.h"
 
 static int
@@ -103,4 +104,19 @@ sk_digest_state_b64(const struct sk_state *st, char out[SK_DIGEST_B64])
 		return rc;
 	EVP_EncodeBlock((unsigned char *)out, d, SK_DIGEST_LEN);
 	return 0;
+}
+
+int
+sk_digest_version_b64(unsigned version, const struct sk_state *st, char out[SK_DIGEST_B64])
+{
+	struct sk_lthash h;
+	int rc;
+
+	if (version == 0)
+		return sk_digest_state_b64(st, out);
+	if (version != 1)
+		return EINVAL;
+	if ((rc = sk_lthash_state(st, &h)) != 0)
+		return rc;
+	return sk_lthash_b64(&h, out);
 }

@@ -23,5 +23,10 @@
 int sk_digest_state(const struct sk_state *st, unsigned char out[SK_DIGEST_LEN]);
 /* The same, base64 (RFC 4648, padded), NUL-terminated. 0 or ENOMEM. */
 int sk_digest_state_b64(const struct sk_state *st, char out[SK_DIGEST_B64]);
+/* The wire digest of st for protocol version 0 (the above) or 1 (the
+   LtHash16 of lthash.h).  0, ENOMEM, -1 (OpenSSL) or EINVAL (another
+   version). */
+int sk_digest_version_b64(unsigned version, const struct sk_state *st,
+    char out[SK_DIGEST_B64]);
 
 #endif

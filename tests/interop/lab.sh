@@ -216,7 +216,7 @@ CFG
 			cat <<CFG
   disco_items = { { "$LAB_COMPONENT", "synckey" } }
   privileged_entities = { ["$LAB_COMPONENT"] = { roster = "get"; presence = "roster" } }
-  delegations = { ["urn:xmpp:synckey:0"] = { jid = "$LAB_COMPONENT" } }
+  delegations = { ["urn:xmpp:synckey:0"] = { jid = "$LAB_COMPONENT" }; ["urn:xmpp:synckey:1"] = { jid = "$LAB_COMPONENT" } }
 VirtualHost "q.test"
   privileged_entities = { ["$LAB_COMPONENT"] = { roster = "get"; presence = "roster" } }
 Component "$LAB_COMPONENT"
@@ -360,6 +360,8 @@ YML
 mod_delegation:
   namespaces:
     "urn:xmpp:synckey:0":
+      access: sync_priv
+    "urn:xmpp:synckey:1":
       access: sync_priv
 YML
 	fi

@@ -29,7 +29,7 @@ import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from xmpp import Client, State, error_condition, q, NS_SYNC, NS_ROSTER, NS_CLIENT  # noqa: E402
+from xmpp import Client, State, error_condition, q, NS_SYNC, NS_SYNC1, NS_ROSTER, NS_CLIENT  # noqa: E402
 from xmpp import LAB_SERVER, LAB_WHERE, ej_said, skip_reason  # noqa: E402
 from tap import Skipped, Tap, expect  # noqa: E402
 
@@ -228,15 +228,15 @@ def show(el):
     return ET.tostring(el, encoding="unicode")
 
 
-def sync(c, cid, key=None, extra=""):
+def sync(c, cid, key=None, extra="", ns=NS_SYNC):
     attrs = ""
     if cid is not None:
         attrs += " client='%s'" % cid
     if key is not None:
         attrs += " key='%s'" % key
-    res = c.iq("get", SVC, "<sync xmlns='%s'%s%s/>" % (NS_SYNC, attrs, extra))
+    res = c.iq("get", SVC, "<sync xmlns='%s'%s%s/>" % (ns, attrs, extra))
     ctx.last = show(res)
-    s = res.find(q(NS_SYNC, "sync"))
+    s = res.find(q(ns, "sync"))
     expect(s is not None, "no <sync/> in the result")
     expect(s.get("more") is None, "unexpected paging")
     expect(KEY_RE.match(s.get("key") or ""), "bad key attribute %r" % s.get("key"))
@@ -433,6 +433,33 @@ def t_delta():
     expect(t["frank@p.test"] == {"item"}, "frank: %r" % t["frank@p.test"])
     expect(t["bob@p.test"] == {"presence"}, "bob: only his presence changed, got %r" % t["bob@p.test"])
     expect(len(s.findall(q(NS_CLIENT, "presence"))) <= 3, "more presence than changed")
+
+
+def t_version1():
+    """Version 1 (xep/ "Digest of version 1"): listed in disco, answered in
+    its namespace with the LtHash16 digest; a key of version 0 serves it."""
+    res = ctx.alice.iq("get", SVC, "<query xmlns='%s'/>" % DISCO)
+    feats = [f.get("var") for f in res.find(q(DISCO, "query")).findall(q(DISCO, "feature"))]
+    expect(NS_SYNC1 in feats and NS_SYNC in feats, "features %r" % feats)
+    presence(ctx.bob1, "away", "bob-v1")
+    s = sync(ctx.alice, "laptop", ctx.key, ns=NS_SYNC1)
+    expect(s.get("type") == "delta", "a key of version 0 in version 1: type=%r reason=%r" % (
+        s.get("type"), s.get("reason")))
+    expect(set(touched(s)) == {"bob@p.test"}, "delta names %r" % sorted(touched(s)))
+    ctx.st.apply(s)
+    exp = ctx.model.expected()
+    expect(ctx.st.items == exp.items and ctx.st.pres == exp.pres, "state after the delta of version 1")
+    expect(exp.digest(1) == s.get("digest"), "digest of version 1 %s, expected %s (computed here)" % (
+        s.get("digest"), exp.digest(1)))
+    ctx.key = s.get("key")
+    s = sync(ctx.alice, "laptop", ctx.key, ns=NS_SYNC1)
+    apply_delta_v1 = s.get("type") == "delta" and len(list(s)) == 0
+    expect(apply_delta_v1, "nothing changed in version 1: a null answer")
+    expect(s.get("digest") == exp.digest(1), "the null answer's digest of version 1")
+    ctx.key = s.get("key")
+    # back in version 0, with the key version 1 gave (bob as t_changed_back expects him)
+    presence(ctx.bob1, "dnd", "bob-2")
+    apply_delta(sync(ctx.alice, "laptop", ctx.key), {"bob@p.test"}, "version 0 after version 1")
 
 
 def t_changed_back():
@@ -935,6 +962,8 @@ def main():
     check("full sync: no key gives full/no-key, every item, to/both presence, digest computed here", t_full)
     check("nothing changed gives a null delta with no children", t_null)
     check("roster and presence changed while away give exactly those contacts", t_delta)
+    check("version 1: both features in disco; a key of version 0 gives a delta in urn:xmpp:synckey:1 "
+          "with the LtHash16 digest computed here; a null answer; back in version 0", t_version1)
     check("changed and changed back is not sent", t_changed_back)
     check("a lost answer's old key still gives a delta once", t_answer_lost)
     check("well-formed keys never issued, expired or of an old epoch give full with that reason", t_minted_keys)

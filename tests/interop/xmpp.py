@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 NS_CLIENT = "jabber:client"
 NS_SYNC = "urn:xmpp:synckey:0"
+NS_SYNC1 = "urn:xmpp:synckey:1"
 NS_ROSTER = "jabber:iq:roster"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 
@@ -208,13 +209,29 @@ class State:
                                         str(int(prio.text)) if prio is not None else "0",
                                         (st.text or "") if st is not None else "")
 
-    def digest(self):
+    def records(self):
         recs = []
         for jid, (show, prio, status) in self.pres.items():
             recs.append(b"".join(f.encode() + b"\0" for f in ("P", jid, show, prio, status)) + b"\1")
         for jid, (name, sub, ask, groups) in self.items.items():
             recs.append(b"".join(f.encode() + b"\0" for f in ("R", jid, sub, ask, name) + groups) + b"\1")
-        return base64.b64encode(hashlib.sha256(b"".join(sorted(recs))).digest()).decode()
+        return recs
+
+    def digest(self, version=0):
+        """Version 0's SHA-256, or version 1's LtHash16 (tests/xep/xeptool.py,
+        written from the XEP alone, not from the C code)."""
+        if version == 1:
+            return _xeptool().lthash_digest(self.records())
+        return base64.b64encode(hashlib.sha256(b"".join(sorted(self.records()))).digest()).decode()
+
+
+def _xeptool():
+    import sys
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, os.path.join(here, "..", "xep"))
+    sys.dont_write_bytecode = True
+    import xeptool
+    return xeptool
 
 
 # -- where a suite runs (lab.sh's LAB_SERVER, LAB_ADAPTER) and what cannot hold there
