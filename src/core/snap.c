@@ -126,68 +126,64 @@ bits_for(size_t n)
 	return bits;
 }
 
-int
-sk_snap_build(const struct sk_state *st, unsigned char **blob, size_t *len)
+/* The record id of item i / presence i of st (h64 not yet computed). */
+static void
+item_rid(const struct sk_state *st, size_t i, struct rid *r)
 {
-	size_t n = st->nitems + st->npres, i, strtotal = 0, total, nb;
+	const struct sk_item *it = &st->items[i];
+
+	r->bare = it->jid;
+	r->barelen = strlen(it->jid);
+	r->res = "";
+	r->reslen = 0;
+	r->kind = SK_SNAP_ROSTER;
+	r->ref = (uint32_t)i;
+	r->hash = it->hash;
+}
+
+static void
+pres_rid(const struct sk_state *st, size_t i, struct rid *r)
+{
+	const struct sk_pres *p = &st->pres[i];
+	size_t bl = sk_jid_barelen(p->jid);
+
+	r->bare = p->jid;
+	r->barelen = bl;
+	r->res = p->jid[bl] == '/' ? p->jid + bl + 1 : p->jid + bl;
+	r->reslen = strlen(r->res);
+	r->kind = SK_SNAP_PRES;
+	r->ref = (uint32_t)i;
+	r->hash = p->hash;
+}
+
+/* Checks the lengths of a record id and computes its h64. */
+static int
+finish_rid(struct rid *r)
+{
+	if (r->barelen > UINT16_MAX || r->reslen > UINT16_MAX)
+		return SK_EINVAL;
+	r->h64 = sk_snap_h64(r->bare, r->barelen);
+	return 0;
+}
+
+/* The blob of ids, sorted by cmp_rid (snap.h "Layout"). */
+static int
+write_blob(const struct rid *ids, size_t n, unsigned char **blob, size_t *len)
+{
+	size_t i, strtotal = 0, total, nb;
 	unsigned char *b, *bk, *xt, *en, *sp;
-	struct rid *ids;
 	unsigned bits;
 	uint32_t off = 0;
 
-	*blob = NULL;
-	*len = 0;
-	if ((ids = malloc((n ? n : 1) * sizeof(*ids))) == NULL)
-		return ENOMEM;
-	for (i = 0; i < st->nitems; i++) {
-		const struct sk_item *it = &st->items[i];
-		struct rid *r = &ids[i];
-
-		r->bare = it->jid;
-		r->barelen = strlen(it->jid);
-		r->res = "";
-		r->reslen = 0;
-		r->kind = SK_SNAP_ROSTER;
-		r->ref = (uint32_t)i;
-		r->hash = it->hash;
-	}
-	for (i = 0; i < st->npres; i++) {
-		const struct sk_pres *p = &st->pres[i];
-		struct rid *r = &ids[st->nitems + i];
-		size_t bl = sk_jid_barelen(p->jid);
-
-		r->bare = p->jid;
-		r->barelen = bl;
-		r->res = p->jid[bl] == '/' ? p->jid + bl + 1 : p->jid + bl;
-		r->reslen = strlen(r->res);
-		r->kind = SK_SNAP_PRES;
-		r->ref = (uint32_t)i;
-		r->hash = p->hash;
-	}
-	for (i = 0; i < n; i++) {
-		if (ids[i].barelen > UINT16_MAX || ids[i].reslen > UINT16_MAX) {
-			free(ids);
-			return SK_EINVAL;
-		}
-		ids[i].h64 = sk_snap_h64(ids[i].bare, ids[i].barelen);
+	for (i = 0; i < n; i++)
 		strtotal += ids[i].barelen + ids[i].reslen;
-	}
-	if (sort_rids(&ids, n) != 0) {
-		free(ids);
-		return ENOMEM;
-	}
-
 	bits = bits_for(n);
 	nb = (size_t)1 << bits;
 	total = SK_SNAP_HDR + nb * SK_SNAP_BUCKET + n * SK_SNAP_ENTRY + strtotal;
-	if (total > UINT32_MAX) {
-		free(ids);
+	if (total > UINT32_MAX)
 		return SK_ETOOBIG;
-	}
-	if ((b = calloc(1, total)) == NULL) {
-		free(ids);
+	if ((b = calloc(1, total)) == NULL)
 		return ENOMEM;
-	}
 	memcpy(b, "SKS1", 4);
 	b[4] = (unsigned char)bits;
 	sk_put_le32(b + 8, (uint32_t)n);
@@ -231,10 +227,237 @@ sk_snap_build(const struct sk_state *st, unsigned char **blob, size_t *len)
 		memcpy(sp + off + ids[i].barelen, ids[i].res, ids[i].reslen);
 		off += (uint32_t)(ids[i].barelen + ids[i].reslen);
 	}
-	free(ids);
 	*blob = b;
 	*len = total;
 	return 0;
+}
+
+int
+sk_snap_build(const struct sk_state *st, unsigned char **blob, size_t *len)
+{
+	size_t n = st->nitems + st->npres, i;
+	struct rid *ids;
+	int rc = 0;
+
+	*blob = NULL;
+	*len = 0;
+	if ((ids = malloc((n ? n : 1) * sizeof(*ids))) == NULL)
+		return ENOMEM;
+	for (i = 0; i < st->nitems; i++)
+		item_rid(st, i, &ids[i]);
+	for (i = 0; i < st->npres; i++)
+		pres_rid(st, i, &ids[st->nitems + i]);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = finish_rid(&ids[i]);
+	if (rc == 0)
+		rc = sort_rids(&ids, n);
+	if (rc == 0)
+		rc = write_blob(ids, n, blob, len);
+	free(ids);
+	return rc;
+}
+
+/* ---- sk_snap_patch ------------------------------------------------------- */
+
+/* A changed contact, in entry order. */
+struct ckey {
+	uint64_t	 h64;
+	const char	*bare;
+	size_t		 len;
+};
+
+static int
+cmp_ckey(const void *va, const void *vb)
+{
+	const struct ckey *a = va, *b = vb;
+
+	if (a->h64 != b->h64)
+		return a->h64 < b->h64 ? -1 : 1;
+	return sk_cmp_bytes(a->bare, a->len, b->bare, b->len);
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * map[o] for each old index o of n: its index after the records of old
+ * indices gone[] (sorted) left and those of new indices came[] (sorted)
+ * arrived, for a record that stayed (the order of those that stay does
+ * not change).  The indices of records that left are not used.
+ */
+static void
+renumber(uint32_t *map, size_t n, const uint32_t *gone, size_t ngone,
+    const uint32_t *came, size_t ncame)
+{
+	size_t o, g = 0, c = 0;
+	uint32_t at = 0;
+
+	for (o = 0; o < n; o++) {
+		if (g < ngone && gone[g] == o) {
+			g++;
+			continue;
+		}
+		while (c < ncame && came[c] == at) {
+			c++;
+			at++;
+		}
+		map[o] = at++;
+	}
+}
+
+/* Appends the record ids of bare's item and presence in st to v. */
+static int
+contact_rids(const struct sk_state *st, const char *bare, struct rid *v, size_t *n)
+{
+	size_t bl = strlen(bare), lo = 0, hi = st->npres;
+	const struct sk_item *it = sk_state_find_item(st, bare);
+	int rc;
+
+	if (it != NULL) {
+		item_rid(st, (size_t)(it - st->items), &v[*n]);
+		if ((rc = finish_rid(&v[(*n)++])) != 0)
+			return rc;
+	}
+	while (lo < hi) {	/* the first presence not below bare */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(st->pres[mid].jid, bare) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* every JID that starts with bare follows; some are of another
+	   bare JID ("a@b.c/x" after "a@b"), skipped */
+	for (; lo < st->npres && strncmp(st->pres[lo].jid, bare, bl) == 0; lo++) {
+		char c = st->pres[lo].jid[bl];
+
+		if (c != '/' && c != '\0')
+			continue;
+		pres_rid(st, lo, &v[*n]);
+		if ((rc = finish_rid(&v[(*n)++])) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+sk_snap_patch(const struct sk_snap *old, const struct sk_state *st,
+    const char *const *changed, size_t nchanged, unsigned char **blob, size_t *len)
+{
+	size_t nfresh = 0, nkept = 0, nold[2] = { 0, 0 }, ngone[2] = { 0, 0 }, ncame[2] = { 0, 0 };
+	size_t i, j, c, k, room, n;
+	struct ckey *ck = NULL;
+	struct rid *fresh = NULL, *kept = NULL, *out = NULL;
+	uint32_t *gone[2] = { NULL, NULL }, *came[2] = { NULL, NULL }, *map[2] = { NULL, NULL };
+	int rc = ENOMEM;
+
+	*blob = NULL;
+	*len = 0;
+	/* the changed contacts' records now (no more than st holds) */
+	room = st->nitems + st->npres;
+	if ((ck = malloc((nchanged ? nchanged : 1) * sizeof(*ck))) == NULL ||
+	    (fresh = malloc((room ? room : 1) * sizeof(*fresh))) == NULL ||
+	    (kept = malloc((old->n ? old->n : 1) * sizeof(*kept))) == NULL)
+		goto out;
+	for (i = 0; i < nchanged; i++) {
+		ck[i].bare = changed[i];
+		ck[i].len = strlen(changed[i]);
+		ck[i].h64 = sk_snap_h64(changed[i], ck[i].len);
+	}
+	qsort(ck, nchanged, sizeof(*ck), cmp_ckey);
+	for (i = 0; i < nchanged; i++) {
+		if (i > 0 && cmp_ckey(&ck[i - 1], &ck[i]) == 0) {
+			rc = SK_EINVAL;		/* a contact named twice */
+			goto out;
+		}
+		if ((rc = contact_rids(st, ck[i].bare, fresh, &nfresh)) != 0)
+			goto out;
+	}
+	rc = ENOMEM;
+	if (nfresh > 1)
+		qsort(fresh, nfresh, sizeof(*fresh), cmp_rid);
+	/* the old entries: the other contacts' kept, the changed ones' gone */
+	for (k = 0; k < 2; k++)
+		if ((gone[k] = malloc((old->n ? old->n : 1) * sizeof(**gone))) == NULL ||
+		    (came[k] = malloc((nfresh ? nfresh : 1) * sizeof(**came))) == NULL)
+			goto out;
+	for (i = 0, c = 0; i < old->n; i++) {
+		struct sk_snap_entry e;
+		struct ckey key;
+
+		if ((rc = sk_snap_entry(old, (uint32_t)i, &e)) != 0)
+			goto out;
+		k = e.kind == SK_SNAP_PRES;
+		nold[k]++;
+		key.h64 = e.h64;
+		key.bare = e.bare;
+		key.len = e.barelen;
+		while (c < nchanged && cmp_ckey(&ck[c], &key) < 0)
+			c++;
+		if (c < nchanged && cmp_ckey(&ck[c], &key) == 0) {
+			gone[k][ngone[k]++] = e.ref;
+			continue;
+		}
+		kept[nkept].h64 = e.h64;
+		kept[nkept].bare = e.bare;
+		kept[nkept].barelen = e.barelen;
+		kept[nkept].res = e.res;
+		kept[nkept].reslen = e.reslen;
+		kept[nkept].kind = e.kind;
+		kept[nkept].ref = e.ref;
+		kept[nkept++].hash = e.hash;
+	}
+	rc = ENOMEM;
+	for (i = 0; i < nfresh; i++) {
+		k = fresh[i].kind == SK_SNAP_PRES;
+		came[k][ncame[k]++] = fresh[i].ref;
+	}
+	/* the kept records' indices in st: theirs in the old state, moved
+	   by those that left and came before them */
+	for (k = 0; k < 2; k++) {
+		if ((map[k] = malloc((nold[k] ? nold[k] : 1) * sizeof(**map))) == NULL)
+			goto out;
+		qsort(gone[k], ngone[k], sizeof(**gone), cmp_u32);
+		qsort(came[k], ncame[k], sizeof(**came), cmp_u32);
+		renumber(map[k], nold[k], gone[k], ngone[k], came[k], ncame[k]);
+	}
+	n = nkept + nfresh;
+	if (n != st->nitems + st->npres) {
+		rc = SK_ECORRUPT;	/* old is not the blob of st before these changes */
+		goto out;
+	}
+	if ((out = malloc((n ? n : 1) * sizeof(*out))) == NULL)
+		goto out;
+	for (i = 0, j = 0, c = 0; c < n; c++) {
+		if (j == nfresh || (i < nkept && cmp_rid(&kept[i], &fresh[j]) < 0)) {
+			out[c] = kept[i++];
+			k = out[c].kind == SK_SNAP_PRES;
+			if (out[c].ref >= nold[k]) {
+				rc = SK_ECORRUPT;
+				goto out;
+			}
+			out[c].ref = map[k][out[c].ref];
+		} else {
+			out[c] = fresh[j++];
+		}
+	}
+	rc = write_blob(out, n, blob, len);
+out:
+	for (k = 0; k < 2; k++) {
+		free(gone[k]);
+		free(came[k]);
+		free(map[k]);
+	}
+	free(out);
+	free(kept);
+	free(fresh);
+	free(ck);
+	return rc;
 }
 
 int

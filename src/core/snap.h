@@ -74,6 +74,20 @@ struct sk_snap_entry {
 int sk_snap_build(const struct sk_state *st, unsigned char **blob, size_t *len);
 
 /*
+ * The blob of st made from old, the view of the blob of the state st was
+ * before the contacts changed[] (bare JIDs, each once, any order) changed
+ * (their roster item and presence, nothing else): their entries are built
+ * from st again, every other entry is copied from old with its ref
+ * renumbered.  The result is byte for byte sk_snap_build(st)'s, without a
+ * hash and sort of every record: O(entries) copies and O(changes log n)
+ * lookups.  *blob as sk_snap_build's.  0, ENOMEM, SK_EINVAL (a contact
+ * named twice, or a JID too long), SK_ETOOBIG, or SK_ECORRUPT (old is not
+ * the blob of such a state).
+ */
+int sk_snap_patch(const struct sk_snap *old, const struct sk_state *st,
+    const char *const *changed, size_t nchanged, unsigned char **blob, size_t *len);
+
+/*
  * Checks the header and sizes of a blob and fills view; O(1).  Entries are
  * bounds-checked when read.  The view borrows blob.  0 or SK_ECORRUPT.
  */

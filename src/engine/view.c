@@ -61,18 +61,31 @@ build_watch(struct sk_view *v)
 	return 0;
 }
 
-/* The blob and size of the view's live state; version 0's digest is
-   made again when asked (version 1's vector is kept in step by the
-   callers, record by record). */
+/*
+ * The blob and size of the view's live state: patched from the blob it
+ * had when only the contacts changed[] (n, each once) changed since
+ * (sk_snap_patch: their entries made again, the others copied), else
+ * built whole (changed NULL).  Version 0's digest is made again when
+ * asked; version 1's vector is kept in step by the callers.
+ */
 static int
-seal(struct sk_view *v)
+seal(struct sk_view *v, const char *const *changed, size_t n)
 {
-	int rc;
+	struct sk_snap old;
+	unsigned char *blob = NULL;
+	size_t len = 0;
+	int rc = SK_ECORRUPT;
 
-	free(v->blob);
-	v->blob = NULL;
 	v->have0 = 0;
-	if ((rc = sk_snap_build(&v->live, &v->blob, &v->len)) != 0)
+	if (changed != NULL && v->blob != NULL && sk_snap_view(&old, v->blob, v->len) == 0)
+		rc = sk_snap_patch(&old, &v->live, changed, n, &blob, &len);
+	/* a blob that is not the state's before these changes: built whole */
+	if (rc == SK_ECORRUPT || rc == SK_EINVAL)
+		rc = sk_snap_build(&v->live, &blob, &len);
+	free(v->blob);
+	v->blob = blob;
+	v->len = len;
+	if (rc != 0)
 		return rc;
 	/* the blob holds every string once and 40 bytes a record; the
 	   state about as much again, the watch list 16 bytes a contact */
@@ -169,7 +182,7 @@ sk_view_build(struct sk_store *s, struct sk_state *live,
 		goto fail;
 	for (i = 0; hidden != NULL && i < hidden->n; i++)
 		hide(&v->live, hidden->v[i]);
-	if ((rc = build_watch(v)) != 0 || (rc = seal(v)) != 0)
+	if ((rc = build_watch(v)) != 0 || (rc = seal(v, NULL, 0)) != 0)
 		goto fail;
 	*out = v;
 	return 0;
@@ -307,6 +320,7 @@ refresh(struct sk_view *v, struct sk_store *s)
 	uint64_t now = sk_store_pres_gen(s);
 	struct sk_state fresh;
 	struct changed ch;
+	const char **names;
 	size_t i;
 	int rc;
 
@@ -341,11 +355,24 @@ refresh(struct sk_view *v, struct sk_store *s)
 		rc = sk_state_merge_pres(&v->live, &fresh);
 	}
 	sk_state_free(&fresh);
-	free(ch.w);
-	if (rc != 0)
+	if (rc != 0 || ch.n == 0) {
+		free(ch.w);
+		if (rc == 0)
+			v->gen = now;
 		return rc;
+	}
+	/* the items did not change: their JIDs name the changed contacts */
+	if ((names = malloc(ch.n * sizeof(*names))) == NULL) {
+		free(ch.w);
+		return ENOMEM;
+	}
+	for (i = 0; i < ch.n; i++)
+		names[i] = v->live.items[ch.w[i].item].jid;
+	free(ch.w);
 	v->gen = now;
-	return ch.n > 0 ? seal(v) : 0;
+	rc = seal(v, names, ch.n);
+	free(names);
+	return rc;
 }
 
 /*
@@ -631,8 +658,16 @@ patch(struct sk_view *v, struct sk_store *s, const struct sk_state *changes)
 	free(v->watch);
 	v->watch = NULL;
 	v->nwatch = 0;
-	if (rc == 0 && (rc = build_watch(v)) == 0)
-		rc = seal(v);
+	if (rc == 0 && (rc = build_watch(v)) == 0) {
+		const char **names = malloc((changes->nitems ? changes->nitems : 1) * sizeof(*names));
+
+		if (names == NULL)
+			return ENOMEM;
+		for (i = 0; i < changes->nitems; i++)
+			names[i] = changes->items[i].jid;
+		rc = seal(v, names, changes->nitems);
+		free(names);
+	}
 	return rc;
 }
 
