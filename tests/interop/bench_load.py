@@ -1,7 +1,7 @@
 """bench_load.py - several clients syncing at once through a real server, with contacts changing between rounds (a benchmark, not a test).
 
 Run by bench-load.sh with a lab prepared by lab.sh (the server adapter
-on): the users $BENCH_USERS each hold a roster of $BENCH_N contacts; the
+on, or BENCH_MODE=privilege-only: the baseline): the users $BENCH_USERS each hold a roster of $BENCH_N contacts; the
 contacts $BENCH_CHANGED (1 % of them, at least one; subscription both,
 accounts holding every user) are logged in.  Each user logs in once and
 makes a first (full) sync; then rounds, at most ROUNDS and SECONDS of
@@ -37,6 +37,7 @@ N = int(os.environ["BENCH_N"])
 USERS = os.environ["BENCH_USERS"].split()
 CHANGED = os.environ["BENCH_CHANGED"].split()
 SERVER = os.environ.get("LAB_SERVER", "prosody")
+MODE = os.environ.get("BENCH_MODE", "adapter")
 PID = int(open(os.path.join(os.environ["LAB"], "synckeyd.pid")).read())
 ROUNDS = max(1, min(1000, int(os.environ.get("BENCH_LOAD_ROUNDS", "11"))))
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "60"))
@@ -144,15 +145,15 @@ def main():
     per = [c / k * 1e6 for c in cpus]
     per_in = [c / k * 1e6 for c in ingests]
     core = [k / c for c in cpus if c > 0]
-    print("bench-load: server=%s contacts=%d users=%d changed=%d: %d rounds; round (all users' deltas) "
+    print("bench-load: server=%s mode=%s contacts=%d users=%d changed=%d: %d rounds; round (all users' deltas) "
           "min %.1f ms, median %.1f ms; deltas/s min %.0f, median %.0f; synckeyd CPU per delta min %.0f us, "
           "median %.0f us (with the ingest of the changes: median %.0f us); deltas per synckeyd CPU second "
           "median %.0f; first full syncs median %.0f ms"
-          % (SERVER, N, k, len(CHANGED), len(walls), min(walls) * 1000, statistics.median(walls) * 1000,
+          % (SERVER, MODE, N, k, len(CHANGED), len(walls), min(walls) * 1000, statistics.median(walls) * 1000,
              min(rates), statistics.median(rates), min(per), statistics.median(per), statistics.median(per_in),
              statistics.median(core) if core else 0, statistics.median(full)))
     print("LOAD " + json.dumps({
-        "server": SERVER, "contacts": N, "users": k, "changed": len(CHANGED), "rounds": len(walls),
+        "server": SERVER, "path": MODE, "contacts": N, "users": k, "changed": len(CHANGED), "rounds": len(walls),
         "round_ms_min": min(walls) * 1000, "round_ms_median": statistics.median(walls) * 1000,
         "rate_min": min(rates), "rate_median": statistics.median(rates),
         "cpu_us_min": min(per), "cpu_us_median": statistics.median(per),
