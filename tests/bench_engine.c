@@ -434,9 +434,9 @@ throughput_main(const size_t *sizes, size_t nsizes)
 	    "  the request text to the answer bytes; NOT timed: the change between syncs (presence ingest, rename)\n"
 	    "  and the server's roster text; commit: CPU of the commit after each sync (batched in synckeyd),\n"
 	    "  apart (a sync longer than batch-ms commits within the handler, in CPU us), and counted once\n"
-	    "  per sync in 'with commit'.  presence: adapter, roster unchanged, chg\n"
-	    "  contacts changed status (kept view); presence-fresh: the same privilege-only (whole roster parsed,\n"
-	    "  the baseline); roster: adapter, one contact renamed, a change list of one item; roster-whole: the\n"
+	    "  per sync in 'with commit'.  presence: adapter, roster unchanged, chg contacts changed status\n"
+	    "  (kept view); presence-fresh: the same privilege-only (whole roster parsed, the baseline);\n"
+	    "  roster: adapter, one contact renamed, a change list of one item; roster-whole: the\n"
 	    "  same rename with the whole roster in the view (the baseline)\n", runs, secs, TP_MAX);
 	printf("%8s %-14s %5s %4s %7s %10s %10s %9s %9s %10s %10s\n", "contacts", "kind", "chg", "runs",
 	    "syncs", "deltas/s", "deltas/s", "CPU us", "commit us", "with commit", "with commit");
