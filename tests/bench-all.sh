@@ -1,9 +1,15 @@
 #!/bin/sh
 # bench-all.sh - every benchmark, then doc/benchmarks.md and its plots from their output (one command).
 #   sh tests/bench-all.sh            (or: make bench, from the build folder)
-# Runs, one after the other (never two at once; about 15-25 minutes on 2 cores):
-#   tests/bench_core, tests/bench_engine, tests/bench_parse, tests/bench_scale (BENCH_SCALE=0 skips it),
-#   tests/interop/bench-sync.sh (Prosody on 127.0.0.1:17222/17347, or BENCH_C2S/BENCH_COMP),
+# Runs, one after the other (never two at once; about 25-35 minutes on 2 cores):
+#   tests/bench_core, tests/bench_engine, tests/bench_engine --throughput (deltas a second per core),
+#   tests/bench_parse, tests/bench_scale (BENCH_SCALE=0 skips it),
+#   tests/interop/bench-sync.sh on Prosody (127.0.0.1:17222/17347, or BENCH_C2S/BENCH_COMP), then on
+#   ejabberd (27376/27377, node 27378, or BENCH_EJ_C2S/BENCH_EJ_COMP; modes BENCH_EJ_MODES, default
+#   adapter privilege-only: the standard rows need accounts seeded, Prosody only; where the ejabberd
+#   lab cannot run, its reason instead),
+#   tests/interop/bench-load.sh (8 clients at once, 4 at 20 000 contacts on ejabberd) on Prosody
+#   (17232/17357) and ejabberd (27386/27387, node 27388; BENCH_LOAD_PLAN passes to both),
 #   the README demo (tests/interop/run-demo.sh), on Prosody (127.0.0.1:35222/35347), then on
 #   ejabberd (35422/35447; where the ejabberd lab cannot run, its reason instead),
 #   the real clients: slixmpp standard vs the plugin (clients/slixmpp/run-bench.sh)
@@ -35,11 +41,21 @@ step() {	# NAME COMMAND...: output to $out/NAME.txt and the terminal, bounded
 }
 step bench_core "$build/tests/bench_core"
 step bench_engine "$build/tests/bench_engine"
+step bench_throughput "$build/tests/bench_engine" --throughput
 step bench_parse "$build/tests/bench_parse"
 if [ "${BENCH_SCALE:-1}" != 0 ]; then
 	step bench_scale "$build/tests/bench_scale"
 fi
-step bench_sync env top_builddir="$build" SYNCKEYD="$build/src/synckeyd" sh "$top/tests/interop/bench-sync.sh"
+step bench_sync env top_builddir="$build" SYNCKEYD="$build/src/synckeyd" LAB_SERVER=prosody sh "$top/tests/interop/bench-sync.sh"
+step bench_sync_ejabberd env top_builddir="$build" SYNCKEYD="$build/src/synckeyd" LAB_SERVER=ejabberd \
+	BENCH_C2S="${BENCH_EJ_C2S:-27376}" BENCH_COMP="${BENCH_EJ_COMP:-27377}" \
+	BENCH_MODES="${BENCH_EJ_MODES:-adapter privilege-only}" sh "$top/tests/interop/bench-sync.sh"
+for server in prosody ejabberd; do
+	name=bench_load
+	[ $server = prosody ] || name=bench_load_$server
+	step $name env top_builddir="$build" SYNCKEYD="$build/src/synckeyd" LAB_SERVER=$server \
+		sh "$top/tests/interop/bench-load.sh"
+done
 for server in prosody ejabberd; do
 	name=demo
 	[ $server = prosody ] || name=demo_$server

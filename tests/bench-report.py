@@ -38,7 +38,7 @@ def engine_rows(text):
     return rows
 
 
-def plot(name, title, ylabel, series, logy=True):
+def plot(name, title, ylabel, series, logy=True, key="left top"):
     """series: [(label, [(x, y)])] -> DOCDIR/name.svg; returns the markdown or a note"""
     if shutil.which("gnuplot") is None:
         return "(plot %s not drawn: gnuplot is not installed; `apt-get install gnuplot-nox`)\n" % name
@@ -52,10 +52,10 @@ def plot(name, title, ylabel, series, logy=True):
             for x, y in sorted(pts):
                 f.write("%s %s\n" % (x, y))
             f.write("\n\n")
-    script = ["set terminal svg size 720,440 dynamic font 'sans,11'",
+    script = ["set terminal svg size 720,%d dynamic font 'sans,11'" % (440 if key != "below" else 560),
               "set output '%s'" % os.path.join(doc, name + ".svg"),
               "set title '%s'" % title, "set xlabel 'contacts in the roster'", "set ylabel '%s'" % ylabel,
-              "set logscale x", "set key left top", "set grid"]
+              "set logscale x", "set key %s" % key, "set grid"]
     if logy:
         script.append("set logscale y")
     script.append("plot " + ", ".join("'%s' index %d with linespoints title '%s'" % (dat, i, lab)
@@ -94,7 +94,8 @@ def goals(sync, rows, demo, scale):
     """Each goal of the issues beside this run's figure; a miss says by how
     much, and the page explains why below the table."""
     def ms(path, kind, n):
-        r = [x for x in sync if x["path"] == path and x["kind"] == kind and x["contacts"] == n]
+        r = [x for x in sync if x["server"] == "prosody" and x["path"] == path and x["kind"] == kind
+             and x["contacts"] == n]
         return r[0]["ms_median"] if r else None
 
     def engine(path, kind, n):
@@ -164,42 +165,251 @@ Why the misses, where there are any:
     return "".join(out)
 
 
+def sync_records():
+    """the BENCH lines of bench-sync on Prosody and on ejabberd, each with its server"""
+    recs = []
+    for name, server in (("bench_sync.txt", "prosody"), ("bench_sync_ejabberd.txt", "ejabberd")):
+        for r in tagged(read(name), "BENCH"):
+            r.setdefault("server", server)
+            recs.append(r)
+    return recs
+
+
+def pick(recs, **want):
+    """the first record whose fields equal want, or None"""
+    for r in recs:
+        if all(r.get(k) == v for k, v in want.items()):
+            return r
+    return None
+
+
+def field(rec, name):
+    return rec.get(name) if rec else None
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def fmt(v, unit):
+    if v is None:
+        return "-"
+    if unit == "x":
+        return "%.2fx" % v
+    if unit == "/s":
+        return "%.0f /s" % v
+    return "%.2f %s" % (v, unit) if v < 100 else "%.0f %s" % (v, unit)
+
+
+def issue16_goals(sync, tp, load, demo, demo_ej):
+    """The goals of issue 16, each with this run's figure and its baseline
+    from the same run; nothing typed in but the limits the issue set."""
+    out = ["## Goals of issue 16\n",
+           "Each goal of issue 16 (\"every sync O(changes)\") with this run's figure and, from the same run, "
+           "the baseline it replaces: the whole-roster path (`roster-whole`: the same rename with the whole "
+           "roster in the adapter's view; `privilege-only`: the whole roster fetched each sync; "
+           "`presence-fresh`: the whole roster parsed in-process) or the other server. *met* or *missed* "
+           "says by which factor the figure is from its limit; *gain* is the baseline over the figure "
+           "(for deltas a second: the figure over the baseline). Medians unless said; how each is "
+           "measured is in the sections below.\n\n",
+           "| goal | limit | this run | baseline (same run) | gain | verdict |\n"
+           "| --- | ---: | ---: | --- | ---: | --- |\n"]
+
+    def row(goal, limit, fig, unit, base, base_what, higher=False, base_unit=None):
+        """base_unit: the baseline's unit when it is not the figure's (then no gain)"""
+        if fig is None:
+            verdict = "not measured"
+        elif higher:
+            verdict = "met (%.2fx the limit)" % (fig / limit) if fig >= limit else \
+                "missed by %.1fx" % (limit / fig if fig else float("inf"))
+        else:
+            verdict = "met (%.2fx the limit)" % (fig / limit) if fig <= limit else "missed by %.1fx" % (fig / limit)
+        gain = None if base_unit else ratio(fig, base) if higher else ratio(base, fig)
+        out.append("| %s | %s %g%s | %s | %s | %s | %s |\n" % (
+            goal, ">=" if higher else "<=", limit, unit if unit == "x" else " " + unit, fmt(fig, unit),
+            "%s: %s" % (fmt(base, base_unit or unit), base_what) if base is not None else "- (%s)" % base_what,
+            "%.1fx" % gain if gain is not None else "-", verdict))
+
+    servers = (("prosody", "Prosody"), ("ejabberd", "ejabberd"))
+    for n, limit in ((5000, 10), (20000, 20)):
+        for server, shown in servers:
+            rec = pick(sync, server=server, path="adapter", kind="roster", contacts=n)
+            base = pick(sync, server=server, path="adapter", kind="roster-whole", contacts=n)
+            row("delta after one roster change, %s contacts, %s (adapter; round trip)" % (format(n, ",").replace(",", " "), shown),
+                limit, field(rec, "ms_median"), "ms", field(base, "ms_median"),
+                "roster-whole, the whole roster in the view")
+    for server, shown in servers:
+        def cpu(path, n, server=server):
+            return field(pick(sync, server=server, path=path, kind="delta", contacts=n), "cpu_ms_median")
+        row("synckeyd CPU per delta (one presence change), 20 000 contacts over 100, %s (adapter; "
+            "median of the runs)" % shown, 2, ratio(cpu("adapter", 20000), cpu("adapter", 100)), "x",
+            ratio(cpu("privilege-only", 20000), cpu("privilege-only", 100)),
+            "the same ratio privilege-only (whole roster each sync)")
+    rec = pick(tp, kind="presence", contacts=1000)
+    base = pick(tp, kind="presence-fresh", contacts=1000)
+    row("deltas a second per core, 1 000 contacts, 1 %% changed (engine in-process, kept view; "
+        "min of the runs %s)" % fmt(field(rec, "rate_min"), "/s"), 20000, field(rec, "rate_median"), "/s",
+        field(base, "rate_median"), "presence-fresh, the whole roster parsed each sync", higher=True)
+    for server, shown in servers:
+        rec = pick(load, server=server, path="adapter", contacts=1000)
+        base = pick(load, server=server, path="privilege-only", contacts=1000)
+        row("deltas per synckeyd CPU second, 1 000 contacts, 1 %% changed, %s clients at once through %s "
+            "(adapter)" % (field(rec, "users") or "several", shown), 20000, field(rec, "core_rate_median"), "/s",
+            field(base, "core_rate_median"), "privilege-only, the whole roster fetched each sync", higher=True)
+    for server, shown in servers:
+        rec = pick(sync, server=server, path="privilege-only", kind="null", contacts=20000)
+        base = pick(sync, server=server, path="standard", kind="null", contacts=20000)
+        row("privilege-only null sync, 20 000 contacts, %s" % shown, 100, field(rec, "ms_median"), "ms",
+            field(base, "ms_median"), "the standard login (roster get and presence)" if base else
+            "standard login not measured on %s" % shown)
+    for path, n in (("adapter", 1000), ("adapter", 20000), ("privilege-only", 1000)):
+        e = field(pick(sync, server="ejabberd", path=path, kind="null", contacts=n), "ms_median")
+        p = field(pick(sync, server="prosody", path=path, kind="null", contacts=n), "ms_median")
+        row("ejabberd null sync over Prosody's, %s contacts (%s)" % (format(n, ",").replace(",", " "), path),
+            1.5, ratio(e, p), "x", p, "Prosody's null sync (ejabberd: %s)" % fmt(e, "ms"), base_unit="ms")
+
+    def demo_null(text):
+        r = [x for x in tagged(text, "DEMO") if x.get("row") == "synckey, reconnect again (null)"]
+        return r[0]["ms"] if r else None
+    e, p = demo_null(demo_ej), demo_null(demo)
+    row("ejabberd null sync over Prosody's in the README demo (CLI, 1 000 contacts, one run each)", 1.5,
+        ratio(e, p), "x", p, "Prosody's (ejabberd: %s)" % fmt(e, "ms"), base_unit="ms")
+    return "".join(out)
+
+
+def throughput_section(tp, load):
+    out = ["\n## Deltas a second per core (tests/bench_engine --throughput)\n",
+           "synckeyd's handlers in-process, one user, keys chained; each sync timed on the process's CPU "
+           "clock (`CLOCK_PROCESS_CPUTIME_ID`), from the request text to the answer bytes; the change "
+           "between syncs (presence ingest, rename) is NOT timed, the commit is apart (`with commit`: one "
+           "per sync, the worst case of synckeyd's batching). presence: 1 % of the contacts changed status, "
+           "the kept view; presence-fresh: the same privilege-only (the whole roster parsed: its "
+           "baseline); roster: one contact renamed, the adapter's change list of one item; roster-whole: "
+           "the same rename with the whole roster in the view (its baseline). Deltas a second = syncs / "
+           "CPU seconds, min and median over the runs.\n\n"]
+    kinds = []
+    for r in tp:
+        if r["kind"] not in kinds:
+            kinds.append(r["kind"])
+    if tp:
+        out.append("| contacts | changed (presence) | %s |\n| ---: | ---: |%s\n" % (
+            " | ".join("%s: deltas/s median (min); CPU µs/delta" % k for k in kinds), " ---: |" * len(kinds)))
+        for n in sorted({r["contacts"] for r in tp}):
+            recs = [pick(tp, contacts=n, kind=k) for k in kinds]
+            out.append("| %d | %s | %s |\n" % (n, field(recs[0], "changed"), " | ".join(
+                "%.0f (%.0f); %.1f" % (r["rate_median"], r["rate_min"], r["cpu_us_median"]) if r else "-"
+                for r in recs)))
+        out.append("\n")
+    series = [("engine %s" % k, [(r["contacts"], r["rate_median"]) for r in tp if r["kind"] == k]) for k in kinds]
+    for server in ("prosody", "ejabberd"):
+        series.append(("%s, %s clients at once: per synckeyd CPU second" % (server, "/".join(sorted(
+            {str(r["users"]) for r in load if r["server"] == server and r["path"] == "adapter"}))),
+            [(r["contacts"], r["core_rate_median"]) for r in load
+             if r["server"] == server and r["path"] == "adapter" and r["core_rate_median"]]))
+        series.append(("%s, clients at once: wall (server and synckeyd)" % server,
+                       [(r["contacts"], r["rate_median"]) for r in load
+                        if r["server"] == server and r["path"] == "adapter"]))
+    out.append(plot("bench-throughput", "deltas a second (median) by roster size", "deltas a second", series,
+                    key="below"))
+    out.append("\nRaw output:\n\n" + block("\n".join(l for l in read("bench_throughput.txt").splitlines()
+                                                        if not l.startswith("THROUGHPUT "))))
+    return "".join(out)
+
+
+def load_section(load):
+    out = ["\n## Several clients at once through a real server (tests/interop/bench-load.sh)\n",
+           "With the adapter, and privilege-only as the baseline (the whole roster fetched each sync): "
+           "each user holds the same N contacts and syncs with the key of its last "
+           "answer; between rounds 1 % of the contacts (at least one, logged in, subscription both) change "
+           "status, each delta is checked to hold exactly their presence. A round sends every user's "
+           "request at once and reads every answer: deltas a second = users / the round's wall time (the "
+           "server and synckeyd on the same 2 cores, and the Python client); synckeyd's CPU per delta is its "
+           "scheduler run time (ns, `/proc/PID/task/*/schedstat`) over the syncs / users, and with the "
+           "ingest of the round's presence changes (shared by every user). min and median over the "
+           "rounds (one warm-up round left out).\n\n"]
+    if load:
+        out.append("| server | path | contacts | users | changed | round ms min | round ms median | deltas/s min | "
+                   "deltas/s median | synckeyd CPU µs/delta min | median | with ingest, median | deltas per "
+                   "synckeyd CPU second | rounds |\n"
+                   "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+        for r in load:
+            out.append("| %s | %s | %d | %d | %d | %.1f | %.1f | %.0f | %.0f | %.0f | %.0f | %.0f | %s | %d |\n" % (
+                r["server"], r["path"], r["contacts"], r["users"], r["changed"], r["round_ms_min"], r["round_ms_median"],
+                r["rate_min"], r["rate_median"], r["cpu_us_min"], r["cpu_us_median"], r["cpu_ingest_us_median"],
+                "%.0f" % r["core_rate_median"] if r["core_rate_median"] else "-", r["rounds"]))
+        out.append("\n")
+    for name, server in (("bench_load.txt", "Prosody"), ("bench_load_ejabberd.txt", "ejabberd")):
+        out.append("%s:\n\n" % server + block("\n".join(l for l in read(name).splitlines()
+                                                        if not l.startswith("LOAD "))))
+    return "".join(out)
+
+
 def main():
     out = ["# synckey benchmarks\n",
            "Generated by `sh tests/bench-all.sh` (or `make bench` in the build folder) from the raw outputs "
            "in `doc/benchmarks/`; every figure below comes from those files, made in one run under the "
            "conditions that follow. Loopback only (127.0.0.1), a plain optimised build, no sanitizers. "
-           "Figures from a shared 2-core machine: compare rows of the same run, not machines.\n",
-           "## Conditions\n", block(read("conditions.txt"))]
+           "Figures from a shared 2-core machine: compare rows of the same run, not machines.\n"]
+    sync = sync_records()
+    tp = tagged(read("bench_throughput.txt"), "THROUGHPUT")
+    load = tagged(read("bench_load.txt"), "LOAD") + tagged(read("bench_load_ejabberd.txt"), "LOAD")
+    for r in load:
+        r.setdefault("path", "adapter")
+    out.append(issue16_goals(sync, tp, load, read("demo.txt"), read("demo_ejabberd.txt")))
+    out += ["\n## Conditions\n", block(read("conditions.txt"))]
 
     # -- end to end
-    sync = tagged(read("bench_sync.txt"), "BENCH")
-    out.append("## Reconnect through a real Prosody, by roster size (tests/interop/bench-sync.sh)\n")
+    out.append("## Reconnect through a real Prosody and ejabberd, by roster size (tests/interop/bench-sync.sh)\n")
     out.append("The user is already logged in for the synckey rows: the figure is the sync IQ round trip "
                "and the bytes of its answer(s). The standard rows are a new session each: roster get "
                "(with the previous `ver` for versioning, XEP-0237) and initial presence, until the last "
                "probe answer (a ping after the initial presence and the count of presences expected: one "
                "per contact with subscription to or both; the contacts are seeded as offline accounts, "
-               "so each answers `unavailable`). Login is the same on every path and is not counted here "
-               "(see the demo below). null: nothing changed; delta: one online contact changed status "
-               "(synckey rows) / the same flood (standard rows: presence is sent whole every login).\n")
+               "so each answers `unavailable`; Prosody only). Login is the same on every path and is not "
+               "counted here (see the demo below). null: nothing changed; delta: one online contact changed "
+               "status (synckey rows) / the same flood (standard rows: presence is sent whole every login); "
+               "roster: one contact renamed through the user's own session, the adapter's change list; "
+               "roster-whole: more renames than the adapter's log keeps, so the whole roster (the baseline). "
+               "synckeyd CPU: its scheduler run time (ns, `/proc/PID/task/*/schedstat`) from before the change "
+               "(its ingest included) to the answer, median of the runs (mean in brackets: a commit batched "
+               "after one answer falls in the next run's share).\n")
     if sync:
-        out.append("| contacts | path | kind | ms min | ms median | bytes received (median) | runs |\n"
-                   "| ---: | --- | --- | ---: | ---: | ---: | ---: |\n")
-        for r in sorted(sync, key=lambda r: (r["contacts"], r["path"], r["kind"])):
-            out.append("| %d | %s | %s | %.1f | %.1f | %d | %d |\n" % (r["contacts"], r["path"], r["kind"],
-                       r["ms_min"], r["ms_median"], r["bytes"], r["runs"]))
+        out.append("| contacts | path | kind | Prosody ms min | median | bytes (median) | synckeyd CPU ms/sync "
+                   "| runs | ejabberd ms min | median | bytes (median) | synckeyd CPU ms/sync | runs |\n"
+                   "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+
+        def cells(r):
+            if r is None:
+                return "| - | - | - | - | - "
+            return "| %.1f | %.1f | %d | %s | %d " % (r["ms_min"], r["ms_median"], r["bytes"],
+                                                   "%.3f (%.3f)" % (r["cpu_ms_median"], r["cpu_ms"])
+                                                   if "cpu_ms" in r else "-", r["runs"])
+        for c, path, kind in sorted({(r["contacts"], r["path"], r["kind"]) for r in sync}):
+            out.append("| %d | %s | %s %s%s|\n" % (c, path, kind, cells(pick(sync, server="prosody", contacts=c,
+                       path=path, kind=kind)), cells(pick(sync, server="ejabberd", contacts=c, path=path, kind=kind))))
         out.append("\n")
-        paths = sorted({r["path"] for r in sync})
+        paths = sorted({(r["server"], r["path"]) for r in sync})
         for kind in ("null", "delta"):
             out.append(plot("bench-bytes-%s" % kind, "bytes received, %s reconnect" % kind, "bytes",
-                            [(p, [(r["contacts"], r["bytes"]) for r in sync if r["path"] == p and r["kind"] == kind])
-                             for p in paths]))
+                            [("%s %s" % sp, [(r["contacts"], r["bytes"]) for r in sync
+                                             if (r["server"], r["path"]) == sp and r["kind"] == kind])
+                             for sp in paths]))
             out.append(plot("bench-ms-%s" % kind, "ms to synced (median), %s reconnect" % kind, "ms",
-                            [(p, [(r["contacts"], r["ms_median"]) for r in sync if r["path"] == p and r["kind"] == kind])
-                             for p in paths]))
-    out.append("\nRaw output:\n\n" + block("\n".join(l for l in read("bench_sync.txt").splitlines()
-                                                        if not l.startswith("BENCH "))))
+                            [("%s %s" % sp, [(r["contacts"], r["ms_median"]) for r in sync
+                                             if (r["server"], r["path"]) == sp and r["kind"] == kind])
+                             for sp in paths]))
+        shown = {"delta": "a presence change", "roster": "a rename (change list)",
+                 "roster-whole": "a rename, whole roster"}
+        out.append(plot("bench-roster-ms", "delta after a roster change vs a presence change (median, adapter)",
+                        "ms", [("%s: %s" % (name, shown[kind]), [(r["contacts"], r["ms_median"]) for r in sync
+                                                                 if r["server"] == server and r["path"] == "adapter"
+                                                                 and r["kind"] == kind])
+                               for server, name in (("prosody", "Prosody"), ("ejabberd", "ejabberd"))
+                               for kind in shown], key="below"))
+    for name, server in (("bench_sync.txt", "Prosody"), ("bench_sync_ejabberd.txt", "ejabberd")):
+        out.append("\nRaw output, %s:\n\n" % server + block("\n".join(l for l in read(name).splitlines()
+                                                                     if not l.startswith("BENCH "))))
+    out.append(load_section(load))
 
     # -- demo
     out.append("## The README demo: a reconnect with login, discovery and sync bytes apart\n")
@@ -228,6 +438,7 @@ def main():
         out.append(plot("bench-engine", "engine, request text to answer bytes (median)", "microseconds",
                         [("%s %s" % (p, k), [(int(r[0]), float(r[-2])) for r in rows if r[1] == p and r[2] == k])
                          for p in ("fresh", "kept") for k in ("null", "delta")]))
+    out.append(throughput_section(tp, load))
 
     out.append("\n## Many users (tests/bench_scale)\n")
     out.append("Not run by CI: `tests/bench_scale [USERS [CONTACTS [SAMPLES]]]` (default 100 000 x 200, "

@@ -46,6 +46,8 @@ struct world {
 	char		 key[SK_KEY_MAX + 1];
 	unsigned long	 tick;
 	int		 kept;
+	unsigned long	 ver;		/* the adapter's roster version (throughput) */
+	char		*rename;	/* contact 1's name in items, renamed in place */
 };
 
 #define USER "user@p.test"
@@ -110,6 +112,9 @@ world_open(struct world *w, size_t n, int kept)
 		off += (size_t)snprintf(w->items + off, cap - off, "<item jid='c%zu@p.test' subscription='both' "
 		    "name='Contact %zu'><group>Group %zu</group></item>", i, i, i % 10);
 	w->itemslen = off;
+	w->ver = 1;
+	if (n > 1 && (w->rename = strstr(w->items, "name='Contact 1'")) == NULL)
+		bd_die("contact 1 not in the roster");
 	for (i = 0; i < n; i++)
 		if (i % 10 < 3) {
 			set_status(w, i);
@@ -287,17 +292,175 @@ bench(size_t n, int kept, const char *kind, int runs)
 		free(t[s]);
 }
 
+/*
+ * Throughput (bench_engine --throughput [N...], default 100 1 000 20 000):
+ * deltas a second per core, chained keys, one user.  A run is a loop of
+ * syncs for TP_SECONDS of wall time (TP_MAX syncs at most); between two
+ * syncs the change is made and committed untimed (presence ingest,
+ * rename), then the sync is timed on the process's CPU clock
+ * (CLOCK_PROCESS_CPUTIME_ID, nanoseconds: far below a tick) from the
+ * request text to the answer bytes, the server's roster text built
+ * untimed, as in "total".  deltas/s = syncs / CPU seconds of those
+ * syncs; the commit that follows each sync (batched in synckeyd) is
+ * timed apart on the same clock: "with commit" counts one per sync, the
+ * worst case of batching (a sync longer than batch-ms commits within the
+ * handler, as in synckeyd: then it is in the sync's CPU).  Kinds:
+ *   presence      adapter, roster unchanged (<unchanged/>), 1 % of the
+ *                 contacts (at least 1) changed status: the kept view
+ *   presence-fresh  the same change privilege-only: the whole roster
+ *                 parsed each sync (the whole-roster baseline)
+ *   roster        adapter, one contact renamed: a change list of one item
+ *                 (doc/adapter-protocol.md "Change lists")
+ *   roster-whole  the same rename with the whole roster in the view (the
+ *                 adapter's log could not bridge the gap; the baseline)
+ */
+#define TP_MAX 100000
+
+enum { TP_PRESENCE, TP_FRESH, TP_ROSTER, TP_WHOLE, TP_N };
+static const char *const tp_name[TP_N] = { "presence", "presence-fresh", "roster", "roster-whole" };
+
+/* One change as tp_kind makes it, untimed; *since: the version a change list starts from. */
+static void
+tp_change(struct world *w, int kind, char *since, size_t slen)
+{
+	char name[16];
+
+	since[0] = '\0';
+	if (kind == TP_PRESENCE || kind == TP_FRESH) {
+		change_some(w);
+		return;
+	}
+	/* contact 1 renamed in the roster text: a name of the same length
+	   ("Contact 1", "R00000002"), so in place */
+	snprintf(since, slen, "%lu", w->ver++);
+	snprintf(name, sizeof(name), "R%08lu", w->ver % 100000000ul);
+	memcpy(w->rename + 6, name, 9);
+}
+
+/* One timed sync of kind; exits unless the answer is the delta kind expects.  CPU us. */
+static double
+tp_sync(struct world *w, int kind, const char *since)
+{
+	char type[16], ver[24], item[512];
+	const char *body = w->items;
+	size_t blen = w->itemslen;
+	double cpu;
+
+	snprintf(ver, sizeof(ver), "%lu", w->ver);
+	if (kind == TP_PRESENCE) {
+		body = NULL;
+	} else if (kind == TP_ROSTER) {
+		/* the renamed item alone, as the whole roster has it */
+		blen = (size_t)snprintf(item, sizeof(item), "<item jid='c1@p.test' subscription='both' "
+		    "name='%.9s'><group>Group 1</group></item>", w->rename + 6);
+		body = item;
+	}
+	cpu = bd_sync_view(&w->b, bu_cpu_us, USER, w->key, sizeof(w->key), w->kept ? ver : NULL,
+	    kind == TP_ROSTER ? since : NULL, body, blen, type, sizeof(type));
+	check_answer(w, "delta", type);
+	if ((kind == TP_ROSTER || kind == TP_WHOLE) && (strstr(w->b.out, "\"c1@p.test\"") == NULL ||
+	    strstr(w->b.out, "<presence") != NULL)) {
+		fprintf(stderr, "bench_engine: a %s sync did not answer the renamed contact alone: %.300s\n",
+		    tp_name[kind], w->b.out);
+		exit(1);
+	}
+	return cpu;
+}
+
+static void
+throughput(size_t n, int kind, int runs, double secs)
+{
+	struct world w;
+	double rate[64], rate_c[64], per[64], com[64], start, cpu, commit, t0;
+	char since[24];
+	size_t count = 0, total = 0;
+	int r;
+
+	world_open(&w, n, kind != TP_FRESH);
+	if (n < 2 && (kind == TP_ROSTER || kind == TP_WHOLE))
+		bd_die("a roster change needs 2 contacts at least");
+	for (r = 0; r < runs; r++) {
+		cpu = commit = 0;
+		start = bu_now_us();
+		for (count = 0; count < TP_MAX && (count == 0 || bu_now_us() - start < secs * 1e6); count++) {
+			tp_change(&w, kind, since, sizeof(since));
+			cpu += tp_sync(&w, kind, since);
+			t0 = bu_cpu_us();
+			skd_ingest_flush(&w.b.d, 1);
+			commit += bu_cpu_us() - t0;
+		}
+		total += count;
+		rate[r] = count / (cpu / 1e6);
+		rate_c[r] = count / ((cpu + commit) / 1e6);
+		per[r] = cpu / count;
+		com[r] = commit / count;
+	}
+	{
+		double rmin, rmed, cmin, cmed, pmed, comed;
+
+		rmed = bu_median(rate, (size_t)runs);
+		rmin = rate[0];			/* sorted by bu_median */
+		cmed = bu_median(rate_c, (size_t)runs);
+		cmin = rate_c[0];
+		pmed = bu_median(per, (size_t)runs);
+		comed = bu_median(com, (size_t)runs);
+		printf("%8zu %-14s %5zu %4d %7zu %10.0f %10.0f %9.1f %9.1f %10.0f %10.0f\n", n, tp_name[kind],
+		    kind == TP_ROSTER || kind == TP_WHOLE ? (size_t)1 : w.changed, runs, total, rmin, rmed,
+		    pmed, comed, cmin, cmed);
+		printf("THROUGHPUT {\"contacts\": %zu, \"kind\": \"%s\", \"changed\": %zu, \"runs\": %d, "
+		    "\"syncs\": %zu, \"rate_min\": %.1f, \"rate_median\": %.1f, \"cpu_us_median\": %.2f, "
+		    "\"commit_us_median\": %.2f, \"rate_commit_min\": %.1f, \"rate_commit_median\": %.1f}\n",
+		    n, tp_name[kind], kind == TP_ROSTER || kind == TP_WHOLE ? (size_t)1 : w.changed, runs,
+		    total, rmin, rmed, pmed, comed, cmin, cmed);
+	}
+	fflush(stdout);
+	world_close(&w);
+}
+
+static int
+throughput_main(const size_t *sizes, size_t nsizes)
+{
+	const char *env_r = getenv("BENCH_TP_RUNS"), *env_s = getenv("BENCH_TP_SECONDS");
+	int runs = env_r ? atoi(env_r) : 5, k;
+	double secs = env_s ? atof(env_s) : 0.6;
+	size_t i;
+
+	if (runs < 1 || runs > 64 || !(secs > 0 && secs <= 60))
+		bd_die("BENCH_TP_RUNS is 1..64, BENCH_TP_SECONDS more than 0, at most 60");
+	bu_conditions("bench_engine");
+	printf("bench_engine --throughput: deltas a second per core, synckeyd's handlers in-process, one user,\n"
+	    "  N contacts (both, named, one group; 30%% online), keys chained; %d runs of %.2f s wall time each\n"
+	    "  (at most %d syncs); each sync timed on the process's CPU clock (CLOCK_PROCESS_CPUTIME_ID) from\n"
+	    "  the request text to the answer bytes; NOT timed: the change between syncs (presence ingest, rename)\n"
+	    "  and the server's roster text; commit: CPU of the commit after each sync (batched in synckeyd),\n"
+	    "  apart (a sync longer than batch-ms commits within the handler, in CPU us), and counted once\n"
+	    "  per sync in 'with commit'.  presence: adapter, roster unchanged, chg contacts changed status\n"
+	    "  (kept view); presence-fresh: the same privilege-only (whole roster parsed, the baseline);\n"
+	    "  roster: adapter, one contact renamed, a change list of one item; roster-whole: the\n"
+	    "  same rename with the whole roster in the view (the baseline)\n", runs, secs, TP_MAX);
+	printf("%8s %-14s %5s %4s %7s %10s %10s %9s %9s %10s %10s\n", "contacts", "kind", "chg", "runs",
+	    "syncs", "deltas/s", "deltas/s", "CPU us", "commit us", "with commit", "with commit");
+	printf("%8s %-14s %5s %4s %7s %10s %10s %9s %9s %10s %10s\n", "", "", "", "", "", "min", "median",
+	    "/delta med", "/delta med", "min", "median");
+	for (i = 0; i < nsizes; i++)
+		for (k = 0; k < TP_N; k++)
+			throughput(sizes[i], k, runs, secs);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	static const size_t dflt[] = { 100, 1000, 10000, 20000 };
+	static const size_t dflt[] = { 100, 1000, 10000, 20000 }, tp_dflt[] = { 100, 1000, 20000 };
 	size_t sizes[16], nsizes = 0, i;
 	const char *kinds[] = { "null", "delta" };
 	const char *env = getenv("BENCH_RUNS");
-	int k, kept, s;
+	int k, kept, s, tp = argc > 1 && strcmp(argv[1], "--throughput") == 0;
 
-	for (i = 1; i < (size_t)argc && nsizes < 16; i++)
+	for (i = 1 + (size_t)tp; i < (size_t)argc && nsizes < 16; i++)
 		sizes[nsizes++] = strtoul(argv[i], NULL, 10);
+	if (tp)
+		return throughput_main(nsizes ? sizes : tp_dflt, nsizes ? nsizes : 3);
 	if (nsizes == 0)
 		for (; nsizes < 4; nsizes++)
 			sizes[nsizes] = dflt[nsizes];

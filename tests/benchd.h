@@ -177,63 +177,90 @@ bd_request(struct bd *b, const char *user, const char *key)
 
 /*
  * The server's answer to the roster get synckeyd sent last: body inside
- * <query/> (privilege-only), inside <view ver='1'><query/></view>
- * (adapter), or <view ver='1'><unchanged/></view> when body is NULL.
- * Returned malloc'd, not fed.
+ * <query/> (privilege-only), inside <view ver='VER'><query/></view>
+ * (adapter), or <view ver='VER'><unchanged/></view> when body is NULL;
+ * with since (adapter only), body is a change list since that version:
+ * <view ver='VER'><changes since='SINCE'><query ver='VER'>body</query>
+ * </changes></view> (doc/adapter-protocol.md "Change lists").  ver NULL
+ * is "1".  Returned malloc'd, not fed.
  */
 static char *
-bd_roster_answer(const struct bd *b, const char *user, const char *body, size_t blen)
+bd_view_answer(const struct bd *b, const char *user, const char *ver, const char *since,
+    const char *body, size_t blen)
 {
 	char id[64], *xml;
-	size_t cap = blen + 512;
-	int n;
+	size_t cap = blen + 1024;
+	int n, adapter = b->d.adapter[0];
 
+	ver = ver ? ver : "1";
 	bd_attr(b, NULL, "id", id, sizeof(id));
 	if (id[0] == '\0' || strstr(b->out, "<iq") != b->out)
 		bd_die("no roster get sent");
 	if ((xml = malloc(cap)) == NULL)
 		bd_die("out of memory");
 	/* the adapter answers from DOMAIN/synckey (xep/ "Server adapters") */
-	n = snprintf(xml, cap, "<iq type='result' from='%s' to='sync.p.test' id='%s'>%s",
-	    b->d.adapter[0] ? "p.test/synckey" : user, id,
-	    b->d.adapter[0] ? "<view xmlns='" SK_NS_ADAPTER "' ver='1'>" : "");
+	n = snprintf(xml, cap, "<iq type='result' from='%s' to='sync.p.test' id='%s'>",
+	    adapter ? "p.test/synckey" : user, id);
+	if (adapter)
+		n += snprintf(xml + n, cap - (size_t)n, "<view xmlns='" SK_NS_ADAPTER "' ver='%s'>", ver);
+	if (adapter && since != NULL)
+		n += snprintf(xml + n, cap - (size_t)n, "<changes since='%s'>", since);
 	if (body == NULL) {
 		n += snprintf(xml + n, cap - (size_t)n, "<unchanged/>");
 	} else {
-		n += snprintf(xml + n, cap - (size_t)n, "<query xmlns='" SK_NS_ROSTER "'>");
+		n += snprintf(xml + n, cap - (size_t)n, "<query xmlns='" SK_NS_ROSTER "'%s%s%s>",
+		    since ? " ver='" : "", since ? ver : "", since ? "'" : "");
 		memcpy(xml + n, body, blen);
 		n += (int)blen;
 		n += snprintf(xml + n, cap - (size_t)n, "</query>");
 	}
-	snprintf(xml + n, cap - (size_t)n, "%s</iq>", b->d.adapter[0] ? "</view>" : "");
+	snprintf(xml + n, cap - (size_t)n, "%s%s</iq>", adapter && since ? "</changes>" : "",
+	    adapter ? "</view>" : "");
 	return xml;
+}
+
+/* bd_view_answer of version "1", no change list (inline: bench_scale has no use for it). */
+static inline char *
+bd_roster_answer(const struct bd *b, const char *user, const char *body, size_t blen)
+{
+	return bd_view_answer(b, user, NULL, NULL, body, blen);
 }
 
 /*
  * One sync of user through the handlers: the request with key (updated
- * from the answer), the roster get answered with body (NULL: the
- * adapter's <unchanged/>).  Returns the microseconds from the request
- * text to the answer bytes, building the server's roster text left out;
- * type gets the answer's type ("full", "delta"; "" for an error).
+ * from the answer), the roster get answered as bd_view_answer(ver,
+ * since, body).  Returns the time by clock (bu_now_us: wall; bu_cpu_us:
+ * the process's CPU) from the request text to the answer bytes, building
+ * the server's roster text left out; type gets the answer's type ("full",
+ * "delta"; "" for an error or when synckeyd sent something else, such
+ * as a second roster get after refusing a change list).
  */
 static double
-bd_sync(struct bd *b, const char *user, char *key, size_t keylen, const char *body, size_t blen,
-    char *type, size_t tlen)
+bd_sync_view(struct bd *b, double (*clock)(void), const char *user, char *key, size_t keylen,
+    const char *ver, const char *since, const char *body, size_t blen, char *type, size_t tlen)
 {
 	double t0, t1, t2;
 	char *xml;
 
-	t0 = bu_now_us();
+	t0 = clock();
 	bd_request(b, user, key);
-	t1 = bu_now_us();
-	xml = bd_roster_answer(b, user, body, blen);
-	t2 = bu_now_us();
+	t1 = clock();
+	xml = bd_view_answer(b, user, ver, since, body, blen);
+	t2 = clock();
 	bd_feed(b, xml);
-	t2 = bu_now_us() - t2 + (t1 - t0);
+	t2 = clock() - t2 + (t1 - t0);
 	free(xml);
 	bd_attr(b, "<sync", "type", type, tlen);
 	bd_attr(b, "<sync", "key", key, keylen);
 	return t2;
+}
+
+/* bd_sync_view in wall time, version "1", no change list. */
+static double
+bd_sync(struct bd *b, const char *user, char *key, size_t keylen, const char *body, size_t blen,
+    char *type, size_t tlen)
+{
+	return bd_sync_view(b, bu_now_us, user, key, keylen, NULL, NULL, body, blen, type, tlen);
 }
 
 #endif

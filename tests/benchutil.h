@@ -19,6 +19,17 @@ bu_now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
+/* The CPU time of the whole process (every thread) in microseconds: the
+   kernel's nanosecond count, not utime + stime, which move in clock ticks. */
+static inline double
+bu_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
 static inline int
 bu_cmp_double(const void *a, const void *b)
 {

@@ -6,7 +6,7 @@
 #   BENCH_SIZES="100 20000" BENCH_MODES="adapter standard" BENCH_RUNS=21 sh tests/interop/bench-sync.sh
 # BENCH_SYNCKEYD_FLAGS: more synckeyd flags (e.g. --roster-timeout 60 on a loaded machine).
 # Modes: adapter privilege-only standard versioning (all by default); sizes: 100 1000 5000 20000.
-# 127.0.0.1 only (ports 17222/17347, or BENCH_C2S/BENCH_COMP: 35222/35347 when busy; LAB_SERVER=ejabberd: ejabberd on 27276/27277; the
+# 127.0.0.1 only (ports 17222/17347, or BENCH_C2S/BENCH_COMP: 35222/35347 when busy; LAB_SERVER=ejabberd: ejabberd on 27376/27377 and node port 27378, outside the 27222..27299 of the ejabberd check suites; the
 # contacts are seeded as accounts only on Prosody, so ejabberd's standard login has no
 # probe answers to count); every run bounded by timeout, the seeding by BENCH_SEED_SECONDS (120).
 set -u
@@ -14,9 +14,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 SYNCKEYD=${SYNCKEYD:-${top_builddir:-.}/src/synckeyd}
 export SYNCKEYD
 . "$here/lab.sh"
+lab_have_server || exit 0	# its SKIP line says why (ejabberd: root, erlc)
 lab_trap
 c2s=${BENCH_C2S:-17222} comp=${BENCH_COMP:-17347}
-[ "${LAB_SERVER:-prosody}" = ejabberd ] && { c2s=${BENCH_C2S:-27276} comp=${BENCH_COMP:-27277}; }
+[ "${LAB_SERVER:-prosody}" = ejabberd ] && { c2s=${BENCH_C2S:-27376} comp=${BENCH_COMP:-27377}; }
 server=${LAB_SERVER:-prosody}
 echo "bench-sync: conditions: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $server $(dpkg-query -W -f '${Version}' "$server" 2>/dev/null), synckeyd $SYNCKEYD; both sides TCP_NODELAY"
 for mode in ${BENCH_MODES:-adapter privilege-only standard versioning}; do

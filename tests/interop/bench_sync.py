@@ -9,8 +9,10 @@ sync (a change list), or BENCH_LOG_SAVES + 1 times before a roster-whole
 sync (more than the adapters' logs keep: the whole roster, the baseline).  Prints the
 round trip of the sync IQ as the client sees it (min and median of RUNS),
 the bytes alice received for it, and synckeyd's CPU per sync (the
-scheduler's nanosecond run time of its threads, /proc/PID/task/*/schedstat,
-over all RUNS: finer than a clock tick).
+scheduler's nanosecond run time of its threads, /proc/PID/task/*/schedstat:
+finer than a clock tick) from before the change (its ingest included) to
+the answer: the mean over all RUNS, and min and median of the runs (a
+commit batched after an answer falls in the next run's share).
 
 BENCH_MODE=standard or versioning: no synckey; each run is a new login of
 alice, timed from the roster get to the last presence the initial
@@ -62,6 +64,7 @@ N = int(os.environ["BENCH_N"])
 PID = int(open(os.path.join(os.environ["LAB"], "synckeyd.pid")).read())
 RUNS = int(os.environ.get("BENCH_RUNS", "21"))
 MODE = os.environ.get("BENCH_MODE", "adapter")
+SERVER = os.environ.get("LAB_SERVER", "prosody")
 
 
 def cpu_s():
@@ -126,12 +129,16 @@ def standard_login(ver):
     return ms, nbytes, items, len(seen), want, newver
 
 
-def row(kind, times, sizes, extra):
+def row(kind, times, sizes, extra, cpus=None):
+    """cpus: synckeyd's CPU seconds of each run, when measured"""
     print("bench-sync: mode=%s contacts=%d %s: min %.1f ms, median %.1f ms, bytes received median %d (%d runs)%s"
           % (MODE, N, kind, min(times), statistics.median(times), statistics.median(sizes), len(times), extra))
-    print("BENCH " + json.dumps({"path": MODE, "contacts": N, "kind": kind, "ms_min": min(times),
-                                 "ms_median": statistics.median(times), "bytes": statistics.median(sizes),
-                                 "runs": len(times)}))
+    rec = {"server": SERVER, "path": MODE, "contacts": N, "kind": kind, "ms_min": min(times),
+           "ms_median": statistics.median(times), "bytes": statistics.median(sizes), "runs": len(times)}
+    if cpus:
+        rec.update({"cpu_ms": sum(cpus) / len(cpus) * 1000, "cpu_ms_min": min(cpus) * 1000,
+                    "cpu_ms_median": statistics.median(cpus) * 1000})
+    print("BENCH " + json.dumps(rec))
     sys.stdout.flush()
 
 
@@ -184,8 +191,9 @@ def main():
     for kind in KINDS.split():
         times, sizes = [], []
         runs = max(3, RUNS // 2) if kind == "roster-whole" else RUNS
-        cpu = 0.0
+        cpus = []
         for i in range(runs):
+            c0 = cpu_s()        # from before the change: its ingest is a part of a delta's cost
             if kind == "delta":
                 bob.presence(status="s%d" % i)
             elif kind == "roster":
@@ -193,9 +201,8 @@ def main():
             elif kind == "roster-whole":
                 rename(alice, i, LOG_SAVES + 1)
             b0 = alice.bytes_in
-            c0 = cpu_s()
             ms, s = sync(alice, key)
-            cpu += cpu_s() - c0
+            cpus.append(cpu_s() - c0)
             sizes.append(alice.bytes_in - b0)
             want = "delta"
             assert s.get("type") == want, "type %r" % s.get("type")
@@ -205,8 +212,8 @@ def main():
                 assert items == ["c0002@p.test"], "%s sync items %r" % (kind, items)
             key = s.get("key")
             times.append(ms)
-        row(kind, times, sizes, "; synckeyd CPU %.2f ms/sync (first full sync %.1f ms)"
-            % (cpu / runs * 1000, full_ms))
+        row(kind, times, sizes, "; synckeyd CPU %.3f ms/sync (mean; min %.3f, median %.3f; first full sync %.1f ms)"
+            % (sum(cpus) / runs * 1000, min(cpus) * 1000, statistics.median(cpus) * 1000, full_ms), cpus)
     alice.close()
     bob.close()
 
