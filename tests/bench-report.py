@@ -283,8 +283,9 @@ def throughput_section(tp, load):
            "clock (`CLOCK_PROCESS_CPUTIME_ID`), from the request text to the answer bytes; the change "
            "between syncs (presence ingest, rename) is NOT timed, the commit is apart (`with commit`: one "
            "per sync, the worst case of synckeyd's batching). presence: 1 % of the contacts changed status, "
-           "the kept view; presence-fresh: the same privilege-only (the whole roster parsed: its "
-           "baseline); roster: one contact renamed, the adapter's change list of one item; roster-whole: "
+           "the kept view, in protocol version 1; presence-v0: the same in version 0 (its SHA-256 digest "
+           "made whole whenever the view changed); presence-fresh: the same privilege-only in version 0 "
+           "(the whole roster parsed: its baseline); roster: one contact renamed, the adapter's change list of one item; roster-whole: "
            "the same rename with the whole roster in the view (its baseline). Deltas a second = syncs / "
            "CPU seconds, min and median over the runs.\n\n"]
     kinds = []

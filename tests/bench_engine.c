@@ -307,6 +307,9 @@ bench(size_t n, int kept, const char *kind, int runs)
  * handler, as in synckeyd: then it is in the sync's CPU).  Kinds:
  *   presence      adapter, roster unchanged (<unchanged/>), 1 % of the
  *                 contacts (at least 1) changed status: the kept view
+ *   presence-v0   the same in protocol version 0 (its SHA-256 digest made
+ *                 whole each time the view changed); every other kind
+ *                 but presence-fresh asks in version 1
  *   presence-fresh  the same change privilege-only: the whole roster
  *                 parsed each sync (the whole-roster baseline)
  *   roster        adapter, one contact renamed: a change list of one item
@@ -316,8 +319,9 @@ bench(size_t n, int kept, const char *kind, int runs)
  */
 #define TP_MAX 100000
 
-enum { TP_PRESENCE, TP_FRESH, TP_ROSTER, TP_WHOLE, TP_N };
-static const char *const tp_name[TP_N] = { "presence", "presence-fresh", "roster", "roster-whole" };
+enum { TP_PRESENCE, TP_PRESENCE0, TP_FRESH, TP_ROSTER, TP_WHOLE, TP_N };
+static const char *const tp_name[TP_N] = { "presence", "presence-v0", "presence-fresh", "roster",
+	"roster-whole" };
 
 /* One change as tp_kind makes it, untimed; *since: the version a change list starts from. */
 static void
@@ -326,7 +330,7 @@ tp_change(struct world *w, int kind, char *since, size_t slen)
 	char name[16];
 
 	since[0] = '\0';
-	if (kind == TP_PRESENCE || kind == TP_FRESH) {
+	if (kind == TP_PRESENCE || kind == TP_PRESENCE0 || kind == TP_FRESH) {
 		change_some(w);
 		return;
 	}
@@ -347,7 +351,8 @@ tp_sync(struct world *w, int kind, const char *since)
 	double cpu;
 
 	snprintf(ver, sizeof(ver), "%lu", w->ver);
-	if (kind == TP_PRESENCE) {
+	w->b.version = kind == TP_PRESENCE0 || kind == TP_FRESH ? 0 : 1;
+	if (kind == TP_PRESENCE || kind == TP_PRESENCE0) {
 		body = NULL;
 	} else if (kind == TP_ROSTER) {
 		/* the renamed item alone, as the whole roster has it */
@@ -435,9 +440,10 @@ throughput_main(const size_t *sizes, size_t nsizes)
 	    "  and the server's roster text; commit: CPU of the commit after each sync (batched in synckeyd),\n"
 	    "  apart (a sync longer than batch-ms commits within the handler, in CPU us), and counted once\n"
 	    "  per sync in 'with commit'.  presence: adapter, roster unchanged, chg contacts changed status\n"
-	    "  (kept view); presence-fresh: the same privilege-only (whole roster parsed, the baseline);\n"
+	    "  (kept view), protocol version 1; presence-v0: the same in version 0 (SHA-256 digest made whole);\n"
+	    "  presence-fresh: the same privilege-only in version 0 (whole roster parsed, the baseline);\n"
 	    "  roster: adapter, one contact renamed, a change list of one item; roster-whole: the\n"
-	    "  same rename with the whole roster in the view (the baseline)\n", runs, secs, TP_MAX);
+	    "  same rename with the whole roster in the view (the baseline); both in version 1\n", runs, secs, TP_MAX);
 	printf("%8s %-14s %5s %4s %7s %10s %10s %9s %9s %10s %10s\n", "contacts", "kind", "chg", "runs",
 	    "syncs", "deltas/s", "deltas/s", "CPU us", "commit us", "with commit", "with commit");
 	printf("%8s %-14s %5s %4s %7s %10s %10s %9s %9s %10s %10s\n", "", "", "", "", "", "min", "median",

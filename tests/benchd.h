@@ -30,6 +30,7 @@ struct bd {
 	char			*out;		/* the last stanza sent */
 	size_t			 outlen, outcap;
 	unsigned long		 seq;
+	unsigned		 version;	/* of the requests: 0 or 1 (xep/ "Digest of version 1") */
 };
 
 static struct bd *bd_current;
@@ -170,7 +171,7 @@ bd_request(struct bd *b, const char *user, const char *key)
 	char xml[512];
 
 	snprintf(xml, sizeof(xml), "<iq type='get' id='s%lu' from='%s/bench' to='sync.p.test'>"
-	    "<sync xmlns='" SK_NS_SYNC "' client='bench'%s%s%s/></iq>", ++b->seq, user,
+	    "<sync xmlns='%s' client='bench'%s%s%s/></iq>", ++b->seq, user, sk_xml_sync_ns(b->version),
 	    key && *key ? " key='" : "", key && *key ? key : "", key && *key ? "'" : "");
 	bd_feed(b, xml);
 }

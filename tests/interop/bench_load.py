@@ -30,7 +30,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from xmpp import Client, q, NS_CLIENT, NS_SYNC  # noqa: E402
+from xmpp import Client, q, NS_CLIENT, NS_SYNC, NS_SYNC1  # noqa: E402
+# the protocol version asked in: 1 (its digest follows changes; BENCH_VERSION=0 for version 0)
+NS = NS_SYNC1 if os.environ.get("BENCH_VERSION", "1") != "0" else NS_SYNC
 
 C2S = int(os.environ["LAB_C2S"])
 N = int(os.environ["BENCH_N"])
@@ -71,18 +73,18 @@ def answer(c, iid):
 
 
 def sync_send(c, key):
-    return send_iq(c, "<sync xmlns='%s' client='bench'%s/>" % (NS_SYNC, " key='%s'" % key if key else ""),
+    return send_iq(c, "<sync xmlns='%s' client='bench'%s/>" % (NS, " key='%s'" % key if key else ""),
                    "sync.p.test")
 
 
 def sync_answer(c, iid):
     """the <sync/> of the answer, its pages ('more') fetched one after the other; their children joined"""
-    s = answer(c, iid).find(q(NS_SYNC, "sync"))
+    s = answer(c, iid).find(q(NS, "sync"))
     assert s is not None, "%s: no <sync/> in the answer" % c.jid
     more, pages = s.get("more"), 0
     while more and pages < 1000:
-        r = answer(c, send_iq(c, "<sync xmlns='%s' client='bench' more='%s'/>" % (NS_SYNC, more), "sync.p.test"))
-        p = r.find(q(NS_SYNC, "sync"))
+        r = answer(c, send_iq(c, "<sync xmlns='%s' client='bench' more='%s'/>" % (NS, more), "sync.p.test"))
+        p = r.find(q(NS, "sync"))
         s.extend(list(p))
         more, pages = p.get("more"), pages + 1
     return s
@@ -145,15 +147,15 @@ def main():
     per = [c / k * 1e6 for c in cpus]
     per_in = [c / k * 1e6 for c in ingests]
     core = [k / c for c in cpus if c > 0]
-    print("bench-load: server=%s mode=%s contacts=%d users=%d changed=%d: %d rounds; round (all users' deltas) "
+    print("bench-load: %s server=%s mode=%s contacts=%d users=%d changed=%d: %d rounds; round (all users' deltas) "
           "min %.1f ms, median %.1f ms; deltas/s min %.0f, median %.0f; synckeyd CPU per delta min %.0f us, "
           "median %.0f us (with the ingest of the changes: median %.0f us); deltas per synckeyd CPU second "
           "median %.0f; first full syncs median %.0f ms"
-          % (SERVER, MODE, N, k, len(CHANGED), len(walls), min(walls) * 1000, statistics.median(walls) * 1000,
+          % (NS, SERVER, MODE, N, k, len(CHANGED), len(walls), min(walls) * 1000, statistics.median(walls) * 1000,
              min(rates), statistics.median(rates), min(per), statistics.median(per), statistics.median(per_in),
              statistics.median(core) if core else 0, statistics.median(full)))
     print("LOAD " + json.dumps({
-        "server": SERVER, "path": MODE, "contacts": N, "users": k, "changed": len(CHANGED), "rounds": len(walls),
+        "server": SERVER, "ns": NS, "path": MODE, "contacts": N, "users": k, "changed": len(CHANGED), "rounds": len(walls),
         "round_ms_min": min(walls) * 1000, "round_ms_median": statistics.median(walls) * 1000,
         "rate_min": min(rates), "rate_median": statistics.median(rates),
         "cpu_us_min": min(per), "cpu_us_median": statistics.median(per),
