@@ -696,12 +696,14 @@ sk_client_sync(struct sk_cache *cache, const struct sk_client_opts *o,
 		go_online(&r, adapter);
 	if (svc[0] != '\0') {
 		snprintf(rep->service, sizeof(rep->service), "%s", svc);
+		rep->version = r.version;
 		rc = sync_once(&r, svc, sk_cache_client(cache), sk_cache_key(cache), &st, rep, newkey);
 		if (rc > 0 && rc != SK_CLIENT_ECACHE && cached[0] != '\0' && r.state == 1) {
 			/* the service found last time failed: look again, once */
 			(void)sk_cache_set_service(cache, NULL, 0);
 			find_service(&r, cache, domain, svc, sizeof(svc), &adapter);
 			snprintf(rep->service, sizeof(rep->service), "%s", svc);
+			rep->version = r.version;
 			rc = svc[0] == '\0' ? fail(&r, SK_CLIENT_EPROTO, "the sync service is gone%s", NULL) :
 			    sync_once(&r, svc, sk_cache_client(cache), sk_cache_key(cache), &st, rep, newkey);
 		}

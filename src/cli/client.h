@@ -63,6 +63,7 @@ struct sk_client_report {
 	char		mode[16];	/* full, delta, null, standard */
 	char		reason[24];	/* of a full sync, else "" */
 	char		service[256];	/* the sync service used, or "" */
+	unsigned	version;	/* the protocol version asked in (0, 1) */
 	size_t		items;		/* records in the answer(s) */
 	unsigned long long bytes;	/* bytes received on the stream, from
 					   login to synced (TCP_INFO) */

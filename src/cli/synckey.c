@@ -359,10 +359,10 @@ main(int argc, char **argv)
 	if (!rep.secured && !a.quiet)
 		fprintf(stderr, "synckey: warning: the server offers no TLS: logged in over a plaintext stream\n");
 	if (a.json)
-		printf("{\"mode\":\"%s\",\"reason\":\"%s\",\"service\":\"%s\",\"items\":%zu,"
+		printf("{\"mode\":\"%s\",\"reason\":\"%s\",\"service\":\"%s\",\"version\":%u,\"items\":%zu,"
 		    "\"bytes\":%llu,\"login_bytes\":%llu,\"disco_bytes\":%llu,\"ms\":%.1f,\"tls\":%s,"
 		    "\"presence\":\"%s\"}\n",
-		    rep.mode, rep.reason, rep.service, rep.items, rep.bytes, rep.login_bytes,
+		    rep.mode, rep.reason, rep.service, rep.version, rep.items, rep.bytes, rep.login_bytes,
 		    rep.disco_bytes, rep.ms, rep.secured ? "true" : "false",
 		    rep.partial ? "partial" : "complete");
 	else if (!a.quiet)

@@ -47,6 +47,9 @@ out=$(sk --json sync); rc=$?
 check "first sync is full (no-key)" '[ $rc -eq 0 ] && [ "$(field mode)" = full ] && [ "$(field reason)" = no-key ]' "$out"
 out=$(sk --json sync); rc=$?
 check "second sync is null" '[ $rc -eq 0 ] && [ "$(field mode)" = null ] && [ "$(field items)" = 0 ]' "$out"
+# the service lists urn:xmpp:synckey:1 (xep/ "Negotiation"): the CLI asks in it,
+# and its digest of version 1 matched (else no null answer)
+check "the CLI asks in version 1, which the service lists" '[ "$(field version)" = 1 ]' "$out"
 # bob comes online with a status while alice is away
 /usr/bin/python3 -c "
 import sys, time
