@@ -53,7 +53,7 @@ for t in $TARGETS; do
 	done
 	dict=
 	case $t in
-	xml_*|client|request) dict=-dict=$here/xml.dict ;;
+	xml_*|client|request|changes) dict=-dict=$here/xml.dict ;;
 	esac
 	runs=
 	[ -n "${RUNS:-}" ] && runs=-runs=$RUNS

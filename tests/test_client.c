@@ -612,6 +612,88 @@ an_unusable_ca_file_is_a_usage_error(void **unused)
 	tmpdir_free(dir);
 }
 
+/*
+ * The delegated path (xep/ "Discovery"): the request goes to the
+ * account's own bare JID, and the server may answer for the account
+ * without a `from` (RFC 6120 8.1.2.1; Prosody's error when the delegate
+ * is down).  Taken as the answer at once, result or error, not waited
+ * out until the timeout.
+ */
+static void
+an_answer_from_the_account_without_from_is_taken(void **unused)
+{
+	struct sk_client_opts o = { FAKE_OPTS, .allow_plaintext = 1 };
+	char *dir = tmpdir_new(), err[256], one[SK_DIGEST_B64], none[SK_DIGEST_B64], full[1024];
+	struct sk_client_report rep;
+	struct sk_cache *c;
+	struct fake fk = { 0 };
+
+	(void)unused;
+	o.component = "me@p.test";	/* the service as the delegated path finds it */
+	o.timeout = 5;			/* a wait for another answer ends in ETIMEOUT */
+	digests(one, none);
+	replace_all(full, sizeof(full), "<iq type='result' id='%ID%'><sync xmlns='urn:xmpp:synckey:0' "
+	    "type='full' reason='no-key' key='KEY1' digest='@ONE@'>" ROSTER_ONE "</sync></iq>", one, none);
+	assert_int_equal(sk_cache_open(dir, "me@p.test", "laptop", 1, &c), 0);
+	fk.script[0] = full;
+	assert_int_equal(session_with(c, &fk, &o, &rep, err, sizeof(err)), SK_CLIENT_OK);
+	assert_non_null(strstr(fk.got[0], "to=\"me@p.test\""));
+	assert_string_equal(rep.mode, "full");
+	fake_stop(&fk);
+	assert_string_equal(sk_cache_key(c), "KEY1");
+	/* the fake's default answer: service-unavailable with no `from` */
+	assert_int_equal(session_with(c, &fk, &o, &rep, err, sizeof(err)), SK_CLIENT_EPROTO);
+	assert_non_null(strstr(err, "service-unavailable"));
+	fake_stop(&fk);
+	assert_string_equal(sk_cache_key(c), "KEY1");
+	sk_cache_close(c);
+	tmpdir_free(dir);
+}
+
+/*
+ * xep/ "Applying an answer (client rules)", through a whole session: a
+ * full answer with a reason of no version the client knows is applied and
+ * its key kept; an answer of an unknown type is an error (exit 5), and
+ * the cache keeps its state and key.
+ */
+static void
+an_unknown_reason_is_applied_and_an_unknown_type_is_not(void **unused)
+{
+	struct sk_client_opts o = { FAKE_OPTS, .allow_plaintext = 1 };
+	char *dir = tmpdir_new(), err[256], one[SK_DIGEST_B64], none[SK_DIGEST_B64], ans[1024];
+	struct sk_client_report rep;
+	struct sk_cache *c;
+	struct sk_state back;
+	struct fake fk = { 0 };
+
+	(void)unused;
+	digests(one, none);
+	assert_int_equal(sk_cache_open(dir, "me@p.test", "laptop", 1, &c), 0);
+	replace_all(ans, sizeof(ans), "<iq type='result' id='%ID%' from='sync.p.test'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' type='full' reason='some-new-reason' key='KEY1' "
+	    "digest='@ONE@'>" ROSTER_ONE "</sync></iq>", one, none);
+	fk.script[0] = ans;
+	assert_int_equal(session_with(c, &fk, &o, &rep, err, sizeof(err)), SK_CLIENT_OK);
+	fake_stop(&fk);
+	assert_string_equal(rep.mode, "full");
+	assert_string_equal(rep.reason, "some-new-reason");
+	assert_string_equal(sk_cache_key(c), "KEY1");
+	/* an answer that would fit as a delta, of a type of a later version: not taken */
+	replace_all(ans, sizeof(ans), "<iq type='result' id='%ID%' from='sync.p.test'>"
+	    "<sync xmlns='urn:xmpp:synckey:0' type='some-new-type' key='KEY2' digest='@ONE@'/></iq>",
+	    one, none);
+	fk.script[0] = ans;
+	assert_int_equal(session_with(c, &fk, &o, &rep, err, sizeof(err)), SK_CLIENT_EPROTO);
+	fake_stop(&fk);
+	assert_non_null(strstr(err, "malformed sync answer"));
+	assert_string_equal(sk_cache_key(c), "KEY1");
+	assert_int_equal(sk_cache_load(c, &back), 0);
+	assert_int_equal(back.nitems, 1);
+	sk_state_free(&back);
+	sk_cache_close(c);
+	tmpdir_free(dir);
+}
+
 int
 main(void)
 {
@@ -624,6 +706,8 @@ main(void)
 		cmocka_unit_test(plaintext_auth_is_refused_unless_allowed),
 		cmocka_unit_test(a_failed_handshake_never_falls_back_to_plaintext),
 		cmocka_unit_test(an_unusable_ca_file_is_a_usage_error),
+		cmocka_unit_test(an_answer_from_the_account_without_from_is_taken),
+		cmocka_unit_test(an_unknown_reason_is_applied_and_an_unknown_type_is_not),
 	};
 	int rc;
 

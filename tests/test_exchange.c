@@ -261,6 +261,69 @@ the_presence_marker_is_added_once_and_only_to_presence(void **unused)
 	xmpp_stanza_release(iq);
 }
 
+/*
+ * xep/ "Applying an answer (client rules)": a full answer whose reason
+ * the client does not know (or with none) is applied like any other full
+ * answer; an answer whose type it does not know is not applied at all,
+ * and its key is not taken, even when its records and digest would fit.
+ */
+static void
+an_unknown_reason_is_a_full_answer_and_an_unknown_type_is_refused(void **unused)
+{
+	static const struct {
+		const char	*attr, *value;	/* reason='...', its value */
+	} reasons[] = {
+		{ "reason='some-new-reason'", "some-new-reason" },
+		/* longer than x.reason: cut in the report, applied all the same */
+		{ "reason='a-reason-longer-than-the-report-keeps-of-it'", "a-reason-longer-than-the-report-keeps-of-it" },
+		{ "", "" },	/* none at all */
+	};
+	struct sk_item old = { .jid = "old@p.test", .sub = SK_SUB_BOTH };
+	const char *roster = "<query xmlns='jabber:iq:roster'><item jid='a@p.test' subscription='to'/></query>";
+	char attrs[256], d[SK_DIGEST_B64], before[SK_DIGEST_B64], after[SK_DIGEST_B64];
+	struct sk_exchange x;
+	struct sk_state st;
+	size_t i;
+
+	(void)unused;
+	digest_of_one("a@p.test", SK_SUB_TO, d);
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		sk_state_init(&st);
+		assert_int_equal(sk_state_add_item(&st, &old), 0);
+		sk_exchange_init(&x);
+		snprintf(attrs, sizeof(attrs), "type='full' %s key='KN' digest='%s'", reasons[i].attr, d);
+		assert_int_equal(add(&x, attrs, roster), 0);
+		assert_int_equal(x.u.full, 1);
+		assert_string_equal(x.key, "KN");
+		/* the reason as reported: the value, or as much as fits */
+		assert_int_equal(strlen(x.reason), strlen(reasons[i].value) < sizeof(x.reason) ?
+		    strlen(reasons[i].value) : sizeof(x.reason) - 1);
+		assert_int_equal(strncmp(x.reason, reasons[i].value, strlen(x.reason)), 0);
+		assert_int_equal(sk_exchange_finish(&x, &st), 0);
+		/* full: what was held before is gone, the answer is the state */
+		assert_int_equal(st.nitems, 1);
+		assert_null(sk_state_find_item(&st, "old@p.test"));
+		assert_non_null(sk_state_find_item(&st, "a@p.test"));
+		sk_exchange_free(&x);
+		sk_state_free(&st);
+	}
+
+	/* a type of a later version: nothing taken, the state kept */
+	sk_state_init(&st);
+	assert_int_equal(sk_state_add_item(&st, &old), 0);
+	assert_int_equal(sk_digest_state_b64(&st, before), 0);
+	sk_exchange_init(&x);
+	snprintf(attrs, sizeof(attrs), "type='some-new-type' reason='no-key' key='KN' digest='%s'", d);
+	assert_int_equal(add(&x, attrs, roster), SK_EINVAL);
+	assert_string_equal(x.key, "");
+	assert_int_equal(x.parts, 0);
+	assert_int_equal(sk_exchange_finish(&x, &st), SK_EINVAL);
+	assert_int_equal(sk_digest_state_b64(&st, after), 0);
+	assert_string_equal(before, after);
+	sk_exchange_free(&x);
+	sk_state_free(&st);
+}
+
 /* One libstrophe context for the whole group. */
 static int
 strophe_up(void **unused)
@@ -289,6 +352,7 @@ main(void)
 		cmocka_unit_test(a_delta_whose_digest_differs_leaves_the_state_as_it_was),
 		cmocka_unit_test(a_malformed_head_record_or_token_is_refused),
 		cmocka_unit_test(an_answer_of_version_1_is_checked_with_its_digest),
+		cmocka_unit_test(an_unknown_reason_is_a_full_answer_and_an_unknown_type_is_refused),
 		cmocka_unit_test(the_presence_marker_is_added_once_and_only_to_presence),
 	};
 

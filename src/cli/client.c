@@ -193,7 +193,10 @@ from_account(const struct run *r, const char *from)
 }
 
 /* An answer to the awaited IQ: an <iq/> of type result or error, from
-   the entity it was sent to.  Anything else with its id is ignored. */
+   the entity it was sent to.  Anything else with its id is ignored.
+   A request to the account itself (none, or its bare JID: the
+   delegated path) is answered from the account, with or without
+   `from` (Prosody's error for a delegate that is down has none). */
 static int
 on_reply(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
@@ -203,7 +206,7 @@ on_reply(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 	(void)conn;
 	if (name == NULL || strcmp(name, "iq") != 0 ||
 	    !(type_is(st, "result") || type_is(st, "error")) ||
-	    !(r->reply_from ? jid_eq(from, r->reply_from) : from_account(r, from)))
+	    !(from_account(r, r->reply_from) ? from_account(r, from) : jid_eq(from, r->reply_from)))
 		return 1;	/* not the answer: keep waiting */
 	r->reply = xmpp_stanza_clone(st);
 	return 0;	/* one answer: remove the handler */

@@ -234,6 +234,16 @@ def _xeptool():
     return xeptool
 
 
+def roster_items(c):
+    """The roster of c's account by a plain roster get, as State.items."""
+    res = c.iq("get", None, "<query xmlns='%s'/>" % NS_ROSTER)
+    sync = ET.Element(q(NS_SYNC, "sync"), {"type": "full"})
+    sync.append(res.find(q(NS_ROSTER, "query")))
+    st = State()
+    st.apply(sync)
+    return st.items
+
+
 # -- where a suite runs (lab.sh's LAB_SERVER, LAB_ADAPTER) and what cannot hold there
 
 LAB_SERVER = os.environ.get("LAB_SERVER", "prosody")
