@@ -178,8 +178,53 @@ struct dbwalk {
 	double		 nodes;		/* node headers, index slots, page numbers, padding */
 };
 
+/*
+ * What if a blob did without some of its bytes: each step's saving on one
+ * blob, from the blob's own counts, and what the blob would then take on
+ * disk (whole overflow pages; a value that fits a leaf, its bytes), alone
+ * and with the steps above it.  Page arithmetic, not a rebuilt store.
+ */
+struct blobstat {
+	double		 n, nb;		/* entries, buckets */
+	double		 rep;		/* repeated presence bare JID bytes */
+	double		 domrep;	/* @domain bytes a domain table would spare */
+	double		 strs;		/* entries with a bare JID string of their own */
+};
+static const struct {
+	const char	*what, *cost;
+} step[] = {
+	{ "entry ref (4 B)", "nothing: no reader of a stored blob uses it" },
+	{ "entry padding (3 B)", "nothing: entries are read with memcpy, unaligned already" },
+	{ "entry h64 (8 B)", "an FNV-1a of the bare JID for each entry read (the diff reads changed buckets only)" },
+	{ "entry stroff (4 B), a u32 per bucket", "a prefix sum of the lengths from the bucket's first entry" },
+	{ "presence bare JIDs repeated", "a flag: the bare JID is the entry's before" },
+	{ "record hash 16 -> 8 B", "a changed record goes unseen with p = 2^-64 per pair compared, not 2^-128" },
+	{ "half the buckets (~16 entries each)", "a changed bucket merges ~16 entries, not ~8" },
+	{ "@domain once a blob, 1 B index", "a domain table per blob; real rosters have more domains" },
+	{ "lengths and kind in 2 B, not 5", "1 B lengths (a longer JID: an escape), kind in a bit" },
+};
+#define NSTEPS (sizeof(step) / sizeof(step[0]))
+
+static double
+step_saving(size_t k, const struct blobstat *b)
+{
+	switch (k) {
+	case 0: return 4 * b->n;
+	case 1: return 3 * b->n;
+	case 2: return 8 * b->n;
+	case 3: return 4 * b->n - 4 * b->nb;
+	case 4: return b->rep;
+	case 5: return 8 * b->n;
+	case 6: return b->nb > 1 ? 10 * b->nb : 0;
+	case 7: return b->domrep - b->strs;
+	default: return 3 * b->n;
+	}
+}
+
 /* The snapshot blobs: their parts, and what the older (prev) ones take. */
 struct snapwalk {
+	double		 disk;		/* the blobs on disk: overflow pages, or value bytes */
+	double		 alone[NSTEPS], cum[NSTEPS], cumpages[NSTEPS], cumlen[NSTEPS];
 	double		 hdr, firsts, xors, entries[2];	/* entries by kind (R, P) */
 	double		 rbare, pbare_rep, pbare, res, strother;
 	double		 bad;		/* bytes of blobs that do not read */
@@ -236,15 +281,50 @@ lm_node(unsigned psize, size_t klen, size_t vlen, size_t *ovp)
 	return ((sz + 1) & ~(size_t)1) + LM_INDX;
 }
 
+/* What a value of vlen bytes under a key of klen takes on disk: its overflow
+   pages, or (in a leaf) its bytes. */
+static double
+disk_bytes(unsigned psize, size_t klen, double vlen)
+{
+	size_t ovp;
+
+	if (vlen < 0)
+		vlen = 0;
+	lm_node(psize, klen, (size_t)vlen, &ovp);
+	return ovp ? (double)ovp * psize : vlen;
+}
+
+/* The bytes of @domain in e's bare JID a per-blob domain table (of up to
+   32 domains) would spare: 0 the first time a domain is seen. */
+static double
+domain_rep(const struct sk_snap_entry *e, const char **dom, size_t *domlen, size_t *ndom)
+{
+	const char *at = memchr(e->bare, '@', e->barelen);
+	size_t len, j;
+
+	if (at == NULL)
+		return 0;
+	len = e->barelen - (size_t)(at - e->bare);
+	for (j = 0; j < *ndom; j++)
+		if (domlen[j] == len && memcmp(dom[j], at, len) == 0)
+			return (double)len;
+	if (*ndom < 32) {
+		dom[*ndom] = at;
+		domlen[(*ndom)++] = len;
+	}
+	return 0;
+}
+
 /* One blob's parts into w; a blob that does not read goes to w->bad whole. */
 static void
-snap_blob(struct snapwalk *w, const MDB_val *v)
+snap_blob(struct snapwalk *w, unsigned psize, const MDB_val *k, const MDB_val *v)
 {
 	struct sk_snap sv;
 	struct sk_snap_entry e;
-	double ent[2] = { 0, 0 }, rbare = 0, prep = 0, pbare = 0, res = 0;
-	const char *pb = NULL;
-	size_t pl = 0, nb;
+	struct blobstat bs;
+	double ent[2] = { 0, 0 }, rbare = 0, prep = 0, pbare = 0, res = 0, save = 0;
+	const char *pb = NULL, *dom[32];
+	size_t pl = 0, nb, domlen[32], ndom = 0, j;
 	uint32_t i;
 
 	w->blobs++;
@@ -252,18 +332,20 @@ snap_blob(struct snapwalk *w, const MDB_val *v)
 		w->bad += (double)v->mv_size;
 		return;
 	}
+	memset(&bs, 0, sizeof(bs));
 	for (i = 0; i < sv.n; i++) {
 		if (sk_snap_entry(&sv, i, &e) != 0) {
 			w->bad += (double)v->mv_size;
 			return;
 		}
 		ent[e.kind == SK_SNAP_PRES]++;
-		if (e.kind != SK_SNAP_PRES)
-			rbare += e.barelen;
-		else if (pb != NULL && pl == e.barelen && memcmp(pb, e.bare, pl) == 0)
+		if (e.kind == SK_SNAP_PRES && pb != NULL && pl == e.barelen && memcmp(pb, e.bare, pl) == 0) {
 			prep += e.barelen;
-		else
-			pbare += e.barelen;
+		} else {
+			*(e.kind == SK_SNAP_PRES ? &pbare : &rbare) += e.barelen;
+			bs.domrep += domain_rep(&e, dom, domlen, &ndom);
+			bs.strs++;
+		}
 		res += e.reslen;
 		pb = e.bare;
 		pl = e.barelen;
@@ -280,6 +362,19 @@ snap_blob(struct snapwalk *w, const MDB_val *v)
 	w->pbare += pbare;
 	w->res += res;
 	w->strother += sv.strlen - (rbare + prep + pbare + res);
+	bs.n = sv.n;
+	bs.nb = (double)nb;
+	bs.rep = prep;
+	w->disk += disk_bytes(psize, k->mv_size, (double)v->mv_size);
+	for (j = 0; j < NSTEPS; j++) {
+		double d;
+
+		w->alone[j] += disk_bytes(psize, k->mv_size, (double)v->mv_size - step_saving(j, &bs));
+		save += step_saving(j, &bs);
+		w->cum[j] += d = disk_bytes(psize, k->mv_size, (double)v->mv_size - save);
+		w->cumpages[j] += d / psize;
+		w->cumlen[j] += (double)v->mv_size > save ? (double)v->mv_size - save : 0;
+	}
 }
 
 /*
@@ -310,7 +405,7 @@ walk_db(MDB_txn *t, MDB_dbi dbi, unsigned psize, struct dbwalk *w, struct snapwa
 		}
 		if (sw == NULL)
 			continue;
-		snap_blob(sw, &v);
+		snap_blob(sw, psize, &k, &v);
 		/* key: bare 0 client 0 txn (8 B, big-endian) */
 		if (k.mv_size > 8 && k.mv_size - 8 <= sizeof(sw->last)) {
 			if (sw->lastlen == k.mv_size - 8 && memcmp(sw->last, k.mv_data, sw->lastlen) == 0) {
@@ -591,6 +686,16 @@ store_bytes(const char *when, const char *dir)
 	    s.pg_free, s.freepages, s.pg_meta, s.pg_other, s.leafused, nodes,
 	    s.pg_leaf == leaf && s.pg_branch == branch && s.pg_overflow == ovf && s.pg_free == s.freepages &&
 	    s.pg_meta == LM_METAS && s.pg_other == 0 && s.leafused == nodes && fsize == sum ? "ok" : "DIFFERENT");
+	printf("bench_scale: bytes:   if the snapshot blobs did without (blobs on disk now %.1f B, %.2f pages a blob; "
+	    "B per user and client; \"and above\": with the lines above; store: data.mdb then; blob: its average "
+	    "bytes then):\n", s.sw.disk / clients, s.sw.disk / s.psize / blobs);
+	printf("bench_scale: bytes:   %-40s %8s %9s %9s %7s %6s  %s\n", "without", "alone", "and above", "store",
+	    "blob", "pages", "what it would cost");
+	for (i = 0; i < NSTEPS; i++)
+		printf("bench_scale: bytes:   %-40s %8.1f %9.1f %9.1f %7.0f %6.2f  %s\n", step[i].what,
+		    (s.sw.alone[i] - s.sw.disk) / clients, (s.sw.cum[i] - s.sw.disk) / clients,
+		    (fsize - s.sw.disk + s.sw.cum[i]) / clients, s.sw.cumlen[i] / blobs, s.sw.cumpages[i] / blobs,
+		    step[i].cost);
 	free(s.isfree);
 }
 
