@@ -448,6 +448,12 @@ def main():
                "(file-backed, the kernel may drop them) and the program; RssAnon is what synckeyd holds "
                "outside the map.\n\n")
     out.append(block(read("bench_scale.txt")))
+    # the analysis of those byte lines (written by hand from one run of
+    # bench_scale, with its own conditions): what each byte pays for
+    analysis = read("store-bytes.md")
+    if analysis:
+        out.append("\n" + "\n".join("#" + l if l.startswith("#") else l
+                                      for l in analysis.splitlines()) + "\n")
     out.append("\n## The storage core (tests/bench_core)\n\n")
     out.append(block(read("bench_core.txt")))
 
