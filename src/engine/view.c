@@ -241,7 +241,7 @@ of_changed(const struct sk_pres *p, void *arg)
 {
 	const struct changed *ch = arg;
 	size_t bl = sk_jid_barelen(p->jid);
-	struct sk_view_watch key, *w;
+	struct sk_view_watch key = { 0 }, *w;
 
 	key.h = sk_snap_h64(p->jid, bl);
 	if ((w = bsearch(&key, ch->w, ch->n, sizeof(key), cmp_watch)) == NULL)
@@ -281,7 +281,7 @@ changed_since(struct sk_view *v, const struct sk_store *s, uint64_t now,
 		return ENOMEM;
 	}
 	for (g = v->gen + 1; g <= now && rc == 0; g++) {
-		struct sk_view_watch key, *w;
+		struct sk_view_watch key = { 0 }, *w;
 
 		if ((rc = sk_store_pres_change(s, g, &key.h)) != 0)
 			break;
@@ -677,12 +677,11 @@ sk_views_apply(struct sk_views *c, struct sk_store *s, const char *bare,
     const struct sk_state *changes)
 {
 	struct sk_view *v;
-	int rc;
 
 	if (ver == NULL || sk_views_get(c, s, bare, since, hidden) == NULL)
 		return NULL;	/* none kept for since, or dropped */
 	v = take_view(c, slot(c, bare));
-	if ((rc = patch(v, s, changes)) != 0) {
+	if (patch(v, s, changes) != 0) {
 		sk_view_free(v);
 		return NULL;
 	}
