@@ -27,7 +27,8 @@ for p in tests/bench_core tests/bench_engine tests/bench_parse tests/bench_scale
 done
 {
 	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "commit: $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$top" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
+	# this file is open for writing by now: doc/benchmarks/ is this run's own output
+	echo "commit: $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$top" diff --quiet HEAD -- . ':!doc/benchmarks' 2>/dev/null || echo ' (with uncommitted changes)')"
 	echo "cores: $(nproc); memory: $(free -m | awk '/^Mem:/ {print $2}') MiB; cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 	echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "kernel: $(uname -r); prosody $(dpkg-query -W -f '${Version}' prosody 2>/dev/null); ejabberd $(dpkg-query -W -f '${Version}' ejabberd 2>/dev/null); libstrophe $(dpkg-query -W -f '${Version}' libstrophe0 2>/dev/null); lmdb $(dpkg-query -W -f '${Version}' liblmdb0 2>/dev/null); gcc $(gcc -dumpfullversion 2>/dev/null)"
