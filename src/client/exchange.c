@@ -98,7 +98,6 @@ sk_exchange_head(struct sk_exchange *x, xmpp_stanza_t *sync)
 	const char *t = xmpp_stanza_get_type(sync), *k = xmpp_stanza_get_attribute(sync, "key");
 	const char *d = xmpp_stanza_get_attribute(sync, "digest");
 	const char *why = xmpp_stanza_get_attribute(sync, "reason");
-
 	int version = sk_xml_sync_version(xmpp_stanza_get_ns(sync));
 
 	if (x->parts > 0)

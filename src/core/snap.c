@@ -310,17 +310,42 @@ renumber(uint32_t *map, size_t n, const uint32_t *gone, size_t ngone,
 	}
 }
 
-/* Appends the record ids of bare's item and presence in st to v. */
+/* Record ids, grown as they come: the changed contacts' records are
+   few, so they get no array the size of the state. */
+struct rids {
+	struct rid	*v;
+	size_t		 n, cap;
+};
+
+static struct rid *
+rids_next(struct rids *r)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+		struct rid *v = realloc(r->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return NULL;
+		r->v = v;
+		r->cap = cap;
+	}
+	return &r->v[r->n++];
+}
+
+/* Appends the record ids of bare's item and presence in st to out. */
 static int
-contact_rids(const struct sk_state *st, const char *bare, struct rid *v, size_t *n)
+contact_rids(const struct sk_state *st, const char *bare, struct rids *out)
 {
 	size_t bl = strlen(bare), lo = 0, hi = st->npres;
 	const struct sk_item *it = sk_state_find_item(st, bare);
+	struct rid *r;
 	int rc;
 
 	if (it != NULL) {
-		item_rid(st, (size_t)(it - st->items), &v[*n]);
-		if ((rc = finish_rid(&v[(*n)++])) != 0)
+		if ((r = rids_next(out)) == NULL)
+			return ENOMEM;
+		item_rid(st, (size_t)(it - st->items), r);
+		if ((rc = finish_rid(r)) != 0)
 			return rc;
 	}
 	while (lo < hi) {	/* the first presence not below bare */
@@ -334,12 +359,12 @@ contact_rids(const struct sk_state *st, const char *bare, struct rid *v, size_t 
 	/* every JID that starts with bare follows; some are of another
 	   bare JID ("a@b.c/x" after "a@b"), skipped */
 	for (; lo < st->npres && strncmp(st->pres[lo].jid, bare, bl) == 0; lo++) {
-		char c = st->pres[lo].jid[bl];
-
-		if (c != '/' && c != '\0')
+		if (sk_jid_barelen(st->pres[lo].jid) != bl)
 			continue;
-		pres_rid(st, lo, &v[*n]);
-		if ((rc = finish_rid(&v[(*n)++])) != 0)
+		if ((r = rids_next(out)) == NULL)
+			return ENOMEM;
+		pres_rid(st, lo, r);
+		if ((rc = finish_rid(r)) != 0)
 			return rc;
 	}
 	return 0;
@@ -349,19 +374,17 @@ int
 sk_snap_patch(const struct sk_snap *old, const struct sk_state *st,
     const char *const *changed, size_t nchanged, unsigned char **blob, size_t *len)
 {
-	size_t nfresh = 0, nkept = 0, nold[2] = { 0, 0 }, ngone[2] = { 0, 0 }, ncame[2] = { 0, 0 };
-	size_t i, j, c, k, room, n;
+	size_t nfresh, nkept = 0, nold[2] = { 0, 0 }, ngone[2] = { 0, 0 }, ncame[2] = { 0, 0 };
+	size_t i, j, c, k, n;
 	struct ckey *ck = NULL;
-	struct rid *fresh = NULL, *kept = NULL, *out = NULL;
+	struct rids fr = { NULL, 0, 0 };
+	struct rid *fresh, *kept = NULL, *out = NULL;
 	uint32_t *gone[2] = { NULL, NULL }, *came[2] = { NULL, NULL }, *map[2] = { NULL, NULL };
 	int rc = ENOMEM;
 
 	*blob = NULL;
 	*len = 0;
-	/* the changed contacts' records now (no more than st holds) */
-	room = st->nitems + st->npres;
 	if ((ck = malloc((nchanged ? nchanged : 1) * sizeof(*ck))) == NULL ||
-	    (fresh = malloc((room ? room : 1) * sizeof(*fresh))) == NULL ||
 	    (kept = malloc((old->n ? old->n : 1) * sizeof(*kept))) == NULL)
 		goto out;
 	for (i = 0; i < nchanged; i++) {
@@ -375,9 +398,12 @@ sk_snap_patch(const struct sk_snap *old, const struct sk_state *st,
 			rc = SK_EINVAL;		/* a contact named twice */
 			goto out;
 		}
-		if ((rc = contact_rids(st, ck[i].bare, fresh, &nfresh)) != 0)
+		if ((rc = contact_rids(st, ck[i].bare, &fr)) != 0)
 			goto out;
 	}
+	/* the changed contacts' records now */
+	fresh = fr.v;
+	nfresh = fr.n;
 	rc = ENOMEM;
 	if (nfresh > 1)
 		qsort(fresh, nfresh, sizeof(*fresh), cmp_rid);
@@ -455,7 +481,7 @@ out:
 	}
 	free(out);
 	free(kept);
-	free(fresh);
+	free(fr.v);
 	free(ck);
 	return rc;
 }

@@ -601,8 +601,7 @@ of_bare(const struct sk_pres *p, void *arg)
 {
 	const struct of_bare *ob = arg;
 
-	if (strncmp(p->jid, ob->bare, ob->len) != 0 ||
-	    (p->jid[ob->len] != '\0' && p->jid[ob->len] != '/'))
+	if (sk_jid_barelen(p->jid) != ob->len || memcmp(p->jid, ob->bare, ob->len) != 0)
 		return 0;
 	lt_pres(ob->v, p, -1);
 	return 1;
