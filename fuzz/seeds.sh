@@ -66,6 +66,9 @@ done
 w request paged "$req\\000$roster\\000<iq type='get' from='alice@p.test/laptop' id='m1'><sync xmlns='urn:xmpp:synckey:0' client='laptop' more='M'/></iq>" "" "$many"
 w request presence "<presence from='bob@p.test/phone' to='sync.p.test'><show>xa</show><status>zzz</status></presence>\\000<presence from='bob@p.test/phone' type='unavailable'/>\\000<presence from='carol@p.test' type='unavailable'/>"
 w request misc "<message from='p.test' to='sync.p.test'><privilege xmlns='urn:xmpp:privilege:1'><perm access='roster' type='both'/><perm access='presence' type='none'/></privilege></message>\\000<iq type='get' from='alice@p.test/x' id='d1'><query xmlns='http://jabber.org/protocol/disco#info' node='n'/></iq>\\000<iq type='get' from='mallory@evil.test/x' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>\\000<iq type='set' from='alice@p.test/x' id='b1'><sync xmlns='urn:xmpp:synckey:0' client='bad client!'/></iq>"
+# protocol version 1 (xep/ "Digest of version 1"): the same requests in urn:xmpp:synckey:1
+req1="<iq type='get' from='alice@p.test/laptop' to='sync.p.test' id='s1'><sync xmlns='urn:xmpp:synckey:1' client='laptop'%s/></iq>"
+w request version1 "$req1\\000$roster\\000<iq type='set' from='alice@p.test/laptop' id='c1'><checkpoint xmlns='urn:xmpp:synckey:1' client='laptop' key='K'/></iq>\\000$roster\\000<iq type='get' from='alice@p.test/laptop' id='m1'><sync xmlns='urn:xmpp:synckey:1' client='laptop' more='M'/></iq>" " key='K'" "$many"
 w request rostererr "$req\\000<iq type='error' id='R'><error type='cancel'><forbidden xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>" ""
 
 # ---- synckeyd's configuration (a NUL separates flags, one a line, from the file)
